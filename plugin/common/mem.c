@@ -1,0 +1,97 @@
+/* Allocation wrappers and secret wiping. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mem.h"
+
+static void oom(void)
+{
+    static const char msg[] =
+        "{\"errorCode\":\"ERROR\",\"errorMessage\":\"out of memory\"}\n";
+    ssize_t r = write(2, msg, sizeof(msg) - 1);
+
+    (void)r;
+    _exit(1);
+}
+
+void *nk_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *nk_xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *nk_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+
+    if (q == NULL)
+        oom();
+    return q;
+}
+
+char *nk_xstrdup(const char *s)
+{
+    return nk_xstrndup(s, strlen(s));
+}
+
+char *nk_xstrndup(const char *s, size_t n)
+{
+    char *p = nk_xmalloc(n + 1);
+
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *nk_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *p;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        oom();
+    p = nk_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void nk_memzero(void *p, size_t n)
+{
+    if (p != NULL && n > 0)
+        explicit_bzero(p, n);
+}
+
+void nk_freezero(void *p, size_t n)
+{
+    if (p == NULL)
+        return;
+    nk_memzero(p, n);
+    free(p);
+}
+
+void nk_strfreezero(char *s)
+{
+    if (s != NULL)
+        nk_freezero(s, strlen(s));
+}

@@ -1,0 +1,64 @@
+/* The signer interface every key store backend implements (PKCS#11, AWS KMS,
+ * Vault Transit ...). A backend finds one key, says what it is, and signs a
+ * digest computed by the caller. Chain assembly, certificate checks and the
+ * check of each signature before it is returned live above this interface,
+ * in plugin/signing.c, so they are the same for every backend. */
+#ifndef NK_SIGNER_H
+#define NK_SIGNER_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "err.h"
+#include "keyspec.h"
+
+struct nk_signer; /* defined by each backend */
+
+/* What a backend knows about its key. Owned by the struct; release with
+ * nk_key_info_release. */
+struct nk_key_info {
+    enum nk_keyspec spec;
+    EVP_PKEY *pub;          /* the key's public half (required) */
+    X509 *cert;             /* certificate kept beside the key, or NULL */
+    STACK_OF(X509) *extra;  /* more certificates the store holds (e.g. a
+                             * chain kept in Vault KV), any order, or NULL */
+};
+
+struct nk_signer_ops {
+    const char *name; /* "pkcs11", "awskms", "hashivault" ... */
+
+    /* Nonzero when key_id has this backend's syntax ("pkcs11:...") */
+    int (*handles)(const char *key_id);
+
+    /* Parses key_id, connects to the store and finds exactly one key.
+     * Errors carry the notation errorCode (VALIDATION_ERROR for a bad id
+     * or no/several keys, ACCESS_DENIED for credentials ...). */
+    int (*open)(const char *key_id, const struct nk_config *cfg,
+                struct nk_signer **out, struct nk_err *err);
+
+    /* Fills info (spec and public key at least). */
+    int (*describe)(struct nk_signer *s, struct nk_key_info *info,
+                    struct nk_err *err);
+
+    /* Signs a digest of nk_keyspec_hash(spec): RSASSA-PSS with MGF1 of the
+     * same hash and salt = hash length, or ECDSA returned as fixed-width
+     * r||s. *sig is allocated (free with free()). */
+    int (*sign)(struct nk_signer *s, enum nk_keyspec spec,
+                const unsigned char *digest, size_t dlen, unsigned char **sig,
+                size_t *siglen, struct nk_err *err);
+
+    /* Logs out, closes sessions and connections, wipes secrets. NULL ok. */
+    void (*free)(struct nk_signer *s);
+};
+
+/* The backend whose syntax key_id has; VALIDATION_ERROR listing the known
+ * key id forms when none matches. */
+const struct nk_signer_ops *nk_signer_lookup(const char *key_id,
+                                             struct nk_err *err);
+
+void nk_key_info_release(struct nk_key_info *info);
+
+#endif

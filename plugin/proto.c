@@ -1,0 +1,163 @@
+/* Request parsing and validation, response helpers, the error JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "common/b64.h"
+#include "common/mem.h"
+#include "proto.h"
+
+static int read_config(const cJSON *pc, struct nk_config *cfg,
+                       struct nk_err *err)
+{
+    const cJSON *item;
+
+    if (pc == NULL || cJSON_IsNull(pc))
+        return 0;
+    if (!cJSON_IsObject(pc))
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "\"pluginConfig\" must be an object of strings");
+    cJSON_ArrayForEach(item, pc) {
+        if (!cJSON_IsString(item) || item->string == NULL)
+            return nk_err_set(err, NK_ERR_VALIDATION,
+                              "pluginConfig \"%s\" must be a string",
+                              item->string ? item->string : "");
+        nk_config_set(cfg, item->string, item->valuestring);
+    }
+    return 0;
+}
+
+int nk_proto_parse(const char *data, size_t len, struct nk_request *req,
+                   struct nk_err *err)
+{
+    req->json = NULL;
+    nk_config_init(&req->cfg);
+    if (len == 0)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "empty request: expected a JSON object on stdin");
+    req->json = cJSON_ParseWithLength(data, len);
+    if (req->json == NULL)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "input is not valid JSON");
+    if (!cJSON_IsObject(req->json))
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "input must be a JSON object");
+    return read_config(cJSON_GetObjectItemCaseSensitive(req->json,
+                                                        "pluginConfig"),
+                       &req->cfg, err);
+}
+
+int nk_proto_contract(const struct nk_request *req, struct nk_err *err)
+{
+    const char *v = NULL;
+
+    if (nk_proto_string(req->json, "contractVersion", &v, err) != 0)
+        return -1;
+    if (strcmp(v, "1.0") != 0)
+        return nk_err_set(err, NK_ERR_CONTRACT,
+                          "\"%.64s\" is not a supported notary plugin "
+                          "contract version (supported: 1.0)", v);
+    return 0;
+}
+
+int nk_proto_opt_string(const cJSON *obj, const char *field,
+                        const char **out, struct nk_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
+
+    *out = NULL;
+    if (v == NULL || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsString(v))
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "\"%s\" must be a string", field);
+    *out = v->valuestring;
+    return 0;
+}
+
+int nk_proto_string(const cJSON *obj, const char *field, const char **out,
+                    struct nk_err *err)
+{
+    if (nk_proto_opt_string(obj, field, out, err) != 0)
+        return -1;
+    if (*out == NULL || (*out)[0] == '\0')
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "\"%s\" is required and cannot be empty", field);
+    return 0;
+}
+
+int nk_proto_bytes(const cJSON *obj, const char *field, unsigned char **out,
+                   size_t *len, struct nk_err *err)
+{
+    const char *s = NULL;
+
+    *out = NULL;
+    *len = 0;
+    if (nk_proto_string(obj, field, &s, err) != 0)
+        return -1;
+    return nk_b64_decode(s, field, out, len, err);
+}
+
+void nk_proto_add_string(cJSON *obj, const char *name, const char *value)
+{
+    if (cJSON_AddStringToObject(obj, name, value) == NULL)
+        abort(); /* only on allocation failure */
+}
+
+cJSON *nk_proto_chain_json(STACK_OF(X509) *chain)
+{
+    cJSON *arr = cJSON_CreateArray();
+    unsigned char *der = NULL;
+    char *b64;
+    int i, n;
+
+    for (i = 0; i < sk_X509_num(chain); i++) {
+        der = NULL;
+        n = i2d_X509(sk_X509_value(chain, i), &der);
+        if (n <= 0)
+            abort();
+        b64 = nk_b64_encode(der, (size_t)n);
+        OPENSSL_free(der);
+        cJSON_AddItemToArray(arr, cJSON_CreateString(b64));
+        free(b64);
+    }
+    return arr;
+}
+
+char *nk_proto_error_json(const struct nk_err *err)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *s;
+
+    nk_proto_add_string(o, "errorCode", nk_errcode_name(err->code));
+    nk_proto_add_string(o, "errorMessage",
+                        err->msg[0] ? err->msg : "unknown error");
+    s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+/* cJSON does not wipe what it frees: clear every string in the request
+ * (the pluginConfig and payload may be sensitive) before deleting it. */
+static void wipe_json(cJSON *node)
+{
+    cJSON *c;
+
+    for (c = node; c != NULL; c = c->next) {
+        if (cJSON_IsString(c) && c->valuestring != NULL)
+            nk_memzero(c->valuestring, strlen(c->valuestring));
+        if (c->child != NULL)
+            wipe_json(c->child);
+    }
+}
+
+void nk_request_release(struct nk_request *req)
+{
+    if (req->json != NULL) {
+        wipe_json(req->json);
+        cJSON_Delete(req->json);
+    }
+    req->json = NULL;
+    nk_config_release(&req->cfg);
+}

@@ -1,0 +1,56 @@
+/* The notation plugin protocol layer: request parsing and validation,
+ * response helpers and the error JSON. cJSON stays inside plugin/ (and
+ * kms/). */
+#ifndef NK_PROTO_H
+#define NK_PROTO_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/x509.h>
+
+#include "common/config.h"
+#include "common/err.h"
+
+/* Requests larger than this are refused (notation's are a few KiB; a
+ * verify-signature request carries a certificate chain). */
+#define NK_MAX_REQUEST (4u * 1024 * 1024)
+
+struct nk_request {
+    cJSON *json;          /* the request object */
+    struct nk_config cfg; /* pluginConfig (empty when missing) */
+};
+
+/* Parses the request bytes: must be one JSON object; pluginConfig, when
+ * present and not null, must be an object of strings. Unknown fields are
+ * ignored. */
+int nk_proto_parse(const char *data, size_t len, struct nk_request *req,
+                   struct nk_err *err) NK_MUST_CHECK;
+
+/* contractVersion must be present and "1.0"; UNSUPPORTED_CONTRACT_VERSION
+ * otherwise. */
+int nk_proto_contract(const struct nk_request *req,
+                      struct nk_err *err) NK_MUST_CHECK;
+
+/* A required non-empty string field (borrowed). */
+int nk_proto_string(const cJSON *obj, const char *field, const char **out,
+                    struct nk_err *err) NK_MUST_CHECK;
+/* An optional string field: NULL when absent or null; a non-string is a
+ * VALIDATION_ERROR. */
+int nk_proto_opt_string(const cJSON *obj, const char *field,
+                        const char **out, struct nk_err *err) NK_MUST_CHECK;
+/* A required non-empty standard-base64 field, decoded (malloc'd). */
+int nk_proto_bytes(const cJSON *obj, const char *field, unsigned char **out,
+                   size_t *len, struct nk_err *err) NK_MUST_CHECK;
+
+/* Adds a string member; cJSON_Add* can only fail on OOM, which exits. */
+void nk_proto_add_string(cJSON *obj, const char *name, const char *value);
+/* A JSON array of standard-base64 DER certificates, leaf first. */
+cJSON *nk_proto_chain_json(STACK_OF(X509) *chain);
+
+/* The error object {"errorCode":...,"errorMessage":...} as text. */
+char *nk_proto_error_json(const struct nk_err *err);
+
+void nk_request_release(struct nk_request *req);
+
+#endif

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs the test layers and prints one closing line "N passed, N failed".
+#   tests/run.sh all|unit|golden|integration|asan|valgrind
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+mode=${1:-all}
+export NK_ROOT=$ROOT
+export NK_RESULTS
+NK_RESULTS=$(mktemp "${TMPDIR:-/tmp}/nk-results.XXXXXX")
+trap 'rm -f "$NK_RESULTS"' EXIT
+
+note() { printf '\n== %s ==\n' "$*"; }
+
+# cmocka binaries print TAP with CMOCKA_MESSAGE_OUTPUT=TAP; each "ok"/"not
+# ok" line is one test. A binary that crashes counts as one failure.
+run_unit() {
+    local dir=$1 t out rc
+    for t in "$dir"/tests/test_*; do
+        [ -x "$t" ] || continue
+        out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "$t" 2>&1)
+        rc=$?
+        printf '%s\n' "$out"
+        printf '%s\n' "$out" | sed -n 's/^ok [0-9]* - \(.*\)/PASS unit \1/p' >>"$NK_RESULTS"
+        printf '%s\n' "$out" | sed -n 's/^not ok [0-9]* - \(.*\)/FAIL unit \1/p' >>"$NK_RESULTS"
+        if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^not ok'; then
+            echo "FAIL unit binary $(basename "$t") exited $rc" >>"$NK_RESULTS"
+        fi
+    done
+}
+
+# Runs one shell test script; a script that exits non-zero without
+# having reported a failure is counted as one.
+run_script() {
+    local f=$1 before after rc
+    before=$(grep -c '^FAIL' "$NK_RESULTS")
+    timeout 900 bash "$f"
+    rc=$?
+    after=$(grep -c '^FAIL' "$NK_RESULTS")
+    if [ $rc -ne 0 ] && [ "$before" = "$after" ]; then
+        echo "FAIL script $f exited $rc" >>"$NK_RESULTS"
+    fi
+}
+
+run_integration() {
+    local f
+    for f in tests/integration/*.sh; do
+        [ -f "$f" ] || continue
+        note "$f"
+        run_script "$f"
+    done
+}
+
+run_asan() {
+    note "ASan+UBSan build"
+    if ! make --no-print-directory check-asan >/dev/null; then
+        echo "FAIL asan build" >>"$NK_RESULTS"
+        return
+    fi
+    note "unit tests under ASan+UBSan"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 run_unit build-asan
+    note "protocol tests under ASan+UBSan"
+    ASAN_OPTIONS=detect_leaks=1 NK_SUITE_TAG=asan \
+        NK_BIN=$ROOT/build-asan/notation-keystore run_script tests/golden/run.sh
+}
+
+run_valgrind() {
+    note "protocol tests under valgrind"
+    NK_SUITE_TAG=valgrind \
+        NK_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$ROOT/tests/valgrind.supp" \
+        run_script tests/golden/run.sh
+}
+
+case $mode in
+unit) run_unit build ;;
+golden) run_script tests/golden/run.sh ;;
+integration) run_integration ;;
+asan) run_asan ;;
+valgrind) run_valgrind ;;
+all)
+    note "unit tests"; run_unit build
+    note "golden protocol tests"; run_script tests/golden/run.sh
+    run_integration
+    run_asan
+    run_valgrind
+    ;;
+*) echo "usage: tests/run.sh all|unit|golden|integration|asan|valgrind" >&2; exit 2 ;;
+esac
+
+passed=$(grep -c '^PASS' "$NK_RESULTS")
+failed=$(grep -c '^FAIL' "$NK_RESULTS")
+if [ "$failed" -gt 0 ]; then
+    echo
+    echo "Failures:"
+    grep '^FAIL' "$NK_RESULTS"
+fi
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
