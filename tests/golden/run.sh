@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Golden protocol tests: tests/golden/<command>/<case>.req is fed to
+# `notation-keystore <command>` (for tests/golden/other/, the first line of
+# the .req names the command); the output must match <case>.want (see
+# compare.py for patterns). A .want with "errorCode" expects exit 1, that
+# JSON on stderr and nothing on stdout; otherwise exit 0 and the JSON on
+# stdout. @MODULE@, @CA_CERTS@, @TOKEN@ in a .req are replaced with the
+# throwaway SoftHSM token's values.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$NK_ROOT/tests/lib/softhsm.sh"
+GOLDEN=$NK_ROOT/tests/golden
+tag=${NK_SUITE_TAG:+$NK_SUITE_TAG }
+
+# One small token for the cases that reach a key.
+softhsm_golden_token "$NK_TMP/hsm" >/dev/null
+export NOTATION_KEYSTORE_PIN=1234
+
+run_case() {
+    local dir=$1 name=$2 cmd=$3 req=$4 want=$5 rc_want=0 msg
+    if grep -q '"errorCode"' "$want"; then rc_want=1; fi
+    sed -e "s|@MODULE@|$SOFTHSM_MODULE|g" -e "s|@CA_CERTS@|$SOFTHSM_CA_CERTS|g" \
+        -e "s|@DIR@|$SOFTHSM_DIR|g" "$req" >"$NK_TMP/req"
+    # shellcheck disable=SC2086
+    $NK_WRAP "$NK_BIN" "$cmd" <"$NK_TMP/req" >"$NK_TMP/out" 2>"$NK_TMP/err"
+    RC=$?
+    if [ "$RC" != "$rc_want" ]; then
+        fail "${tag}golden $dir/$name: exit $RC, want $rc_want: $(head -c 300 "$NK_TMP/err")"
+        return
+    fi
+    if [ "$rc_want" = 1 ]; then
+        if [ -s "$NK_TMP/out" ]; then
+            fail "${tag}golden $dir/$name: stdout not empty on error"
+            return
+        fi
+        msg=$("$NK_PY" "$GOLDEN/compare.py" "$want" "$NK_TMP/err")
+    else
+        msg=$("$NK_PY" "$GOLDEN/compare.py" "$want" "$NK_TMP/out")
+    fi
+    if [ $? = 0 ]; then pass "${tag}golden $dir/$name"; else fail "${tag}golden $dir/$name: $msg"; fi
+}
+
+for req in "$GOLDEN"/*/*.req; do
+    dir=$(basename "$(dirname "$req")")
+    name=$(basename "$req" .req)
+    want=${req%.req}.want
+    if [ "$dir" = other ]; then
+        cmd=$(head -n1 "$req")
+        tail -n +2 "$req" >"$NK_TMP/req.other"
+        run_case "$dir" "$name" "$cmd" "$NK_TMP/req.other" "$want"
+    else
+        run_case "$dir" "$name" "$dir" "$req" "$want"
+    fi
+done
