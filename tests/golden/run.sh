@@ -4,22 +4,26 @@
 # the .req names the command); the output must match <case>.want (see
 # compare.py for patterns). A .want with "errorCode" expects exit 1, that
 # JSON on stderr and nothing on stdout; otherwise exit 0 and the JSON on
-# stdout. @MODULE@, @CA_CERTS@, @TOKEN@ in a .req are replaced with the
-# throwaway SoftHSM token's values.
+# stdout. @MODULE@ and @CA_CERTS@ in a .req are replaced with the
+# throwaway SoftHSM token's module and CA bundle (tests/lib/softhsm.sh).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/softhsm.sh"
 GOLDEN=$NK_ROOT/tests/golden
 tag=${NK_SUITE_TAG:+$NK_SUITE_TAG }
 
-# One small token for the cases that reach a key.
-softhsm_golden_token "$NK_TMP/hsm" >/dev/null
-export NOTATION_KEYSTORE_PIN=1234
+# The standard throwaway token for the cases that reach a key.
+if ! softhsm_std_token "$NK_TMP/hsm" >"$NK_TMP/hsm.log" 2>&1; then
+    cat "$NK_TMP/hsm.log"
+    fail "${NK_SUITE_TAG:+$NK_SUITE_TAG }golden: cannot create the SoftHSM token"
+    exit 1
+fi
+export NOTATION_KEYSTORE_PIN=$NK_P11_PIN
 
 run_case() {
     local dir=$1 name=$2 cmd=$3 req=$4 want=$5 rc_want=0 msg
     if grep -q '"errorCode"' "$want"; then rc_want=1; fi
-    sed -e "s|@MODULE@|$SOFTHSM_MODULE|g" -e "s|@CA_CERTS@|$SOFTHSM_CA_CERTS|g" \
-        -e "s|@DIR@|$SOFTHSM_DIR|g" "$req" >"$NK_TMP/req"
+    sed -e "s|@MODULE@|$NK_P11_MODULE|g" -e "s|@CA_CERTS@|$NK_P11_CA|g" \
+        "$req" >"$NK_TMP/req"
     # shellcheck disable=SC2086
     $NK_WRAP "$NK_BIN" "$cmd" <"$NK_TMP/req" >"$NK_TMP/out" 2>"$NK_TMP/err"
     RC=$?
