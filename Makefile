@@ -42,7 +42,7 @@ NOTATION_LIBEXEC ?= $(XDG_CONFIG_HOME)/notation
 PLUGINDIR := $(DESTDIR)$(NOTATION_LIBEXEC)/plugins/keystore
 
 .PHONY: all check check-unit check-golden check-integration check-asan \
-	check-valgrind install uninstall demo bench fuzz clean dist format-check
+	check-valgrind install uninstall deps demo bench fuzz clean dist format-check
 
 all: $(BIN)
 
@@ -85,6 +85,12 @@ install: $(BIN)
 uninstall:
 	rm -f $(PLUGINDIR)/notation-keystore
 	-rmdir $(PLUGINDIR)
+
+# Installs the Debian packages the build, demo and tests need (as root).
+deps:
+	DEBIAN_FRONTEND=noninteractive apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		$$(grep -v '^#' .ci/packages)
 
 demo: $(BIN)
 	@tests/demo.sh
