@@ -92,7 +92,10 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		$$(grep -v '^#' .ci/packages)
 
-demo: $(BIN)
+# The build runs in a sub-make so that `make deps demo` works on a fresh
+# machine (pkg-config is asked again after deps installed the libraries).
+demo:
+	@$(MAKE) --no-print-directory $(BIN)
 	@tests/demo.sh
 
 bench: $(BIN)

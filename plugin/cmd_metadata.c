@@ -29,6 +29,9 @@ int nk_cmd_get_plugin_metadata(const struct nk_request *req, cJSON **resp,
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "pluginConfig \"mode\" must be \"raw\" or "
                           "\"envelope\", not \"%.64s\"", mode);
+    /* The shared verifier (plugin/verify) answers verify-signature. */
+    caps[n++] = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
+    caps[n++] = "SIGNATURE_VERIFIER.REVOCATION_CHECK";
     o = cJSON_CreateObject();
     nk_proto_add_string(o, "name", "keystore");
     nk_proto_add_string(o, "description",

@@ -9,6 +9,7 @@
 #include "common/sigcheck.h"
 #include "signing.h"
 #include "verify/chain.h"
+#include "verify/verify.h"
 
 int nk_signing_open(struct nk_signing *sg, const char *key_id,
                     const struct nk_config *cfg, struct nk_err *err)
@@ -127,6 +128,8 @@ int nk_signing_prepare(struct nk_signing *sg, const struct nk_config *cfg,
         nk_chain_check_codesigning(sg->chain, time(NULL), err) != 0)
         goto out;
     /* verifier hook */
+    if (nk_verify_presign(sg->chain, cfg, err) != 0)
+        goto out;
     ret = 0;
 out:
     X509_free(leaf);
