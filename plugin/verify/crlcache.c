@@ -1,0 +1,152 @@
+/* The on-disk CRL cache: one file per distribution point URL, named by the
+ * SHA-256 of the URL, holding a header line, the URL and the DER CRL.
+ * Written through a temp file + fsync + rename, so readers running in
+ * parallel see either the old or the new entry, never a torn one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "verify/revoke.h"
+
+#define MAGIC "nk-crl-cache 1\n"
+
+static char *entry_path(const char *dir, const char *url)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+
+    if (!EVP_Digest(url, strlen(url), md, &n, EVP_sha256(), NULL))
+        return NULL;
+    for (i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return nk_xasprintf("%s/%s", dir, hex);
+}
+
+X509_CRL *nk_crlcache_get(const char *dir, const char *url)
+{
+    struct nk_buf b;
+    struct nk_err err = {0};
+    X509_CRL *crl = NULL;
+    char *path = entry_path(dir, url);
+    const unsigned char *p, *end;
+    size_t hlen = strlen(MAGIC) + strlen(url) + 1;
+
+    nk_buf_init(&b, NK_CRL_MAX_SIZE + hlen);
+    if (path == NULL || nk_buf_read_file(&b, path, &err) != 0)
+        goto out; /* a miss */
+    if (b.len <= hlen || memcmp(b.data, MAGIC, strlen(MAGIC)) != 0 ||
+        memcmp(b.data + strlen(MAGIC), url, strlen(url)) != 0 ||
+        b.data[hlen - 1] != '\n') {
+        nk_debug("crl cache: ignoring damaged entry \"%s\"", path);
+        goto out;
+    }
+    p = b.data + hlen;
+    end = b.data + b.len;
+    crl = d2i_X509_CRL(NULL, &p, (long)(end - p));
+    if (crl != NULL && p != end) {
+        X509_CRL_free(crl);
+        crl = NULL;
+    }
+    if (crl == NULL)
+        nk_debug("crl cache: ignoring unparsable entry \"%s\"", path);
+out:
+    nk_buf_release(&b);
+    free(path);
+    return crl;
+}
+
+/* mkdir -p with mode 0700 for every component we create. */
+static int make_dirs(const char *dir, struct nk_err *err)
+{
+    char *p = nk_xstrdup(dir), *s, c;
+    int ret = 0;
+
+    for (s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        c = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            ret = nk_err_set(err, NK_ERR_GENERIC, "cannot create \"%s\": %s",
+                             p, strerror(errno));
+            break;
+        }
+        *s = c;
+        if (c == '\0')
+            break;
+    }
+    free(p);
+    return ret;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    ssize_t w;
+
+    while (n > 0) {
+        w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int nk_crlcache_put(const char *dir, const char *url, const unsigned char *der,
+                    size_t len, struct nk_err *err)
+{
+    char *path = NULL, *tmp = NULL;
+    int fd, ok, ret = -1;
+
+    if (make_dirs(dir, err) != 0)
+        return -1;
+    path = entry_path(dir, url);
+    if (path == NULL)
+        return nk_err_set(err, NK_ERR_GENERIC, "cannot hash the CRL URL");
+    tmp = nk_xasprintf("%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp); /* mode 0600 */
+    if (fd < 0) {
+        nk_err_set(err, NK_ERR_GENERIC, "cannot create \"%s\": %s", tmp,
+                   strerror(errno));
+        free(tmp);
+        tmp = NULL;
+        goto out;
+    }
+    ok = write_all(fd, MAGIC, strlen(MAGIC)) == 0 &&
+         write_all(fd, url, strlen(url)) == 0 &&
+         write_all(fd, "\n", 1) == 0 && write_all(fd, der, len) == 0 &&
+         fsync(fd) == 0;
+    if (close(fd) != 0)
+        ok = 0;
+    if (!ok) {
+        nk_err_set(err, NK_ERR_GENERIC, "cannot write \"%s\": %s", tmp,
+                   strerror(errno));
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        nk_err_set(err, NK_ERR_GENERIC, "cannot rename \"%s\": %s", tmp,
+                   strerror(errno));
+        goto out;
+    }
+    ret = 0;
+out:
+    if (ret != 0 && tmp != NULL)
+        unlink(tmp);
+    free(tmp);
+    free(path);
+    return ret;
+}

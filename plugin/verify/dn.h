@@ -1,0 +1,36 @@
+/* Distinguished names as notation compares them: RFC 4514 strings from the
+ * trust policy and X.509 subjects, both reduced to attribute -> value maps
+ * under notation's rules (single-valued RDNs, no duplicate attributes, no
+ * "=#" hex values, C, ST and O present). */
+#ifndef NK_DN_H
+#define NK_DN_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "common/err.h"
+
+struct nk_dn_attr {
+    char *type;  /* upper case short name ("C", "ST", "CN") or dotted OID */
+    char *value; /* unescaped UTF-8 */
+};
+
+struct nk_dn {
+    size_t n;
+    struct nk_dn_attr *attrs;
+};
+
+/* Parses an RFC 4514 DN ("C=US, ST=WA, O=Acme\, Inc.") and applies
+ * notation's rules. "S" is read as "ST". VALIDATION_ERROR saying what is
+ * wrong. */
+int nk_dn_parse(const char *s, struct nk_dn *dn,
+                struct nk_err *err) NK_MUST_CHECK;
+/* The same map from a certificate name, with the same rules. */
+int nk_dn_from_name(const X509_NAME *name, struct nk_dn *dn,
+                    struct nk_err *err) NK_MUST_CHECK;
+/* Nonzero when every attribute of sub equals the same attribute of dn. */
+int nk_dn_is_subset(const struct nk_dn *sub, const struct nk_dn *dn);
+void nk_dn_release(struct nk_dn *dn);
+
+#endif

@@ -1,0 +1,38 @@
+/* Internals of the revocation check: one OCSP or CRL lookup for one
+ * certificate, and the on-disk CRL cache. */
+#ifndef NK_REVOKE_H
+#define NK_REVOKE_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "common/err.h"
+#include "verify/verify.h"
+
+/* Asks the OCSP responders in cert's AIA (http only), in order, until one
+ * gives a verified answer. Sets rc->status to GOOD, REVOKED or UNKNOWN
+ * (with rc->detail saying why). chain is the whole leaf-first chain and
+ * issuer_idx the index of cert's issuer in it (the responder's certificate
+ * must chain to its root). */
+void nk_ocsp_check(X509 *cert, STACK_OF(X509) *chain, int issuer_idx,
+                   const struct nk_verify_opts *o, struct nk_rev_cert *rc);
+/* Nonzero when cert names an http OCSP responder. */
+int nk_ocsp_supported(X509 *cert);
+
+/* Checks cert against the CRL of every http distribution point (cache
+ * first). Sets rc->status to GOOD, REVOKED or UNKNOWN. */
+void nk_crl_check(X509 *cert, X509 *issuer, const struct nk_verify_opts *o,
+                  struct nk_rev_cert *rc);
+/* Nonzero when cert has an http CRL distribution point. */
+int nk_crl_supported(X509 *cert);
+
+/* Cached CRL for url if present and readable, else NULL. The caller must
+ * still verify it (signature, issuer, freshness): entries are not trusted. */
+X509_CRL *nk_crlcache_get(const char *dir, const char *url);
+/* Stores the DER CRL atomically (temp file, fsync, rename) in dir,
+ * created 0700 when missing. */
+int nk_crlcache_put(const char *dir, const char *url, const unsigned char *der,
+                    size_t len, struct nk_err *err) NK_MUST_CHECK;
+
+#endif
