@@ -2,10 +2,13 @@
 #include <stddef.h>
 
 #include "common/signer.h"
+#include "kms/kms.h"
 #include "pkcs11/pkcs11.h"
 
 static const struct nk_signer_ops *const backends[] = {
     &nk_pkcs11_ops,
+    &nk_awskms_ops,
+    &nk_vault_ops,
 };
 
 const struct nk_signer_ops *nk_signer_lookup(const char *key_id,

@@ -1,0 +1,26 @@
+/* One AWS KMS JSON 1.1 API call: SigV4-signed POST with retries, and the
+ * service's errors mapped to notation error codes. */
+#ifndef NK_AWS_CALL_H
+#define NK_AWS_CALL_H
+
+#include <cjson/cJSON.h>
+
+#include "aws_creds.h"
+#include "common/err.h"
+#include "kms_util.h"
+
+struct nk_aws_target {
+    const char *endpoint; /* "https://kms.eu-west-1.amazonaws.com[/path]" */
+    const char *region;
+    const struct nk_kms_net *net;
+    const struct nk_aws_creds *creds;
+    const char *key_ref;  /* named in error messages */
+};
+
+/* Calls TrentService.<op> with body; *out is the parsed answer. Errors
+ * carry the service's code, message and request id. */
+int nk_aws_kms_call(const struct nk_aws_target *t, const char *op,
+                    const cJSON *body, cJSON **out,
+                    struct nk_err *err) NK_MUST_CHECK;
+
+#endif

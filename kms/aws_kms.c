@@ -1,0 +1,403 @@
+/* The awskms:// signer: key URI and region, GetPublicKey + DescribeKey
+ * (cached on disk), and Sign of a local digest (MessageType DIGEST). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/x509.h>
+
+#include "aws_call.h"
+#include "aws_config.h"
+#include "aws_creds.h"
+#include "common/b64.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/sigcheck.h"
+#include "kms.h"
+#include "kms_cache.h"
+#include "kms_util.h"
+
+#define SCHEME "awskms://"
+
+struct nk_signer {
+    char *key_ref;   /* as in the URI: id, ARN, alias/name, alias ARN */
+    char *region;
+    char *endpoint;
+    char *ident;     /* cache identity */
+    const struct nk_config *cfg;
+    struct nk_kms_net net;
+    struct nk_aws_creds creds; /* fetched on first call */
+    struct nk_kms_cached key;  /* described key (key.id = key ARN) */
+    int cache_on;
+    double ttl;
+    int from_cache;
+};
+
+static const struct {
+    const char *aws;
+    enum nk_keyspec spec;
+    const char *alg;
+} specs[] = {
+    {"RSA_2048", NK_RSA_2048, "RSASSA_PSS_SHA_256"},
+    {"RSA_3072", NK_RSA_3072, "RSASSA_PSS_SHA_384"},
+    {"RSA_4096", NK_RSA_4096, "RSASSA_PSS_SHA_512"},
+    {"ECC_NIST_P256", NK_EC_256, "ECDSA_SHA_256"},
+    {"ECC_NIST_P384", NK_EC_384, "ECDSA_SHA_384"},
+    {"ECC_NIST_P521", NK_EC_521, "ECDSA_SHA_512"},
+};
+
+static int aws_handles(const char *key_id)
+{
+    return strncmp(key_id, SCHEME, strlen(SCHEME)) == 0;
+}
+
+/* "arn:aws:kms:REGION:ACCOUNT:key/..." gives REGION. */
+static char *arn_region(const char *ref)
+{
+    const char *p = ref;
+    int i;
+
+    if (strncmp(ref, "arn:", 4) != 0)
+        return NULL;
+    for (i = 0; i < 3 && p != NULL; i++) {
+        p = strchr(p, ':');
+        if (p != NULL)
+            p++;
+    }
+    if (p == NULL || strchr(p, ':') == NULL || *p == ':')
+        return NULL;
+    return nk_xstrndup(p, strcspn(p, ":"));
+}
+
+static int pick_region(struct nk_signer *s, struct nk_err *err)
+{
+    static const char *const envs[] = {"AWS_REGION", "AWS_DEFAULT_REGION",
+                                       NULL};
+    const char *v;
+
+    s->region = arn_region(s->key_ref);
+    if (s->region != NULL)
+        return 0;
+    v = nk_config_str(s->cfg, "aws-region");
+    if (v == NULL)
+        v = nk_kms_getenv(envs);
+    if (v != NULL) {
+        s->region = nk_xstrdup(v);
+        return 0;
+    }
+    s->region = nk_aws_config_get(nk_aws_profile(s->cfg), "region");
+    if (s->region == NULL)
+        s->region = nk_aws_imds_region(&s->net);
+    if (s->region == NULL)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "no AWS region for \"%s\": set AWS_REGION, "
+                          "pluginConfig \"aws-region\", a profile region, or "
+                          "use a key ARN", s->key_ref);
+    return 0;
+}
+
+static void aws_free(struct nk_signer *s)
+{
+    if (s == NULL)
+        return;
+    free(s->key_ref);
+    free(s->region);
+    free(s->endpoint);
+    free(s->ident);
+    nk_kms_net_release(&s->net);
+    nk_aws_creds_release(&s->creds);
+    nk_kms_cached_release(&s->key);
+    free(s);
+}
+
+static int parse_uri(struct nk_signer *s, const char *key_id,
+                     struct nk_err *err)
+{
+    const char *p = key_id + strlen(SCHEME), *slash = strchr(p, '/');
+
+    if (slash == NULL || slash[1] == '\0')
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "bad AWS KMS key id \"%s\": expected awskms:///"
+                          "<key id|key ARN|alias/name|alias ARN> or "
+                          "awskms://<host[:port]>/<...>", key_id);
+    s->key_ref = nk_xstrdup(slash + 1);
+    if (slash > p)
+        s->endpoint = nk_xasprintf("https://%.*s", (int)(slash - p), p);
+    return 0;
+}
+
+static int aws_open(const char *key_id, const struct nk_config *cfg,
+                    struct nk_signer **out, struct nk_err *err)
+{
+    static const char *const ca_envs[] = {"AWS_CA_BUNDLE", NULL};
+    struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
+    int ret = -1;
+
+    *out = NULL;
+    s->cfg = cfg;
+    if (parse_uri(s, key_id, err) != 0 ||
+        nk_kms_net_init(&s->net, cfg, ca_envs, err) != 0)
+        goto out;
+    if (nk_config_str(cfg, "key-version") != NULL) {
+        nk_err_set(err, NK_ERR_VALIDATION, "pluginConfig \"key-version\" "
+                   "does not apply to AWS KMS keys");
+        goto out;
+    }
+    if (pick_region(s, err) != 0)
+        goto out;
+    if (s->endpoint == NULL)
+        s->endpoint = nk_aws_endpoint(cfg, "KMS", "kms", s->region);
+    s->ident = nk_xasprintf("awskms\n%s\n%s\n%s", s->endpoint, s->region,
+                            s->key_ref);
+    s->cache_on = nk_kms_cache_enabled(cfg, &s->ttl);
+    *out = s;
+    s = NULL;
+    ret = 0;
+out:
+    aws_free(s);
+    return ret;
+}
+
+static int call(struct nk_signer *s, const char *op, const cJSON *body,
+                cJSON **out, struct nk_err *err)
+{
+    struct nk_aws_target t = {s->endpoint, s->region, &s->net, &s->creds,
+                              s->key_ref};
+
+    if (s->creds.akid == NULL &&
+        nk_aws_creds_get(s->cfg, s->region, &s->net, &s->creds, err) != 0)
+        return -1;
+    nk_debug("AWS credentials from %s", s->creds.source);
+    return nk_aws_kms_call(&t, op, body, out, err);
+}
+
+/* KeyState and KeyUsage from DescribeKey; tolerated when the caller may
+ * not call DescribeKey (GetPublicKey alone is enough to sign). */
+static int check_state(struct nk_signer *s, struct nk_err *err)
+{
+    cJSON *req = cJSON_CreateObject(), *resp = NULL;
+    const cJSON *md;
+    const char *state, *usage;
+    int ret = -1;
+
+    cJSON_AddStringToObject(req, "KeyId", s->key_ref);
+    if (call(s, "DescribeKey", req, &resp, err) != 0) {
+        if (err->code == NK_ERR_ACCESS && s->creds.akid != NULL) {
+            nk_info("DescribeKey not allowed, skipping state check: %s",
+                    err->msg);
+            nk_err_clear(err);
+            ret = 0;
+        }
+        goto out;
+    }
+    md = cJSON_GetObjectItemCaseSensitive(resp, "KeyMetadata");
+    state = nk_kms_jstr(md, "KeyState");
+    usage = nk_kms_jstr(md, "KeyUsage");
+    if (state != NULL && strcmp(state, "Enabled") != 0) {
+        nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" is %s, not "
+                   "Enabled", s->key_ref, state);
+        goto out;
+    }
+    if (usage != NULL && strcmp(usage, "SIGN_VERIFY") != 0) {
+        nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" has KeyUsage "
+                   "%s, not SIGN_VERIFY", s->key_ref, usage);
+        goto out;
+    }
+    ret = 0;
+out:
+    cJSON_Delete(req);
+    cJSON_Delete(resp);
+    return ret;
+}
+
+static int parse_public_key(struct nk_signer *s, const cJSON *resp,
+                            struct nk_err *err)
+{
+    const char *spec = nk_kms_jstr(resp, "KeySpec");
+    const char *usage = nk_kms_jstr(resp, "KeyUsage");
+    const char *pub = nk_kms_jstr(resp, "PublicKey");
+    const char *arn = nk_kms_jstr(resp, "KeyId");
+    unsigned char *der = NULL;
+    const unsigned char *q;
+    enum nk_keyspec actual;
+    size_t i, n;
+
+    if (spec == NULL)
+        spec = nk_kms_jstr(resp, "CustomerMasterKeySpec");
+    if (usage != NULL && strcmp(usage, "SIGN_VERIFY") != 0)
+        return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" has "
+                          "KeyUsage %s, not SIGN_VERIFY", s->key_ref, usage);
+    for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+        if (spec != NULL && strcmp(spec, specs[i].aws) == 0)
+            break;
+    if (i == sizeof(specs) / sizeof(specs[0]))
+        return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" is %s, "
+                          "which notation cannot use (RSA_2048, RSA_3072, "
+                          "RSA_4096, ECC_NIST_P256, ECC_NIST_P384, "
+                          "ECC_NIST_P521)", s->key_ref, spec ? spec : "?");
+    if (pub == NULL || nk_b64_decode(pub, "PublicKey", &der, &n, err) != 0)
+        return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS GetPublicKey for "
+                          "\"%s\": no PublicKey in the answer", s->key_ref);
+    q = der;
+    s->key.pub = d2i_PUBKEY(NULL, &q, (long)n);
+    free(der);
+    if (s->key.pub == NULL)
+        return nk_err_ssl(err, NK_ERR_GENERIC, "AWS KMS key \"%s\": bad "
+                          "PublicKey", s->key_ref);
+    if (nk_keyspec_of_pkey(s->key.pub, &actual, err) != 0)
+        return -1;
+    if (actual != specs[i].spec)
+        return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS key \"%s\" says %s "
+                          "but its public key is %s", s->key_ref, spec,
+                          nk_keyspec_name(actual));
+    s->key.spec = actual;
+    s->key.id = nk_xstrdup(arn != NULL ? arn : s->key_ref);
+    return 0;
+}
+
+static int fetch(struct nk_signer *s, struct nk_err *err)
+{
+    cJSON *req = cJSON_CreateObject(), *resp = NULL;
+    int ret = -1;
+
+    nk_kms_cached_release(&s->key);
+    cJSON_AddStringToObject(req, "KeyId", s->key_ref);
+    if (call(s, "GetPublicKey", req, &resp, err) != 0 ||
+        parse_public_key(s, resp, err) != 0 || check_state(s, err) != 0)
+        goto out;
+    if (s->cache_on)
+        nk_kms_cache_store(s->ident, &s->key);
+    ret = 0;
+out:
+    cJSON_Delete(req);
+    cJSON_Delete(resp);
+    return ret;
+}
+
+/* A cached description, unless the configured leaf certificate carries a
+ * different key (the key was rotated and the certificate renewed). */
+static int from_cache(struct nk_signer *s)
+{
+    EVP_PKEY *leaf;
+
+    if (!s->cache_on || nk_kms_cache_load(s->ident, s->ttl, &s->key) != 0)
+        return -1;
+    leaf = nk_kms_leaf_pub(s->cfg);
+    if (leaf != NULL && EVP_PKEY_eq(leaf, s->key.pub) != 1) {
+        nk_info("cached key differs from the leaf certificate's: refetch");
+        nk_kms_cache_drop(s->ident);
+        nk_kms_cached_release(&s->key);
+        EVP_PKEY_free(leaf);
+        return -1;
+    }
+    EVP_PKEY_free(leaf);
+    return 0;
+}
+
+static int aws_describe(struct nk_signer *s, struct nk_key_info *info,
+                        struct nk_err *err)
+{
+    s->from_cache = 0;
+    if (s->key.pub == NULL) {
+        if (from_cache(s) == 0)
+            s->from_cache = 1;
+        else if (fetch(s, err) != 0)
+            return -1;
+    }
+    if (EVP_PKEY_up_ref(s->key.pub) != 1)
+        return nk_err_ssl(err, NK_ERR_GENERIC, "cannot reference key");
+    info->spec = s->key.spec;
+    info->pub = s->key.pub;
+    return 0;
+}
+
+/* Decodes the Signature and brings ECDSA's DER to r||s. */
+static int take_signature(struct nk_signer *s, enum nk_keyspec spec,
+                          const char *b64, unsigned char **sig,
+                          size_t *siglen, struct nk_err *err)
+{
+    unsigned char *raw = NULL;
+    size_t n;
+    int r;
+
+    if (b64 == NULL || nk_b64_decode(b64, "Signature", &raw, &n, err) != 0)
+        return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS Sign for \"%s\": no "
+                          "Signature in the answer", s->key_ref);
+    if (nk_keyspec_is_rsa(spec)) {
+        *sig = raw;
+        *siglen = n;
+        return 0;
+    }
+    r = nk_ecdsa_der_to_raw(raw, n, nk_keyspec_ec_width(spec), sig, siglen,
+                            err);
+    free(raw);
+    return r;
+}
+
+static int aws_sign(struct nk_signer *s, enum nk_keyspec spec,
+                    const unsigned char *digest, size_t dlen,
+                    unsigned char **sig, size_t *siglen, struct nk_err *err)
+{
+    cJSON *req = NULL, *resp = NULL;
+    struct nk_key_info info = {0};
+    char *msg = NULL;
+    size_t i;
+    int ret = -1;
+
+    *sig = NULL;
+    *siglen = 0;
+    if (s->key.pub == NULL && aws_describe(s, &info, err) != 0)
+        goto out;
+    EVP_PKEY_free(info.pub);
+    for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+        if (specs[i].spec == spec)
+            break;
+    if (spec != s->key.spec || i == sizeof(specs) / sizeof(specs[0])) {
+        nk_err_set(err, NK_ERR_VALIDATION, "keySpec %s does not match AWS "
+                   "KMS key \"%s\" (%s)", nk_keyspec_name(spec), s->key_ref,
+                   nk_keyspec_name(s->key.spec));
+        goto out;
+    }
+    msg = nk_b64_encode(digest, dlen);
+    req = cJSON_CreateObject();
+    /* Sign with the key the description came from, even for an alias. */
+    cJSON_AddStringToObject(req, "KeyId", s->key.id ? s->key.id : s->key_ref);
+    cJSON_AddStringToObject(req, "Message", msg);
+    cJSON_AddStringToObject(req, "MessageType", "DIGEST");
+    cJSON_AddStringToObject(req, "SigningAlgorithm", specs[i].alg);
+    if (call(s, "Sign", req, &resp, err) != 0 ||
+        take_signature(s, spec, nk_kms_jstr(resp, "Signature"), sig, siglen,
+                       err) != 0)
+        goto out;
+    /* The key may have changed since it was described (cached). */
+    if (nk_sig_check(s->key.pub, spec, digest, dlen, *sig, *siglen,
+                     err) != 0) {
+        nk_kms_cache_drop(s->ident);
+        nk_err_clear(err);
+        nk_err_set(err, NK_ERR_GENERIC, "AWS KMS key \"%s\" signed, but not "
+                   "with the public key it was described with (replaced?); "
+                   "its cached description was dropped, run again",
+                   s->key_ref);
+        goto out;
+    }
+    ret = 0;
+out:
+    if (ret != 0) {
+        free(*sig);
+        *sig = NULL;
+        *siglen = 0;
+    }
+    cJSON_Delete(req);
+    cJSON_Delete(resp);
+    free(msg);
+    return ret;
+}
+
+const struct nk_signer_ops nk_awskms_ops = {
+    .name = "awskms",
+    .handles = aws_handles,
+    .open = aws_open,
+    .describe = aws_describe,
+    .sign = aws_sign,
+    .free = aws_free,
+};

@@ -1,0 +1,214 @@
+/* Key-description cache files: one JSON file per key identity, named by
+ * the SHA-256 of the identity, written to a temporary file and renamed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "common/b64.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "kms_cache.h"
+
+#define CACHE_MAX (64u * 1024)
+
+int nk_kms_cache_enabled(const struct nk_config *cfg, double *ttl)
+{
+    struct nk_err e = {NK_ERR_NONE, ""};
+    int on = 1;
+
+    if (nk_config_bool(cfg, "cache", 1, &on, &e) != 0 || !on)
+        return 0;
+    if (nk_config_seconds(cfg, "cache-ttl", 3600, 86400 * 30, ttl, &e) != 0)
+        return 0;
+    return 1;
+}
+
+/* The cache directory, created 0700; NULL when unusable. */
+static char *cache_dir(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char *base, *dir;
+    struct stat st;
+
+    if (xdg != NULL && xdg[0] == '/')
+        base = nk_xstrdup(xdg);
+    else if (home != NULL && home[0] == '/')
+        base = nk_xasprintf("%s/.cache", home);
+    else
+        return NULL;
+    (void)mkdir(base, 0700);
+    dir = nk_xasprintf("%s/notation-keystore", base);
+    free(base);
+    (void)mkdir(dir, 0700);
+    /* Only a directory of ours that nobody else can write to. */
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+        nk_info("key cache: ignoring \"%s\" (not a private directory)", dir);
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+static char *entry_path(const char *ident)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char hexs[2 * SHA256_DIGEST_LENGTH + 1], *dir, *p;
+    size_t i;
+
+    dir = cache_dir();
+    if (dir == NULL)
+        return NULL;
+    SHA256((const unsigned char *)ident, strlen(ident), md);
+    for (i = 0; i < sizeof(md); i++)
+        snprintf(hexs + 2 * i, 3, "%02x", md[i]);
+    p = nk_xasprintf("%s/%s.json", dir, hexs);
+    free(dir);
+    return p;
+}
+
+static int parse_entry(const cJSON *o, const char *ident, double ttl,
+                       struct nk_kms_cached *out)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *pub = cJSON_GetObjectItemCaseSensitive(o, "pub");
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(o, "spec");
+    const cJSON *who = cJSON_GetObjectItemCaseSensitive(o, "ident");
+    struct nk_err e = {NK_ERR_NONE, ""};
+    unsigned char *der = NULL;
+    const unsigned char *q;
+    size_t dlen;
+    double now = (double)time(NULL);
+
+    if (!cJSON_IsString(who) || strcmp(who->valuestring, ident) != 0 ||
+        !cJSON_IsNumber(t) || t->valuedouble > now + 60 ||
+        now - t->valuedouble > ttl || !cJSON_IsString(pub) ||
+        !cJSON_IsString(spec))
+        return -1;
+    out->spec = nk_keyspec_parse(spec->valuestring);
+    if (out->spec == NK_KEYSPEC_NONE ||
+        nk_b64_decode(pub->valuestring, "pub", &der, &dlen, &e) != 0)
+        return -1;
+    q = der;
+    out->pub = d2i_PUBKEY(NULL, &q, (long)dlen);
+    free(der);
+    if (out->pub == NULL)
+        return -1;
+    out->id = cJSON_IsString(id) ? nk_xstrdup(id->valuestring) : NULL;
+    out->version = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+    return 0;
+}
+
+int nk_kms_cache_load(const char *ident, double ttl,
+                      struct nk_kms_cached *out)
+{
+    char *path = entry_path(ident);
+    struct nk_err e = {NK_ERR_NONE, ""};
+    struct nk_buf b;
+    cJSON *o = NULL;
+    int ret = -1;
+
+    memset(out, 0, sizeof(*out));
+    nk_buf_init(&b, CACHE_MAX);
+    if (path == NULL || nk_buf_read_file(&b, path, &e) != 0)
+        goto out;
+    o = cJSON_ParseWithLength((const char *)b.data, b.len);
+    if (o == NULL || parse_entry(o, ident, ttl, out) != 0) {
+        nk_kms_cached_release(out);
+        goto out;
+    }
+    ret = 0;
+out:
+    nk_info("key cache %s for %s", ret == 0 ? "hit" : "miss", ident);
+    cJSON_Delete(o);
+    nk_buf_release(&b);
+    free(path);
+    return ret;
+}
+
+static char *entry_json(const char *ident, const struct nk_kms_cached *c)
+{
+    unsigned char *der = NULL;
+    char *pub, *text;
+    int n = i2d_PUBKEY(c->pub, &der);
+    cJSON *o;
+
+    if (n <= 0)
+        return NULL;
+    pub = nk_b64_encode(der, (size_t)n);
+    OPENSSL_free(der);
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ident", ident);
+    cJSON_AddStringToObject(o, "spec", nk_keyspec_name(c->spec));
+    cJSON_AddStringToObject(o, "pub", pub);
+    if (c->id != NULL)
+        cJSON_AddStringToObject(o, "id", c->id);
+    cJSON_AddNumberToObject(o, "version", (double)c->version);
+    cJSON_AddNumberToObject(o, "time", (double)time(NULL));
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    free(pub);
+    return text;
+}
+
+void nk_kms_cache_store(const char *ident, const struct nk_kms_cached *c)
+{
+    char *path = entry_path(ident), *tmp = NULL, *text = NULL;
+    size_t len;
+    int fd = -1;
+
+    if (path == NULL)
+        return;
+    text = entry_json(ident, c);
+    if (text == NULL)
+        goto out;
+    tmp = nk_xasprintf("%s.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0)
+        goto out;
+    len = strlen(text);
+    if (write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
+        fd = -1;
+        unlink(tmp);
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        unlink(tmp);
+out:
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    free(text);
+    free(tmp);
+    free(path);
+}
+
+void nk_kms_cache_drop(const char *ident)
+{
+    char *path = entry_path(ident);
+
+    if (path != NULL && unlink(path) == 0)
+        nk_info("key cache: dropped entry for %s", ident);
+    free(path);
+}
+
+void nk_kms_cached_release(struct nk_kms_cached *c)
+{
+    EVP_PKEY_free(c->pub);
+    free(c->id);
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,302 @@
+/* Vault/OpenBao connection: environment, token or login, and requests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "vault_conn.h"
+
+#define VAULT_MAX_BODY (1024u * 1024)
+
+static const char *const vault_first[] = {"VAULT_", "BAO_", NULL};
+static const char *const bao_first[] = {"BAO_", "VAULT_", NULL};
+
+const char *nk_vault_env(const struct nk_vault_conn *c, const char *name)
+{
+    const char *const *p;
+    char var[96];
+    const char *v;
+
+    for (p = c->prefixes; *p != NULL; p++) {
+        snprintf(var, sizeof(var), "%s%s", *p, name);
+        v = getenv(var);
+        if (v != NULL && v[0] != '\0')
+            return v;
+    }
+    return NULL;
+}
+
+int nk_vault_conn_init(struct nk_vault_conn *c, int openbao,
+                       const struct nk_config *cfg, struct nk_err *err)
+{
+    const char *ca_envs[3];
+    const char *addr, *ns;
+    size_t n;
+
+    memset(c, 0, sizeof(*c));
+    c->product = openbao ? "OpenBao" : "Vault";
+    c->prefixes = openbao ? bao_first : vault_first;
+    ca_envs[0] = openbao ? "BAO_CACERT" : "VAULT_CACERT";
+    ca_envs[1] = openbao ? "VAULT_CACERT" : "BAO_CACERT";
+    ca_envs[2] = NULL;
+    if (nk_kms_net_init(&c->net, cfg, ca_envs, err) != 0)
+        return -1;
+    addr = nk_config_str(cfg, "vault-addr");
+    if (addr == NULL)
+        addr = nk_vault_env(c, "ADDR");
+    if (addr == NULL)
+        addr = "https://127.0.0.1:8200"; /* the CLI's default */
+    n = strlen(addr);
+    while (n > 0 && addr[n - 1] == '/')
+        n--;
+    c->addr = nk_xstrndup(addr, n);
+    ns = nk_config_str(cfg, "vault-namespace");
+    if (ns == NULL)
+        ns = nk_vault_env(c, "NAMESPACE");
+    c->ns = ns != NULL ? nk_xstrdup(ns) : NULL;
+    return 0;
+}
+
+void nk_vault_conn_release(struct nk_vault_conn *c)
+{
+    free(c->addr);
+    free(c->ns);
+    nk_strfreezero(c->token);
+    nk_kms_net_release(&c->net);
+    memset(c, 0, sizeof(*c));
+}
+
+/* "errors":[...] joined with "; " into buf. */
+static void errors_text(const struct nk_http_resp *r, char *buf, size_t n)
+{
+    cJSON *o = cJSON_ParseWithLength((const char *)r->body.data, r->body.len);
+    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(o, "errors"), *e;
+    size_t used = 0;
+
+    buf[0] = '\0';
+    cJSON_ArrayForEach(e, errs) {
+        if (!cJSON_IsString(e) || used + 3 >= n)
+            continue;
+        used += (size_t)snprintf(buf + used, n - used, "%s%s",
+                                 used ? "; " : "", e->valuestring);
+    }
+    cJSON_Delete(o);
+    if (buf[0] == '\0')
+        snprintf(buf, n, "no error text");
+}
+
+static void detail(const struct nk_http_resp *r, char *buf, size_t n,
+                   void *arg)
+{
+    (void)arg;
+    errors_text(r, buf, n);
+}
+
+/* A raw request (no token handling): used for logins too. */
+static int request(struct nk_vault_conn *c, const char *method,
+                   const char *path, const cJSON *body, const char *token,
+                   const char *what, cJSON **out, struct nk_err *err)
+{
+    struct nk_http_header h[4];
+    struct nk_http_req req = {.method = method, .headers = h,
+                              .max_body = VAULT_MAX_BODY};
+    struct nk_http_retry pol = {.detail = detail};
+    struct nk_http_resp resp = {0};
+    char *url = nk_xasprintf("%s/v1/%s", c->addr, path), *text = NULL;
+    char etext[300];
+    size_t n = 0;
+    int ret = -1;
+
+    *out = NULL;
+    h[n++] = (struct nk_http_header){"Content-Type", "application/json"};
+    if (token != NULL)
+        h[n++] = (struct nk_http_header){"X-Vault-Token", token};
+    if (c->ns != NULL)
+        h[n++] = (struct nk_http_header){"X-Vault-Namespace", c->ns};
+    h[n++] = (struct nk_http_header){"X-Vault-Request", "true"};
+    req.n_headers = n;
+    req.url = url;
+    if (body != NULL) {
+        text = cJSON_PrintUnformatted(body);
+        req.body = (const unsigned char *)text;
+        req.body_len = strlen(text);
+    }
+    nk_kms_net_apply(&c->net, &req);
+    if (nk_http_do_retry(&req, &pol, what, &resp, err) != 0)
+        goto out;
+    if (resp.status < 200 || resp.status > 299) {
+        errors_text(&resp, etext, sizeof(etext));
+        nk_err_set(err, nk_kms_status_code(resp.status),
+                   "%s: %s answered HTTP %ld: %s", what, c->product,
+                   resp.status, etext);
+        goto out;
+    }
+    if (nk_kms_json(&resp, what, out, err) != 0)
+        goto out;
+    ret = 0;
+out:
+    nk_http_resp_release(&resp);
+    nk_strfreezero(text);
+    free(url);
+    return ret;
+}
+
+/* Reads a whole (small) file, first line only, into a new string. */
+static char *read_secret(const char *path, const char *what,
+                         struct nk_err *err)
+{
+    struct nk_buf b;
+    char *s;
+
+    nk_buf_init(&b, 64 * 1024);
+    if (nk_buf_read_file(&b, path, err) != 0) {
+        nk_err_prefix(err, "%s", what);
+        return NULL;
+    }
+    s = nk_xstrndup((const char *)b.data, strcspn((char *)b.data, "\r\n"));
+    nk_buf_release(&b);
+    return s;
+}
+
+/* POST auth/<mount>/login and keep auth.client_token. */
+static int login(struct nk_vault_conn *c, const char *mount, cJSON *body,
+                 const char *method, struct nk_err *err)
+{
+    char *path = nk_xasprintf("auth/%s/login", mount), what[96];
+    cJSON *resp = NULL, *it;
+    const char *tok;
+    int ret = -1;
+
+    snprintf(what, sizeof(what), "%s %s login", c->product, method);
+    if (request(c, "POST", path, body, NULL, what, &resp, err) != 0) {
+        if (err->code == NK_ERR_VALIDATION)
+            err->code = NK_ERR_ACCESS; /* 400 "invalid role or secret" */
+        goto out;
+    }
+    tok = nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(resp, "auth"),
+                      "client_token");
+    if (tok == NULL) {
+        nk_err_set(err, NK_ERR_ACCESS, "%s: no client_token in the answer",
+                   what);
+        goto out;
+    }
+    c->token = nk_xstrdup(tok);
+    nk_info("%s login with %s succeeded", c->product, method);
+    ret = 0;
+out:
+    /* cJSON does not wipe: clear secret strings before freeing. */
+    cJSON_ArrayForEach(it, body)
+        if (cJSON_IsString(it))
+            nk_memzero(it->valuestring, strlen(it->valuestring));
+    if (resp != NULL) {
+        it = cJSON_GetObjectItemCaseSensitive(resp, "auth");
+        it = cJSON_GetObjectItemCaseSensitive(it, "client_token");
+        if (cJSON_IsString(it))
+            nk_memzero(it->valuestring, strlen(it->valuestring));
+    }
+    cJSON_Delete(resp);
+    free(path);
+    return ret;
+}
+
+static int login_jwt(struct nk_vault_conn *c, const char *role,
+                     const char *file, const char *mount, const char *method,
+                     struct nk_err *err)
+{
+    cJSON *body;
+    char *jwt = read_secret(file, method, err);
+    int r;
+
+    if (jwt == NULL)
+        return -1;
+    body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "role", role);
+    cJSON_AddStringToObject(body, "jwt", jwt);
+    nk_strfreezero(jwt);
+    r = login(c, mount, body, method, err);
+    cJSON_Delete(body);
+    return r;
+}
+
+static const char *or(const char *v, const char *def)
+{
+    return v != NULL ? v : def;
+}
+
+static int approle(struct nk_vault_conn *c, const char *role_id,
+                   struct nk_err *err)
+{
+    const char *sid = nk_vault_env(c, "SECRET_ID");
+    const char *sid_file = nk_vault_env(c, "SECRET_ID_FILE");
+    char *fromfile = NULL;
+    cJSON *body;
+    int r;
+
+    if (sid == NULL && sid_file != NULL) {
+        fromfile = read_secret(sid_file, "VAULT_SECRET_ID_FILE", err);
+        if (fromfile == NULL)
+            return -1;
+        sid = fromfile;
+    }
+    body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "role_id", role_id);
+    if (sid != NULL)
+        cJSON_AddStringToObject(body, "secret_id", sid);
+    nk_strfreezero(fromfile);
+    r = login(c, or(nk_vault_env(c, "APPROLE_PATH"), "approle"), body,
+              "AppRole", err);
+    cJSON_Delete(body);
+    return r;
+}
+
+/* Token, in order: *_TOKEN, AppRole, JWT, Kubernetes, ~/.vault-token. */
+static int get_token(struct nk_vault_conn *c, struct nk_err *err)
+{
+    const char *v = nk_vault_env(c, "TOKEN"), *home = getenv("HOME");
+    char *path;
+    struct nk_err e = {NK_ERR_NONE, ""};
+
+    if (v != NULL) {
+        c->token = nk_xstrdup(v);
+        return 0;
+    }
+    if ((v = nk_vault_env(c, "ROLE_ID")) != NULL)
+        return approle(c, v, err);
+    if ((v = nk_vault_env(c, "JWT_ROLE")) != NULL)
+        return login_jwt(c, v, or(nk_vault_env(c, "JWT_FILE"), "/dev/null"),
+                         or(nk_vault_env(c, "JWT_PATH"), "jwt"), "JWT", err);
+    if ((v = nk_vault_env(c, "K8S_ROLE")) != NULL)
+        return login_jwt(c, v,
+                         or(nk_vault_env(c, "K8S_TOKEN_FILE"),
+                            "/var/run/secrets/kubernetes.io/serviceaccount/"
+                            "token"),
+                         or(nk_vault_env(c, "K8S_PATH"), "kubernetes"),
+                         "Kubernetes", err);
+    if (home != NULL) {
+        path = nk_xasprintf("%s/.vault-token", home);
+        c->token = read_secret(path, "token file", &e);
+        free(path);
+        if (c->token != NULL && c->token[0] != '\0')
+            return 0;
+        nk_strfreezero(c->token);
+        c->token = NULL;
+    }
+    return nk_err_set(err, NK_ERR_ACCESS,
+                      "no %s token: set %sTOKEN, %sROLE_ID (AppRole), "
+                      "%sJWT_ROLE (JWT), %sK8S_ROLE (Kubernetes), or log in "
+                      "so that ~/.vault-token exists", c->product,
+                      c->prefixes[0], c->prefixes[0], c->prefixes[0],
+                      c->prefixes[0]);
+}
+
+int nk_vault_request(struct nk_vault_conn *c, const char *method,
+                     const char *path, const cJSON *body, const char *what,
+                     cJSON **out, struct nk_err *err)
+{
+    *out = NULL;
+    if (c->token == NULL && get_token(c, err) != 0)
+        return -1;
+    return request(c, method, path, body, c->token, what, out, err);
+}

@@ -1,0 +1,38 @@
+/* A connection to HashiCorp Vault or OpenBao: address, namespace, CA and
+ * token from the environment (VAULT_* or BAO_*), logins (AppRole, JWT,
+ * Kubernetes), and JSON requests with errors mapped to notation codes. */
+#ifndef NK_VAULT_CONN_H
+#define NK_VAULT_CONN_H
+
+#include <cjson/cJSON.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "kms_util.h"
+
+struct nk_vault_conn {
+    const char *product;         /* "Vault" or "OpenBao" */
+    const char *const *prefixes; /* "VAULT_", "BAO_" in lookup order */
+    char *addr;                  /* no trailing slash */
+    char *ns;                    /* namespace or NULL */
+    struct nk_kms_net net;
+    char *token;                 /* secret; fetched on first request */
+};
+
+/* openbao selects BAO_* variables first (then VAULT_*). */
+int nk_vault_conn_init(struct nk_vault_conn *c, int openbao,
+                       const struct nk_config *cfg,
+                       struct nk_err *err) NK_MUST_CHECK;
+void nk_vault_conn_release(struct nk_vault_conn *c);
+
+/* The variable PREFIX+name for the first prefix that has it set. */
+const char *nk_vault_env(const struct nk_vault_conn *c, const char *name);
+
+/* method on /v1/<path> with body (may be NULL); *out is the answer.
+ * 403 ACCESS_DENIED, 404/400 VALIDATION_ERROR naming what, 429/5xx retried
+ * then THROTTLED; messages carry Vault's "errors". */
+int nk_vault_request(struct nk_vault_conn *c, const char *method,
+                     const char *path, const cJSON *body, const char *what,
+                     cJSON **out, struct nk_err *err) NK_MUST_CHECK;
+
+#endif

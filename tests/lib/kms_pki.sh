@@ -1,0 +1,47 @@
+# KMS test helpers: a code-signing leaf for a public key whose private half
+# lives in the key store (openssl x509 -req -force_pubkey), and an
+# independent check of a notation raw signature with Python cryptography.
+# Source after harness.sh and pki.sh.
+
+# kms_chain DIR NAME PUBPEM: DIR/NAME-chain.pem = leaf (for PUBPEM),
+# intermediate, root.
+kms_chain() {
+    local dir=$1 name=$2 pub=$3
+    pki_ca "$dir" || return 1
+    [ -s "$dir/csr.key" ] || openssl genpkey -algorithm EC \
+        -pkeyopt ec_paramgen_curve:P-256 -out "$dir/csr.key" 2>/dev/null
+    openssl req -new -key "$dir/csr.key" \
+        -subj "/C=US/ST=WA/O=Notation Keystore Tests/CN=$name" \
+        -out "$dir/$name.csr" || return 1
+    openssl x509 -req -in "$dir/$name.csr" -force_pubkey "$pub" \
+        -CA "$dir/inter.pem" -CAkey "$dir/inter.key" \
+        -set_serial "0x$(openssl rand -hex 12)" -days 30 -sha384 \
+        -extfile "$(pki_ext "$dir" leaf)" -out "$dir/$name.pem" \
+        2>/dev/null || return 1
+    cat "$dir/$name.pem" "$dir/ca-certs.pem" >"$dir/$name-chain.pem"
+}
+
+# kms_verify PUBPEM SPEC PAYLOADFILE SIGB64: PSS with salt = hash length,
+# or ECDSA r||s, over the payload hashed with the spec's hash.
+kms_verify() {
+    "$NK_PY" - "$@" <<'PY'
+import base64, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+pub = serialization.load_pem_public_key(open(sys.argv[1], "rb").read())
+spec, data = sys.argv[2], open(sys.argv[3], "rb").read()
+sig = base64.b64decode(sys.argv[4], validate=True)
+h = {"RSA-2048": hashes.SHA256, "RSA-3072": hashes.SHA384,
+     "RSA-4096": hashes.SHA512, "EC-256": hashes.SHA256,
+     "EC-384": hashes.SHA384, "EC-521": hashes.SHA512}[spec]()
+if isinstance(pub, rsa.RSAPublicKey):
+    assert len(sig) == pub.key_size // 8
+    pub.verify(sig, data, padding.PSS(mgf=padding.MGF1(h),
+               salt_length=h.digest_size), h)
+else:
+    w = (pub.curve.key_size + 7) // 8
+    assert len(sig) == 2 * w, "not fixed-width r||s"
+    r, s = int.from_bytes(sig[:w], "big"), int.from_bytes(sig[w:], "big")
+    pub.verify(utils.encode_dss_signature(r, s), data, ec.ECDSA(h))
+PY
+}
