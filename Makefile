@@ -78,9 +78,45 @@ check-asan:
 		CFLAGS="-O1 -g" build-asan/notation-keystore \
 		$(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 
-install: $(BIN)
+install: $(BIN) install-man
 	install -d $(PLUGINDIR)
 	install -m 0755 $(BIN) $(PLUGINDIR)/notation-keystore
+
+# The man page goes under PREFIX (default ~/.local, which man(1) searches
+# when ~/.local/bin is on PATH): make install-man PREFIX=/usr/local.
+PREFIX ?= $(HOME)/.local
+MANDIR := $(DESTDIR)$(PREFIX)/share/man/man1
+install-man:
+	install -d $(MANDIR)
+	install -m 0644 doc/notation-keystore.1 $(MANDIR)/notation-keystore.1
+
+# Release package for `notation plugin install --file/--url`: a tarball
+# holding only the executable at its root, and its sha256sum line. The
+# architecture is spelled as Go spells it (amd64, arm64).
+DIST_ARCH := $(shell uname -m | sed -e 's/^x86_64$$/amd64/' -e 's/^aarch64$$/arm64/')
+DIST_NAME := notation-keystore_$(VERSION)_linux_$(DIST_ARCH).tar.gz
+dist: $(BIN)
+	rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist dist
+	install -m 0755 -s $(BIN) $(BUILD)/dist/notation-keystore
+	tar -C $(BUILD)/dist --owner=0 --group=0 --numeric-owner \
+		--mtime=@$${SOURCE_DATE_EPOCH:-0} -cf - notation-keystore | \
+		gzip -n -9 >dist/$(DIST_NAME)
+	cd dist && sha256sum $(DIST_NAME) >$(DIST_NAME).sha256
+	@echo "dist/$(DIST_NAME)"
+
+# libFuzzer harnesses (clang): builds build-fuzz/fuzz/fuzz_* and runs each
+# for FUZZ_TIME seconds from its seed corpus in tests/fuzz/corpus/<name>.
+FUZZ_TIME ?= 20
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		SANITIZE=address,undefined CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
+		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
+	@tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -Wno-missing-prototypes \
+		-o $@ $< $(LIBOBJ) $(LDFLAGS) $(LDLIBS)
 
 uninstall:
 	rm -f $(PLUGINDIR)/notation-keystore

@@ -59,5 +59,5 @@ for extra in "$ROOT"/tests/bench/*.sh; do
     [ -f "$extra" ] || continue
     echo
     echo "== $(basename "$extra" .sh) =="
-    RUNS=$RUNS bash "$extra"
+    RUNS=$RUNS NK_BENCH_RUNS=$RUNS NK_BIN=$BIN bash "$extra"
 done
