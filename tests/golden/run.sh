@@ -4,7 +4,7 @@
 # the .req names the command); the output must match <case>.want (see
 # compare.py for patterns). A .want with "errorCode" expects exit 1, that
 # JSON on stderr and nothing on stdout; otherwise exit 0 and the JSON on
-# stdout. @MODULE@ and @CA_CERTS@ in a .req are replaced with the
+# stdout. @MODULE@ and @CA_CERTS@ in a .req or .want are replaced with the
 # throwaway SoftHSM token's module and CA bundle (tests/lib/softhsm.sh).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/softhsm.sh"
@@ -19,11 +19,16 @@ if ! softhsm_std_token "$NK_TMP/hsm" >"$NK_TMP/hsm.log" 2>&1; then
 fi
 export NOTATION_KEYSTORE_PIN=$NK_P11_PIN
 
+subst() {
+    sed -e "s|@MODULE@|$NK_P11_MODULE|g" -e "s|@CA_CERTS@|$NK_P11_CA|g" "$1"
+}
+
 run_case() {
     local dir=$1 name=$2 cmd=$3 req=$4 want=$5 rc_want=0 msg
     if grep -q '"errorCode"' "$want"; then rc_want=1; fi
-    sed -e "s|@MODULE@|$NK_P11_MODULE|g" -e "s|@CA_CERTS@|$NK_P11_CA|g" \
-        "$req" >"$NK_TMP/req"
+    subst "$req" >"$NK_TMP/req"
+    subst "$want" >"$NK_TMP/want"
+    want=$NK_TMP/want
     # shellcheck disable=SC2086
     $NK_WRAP "$NK_BIN" "$cmd" <"$NK_TMP/req" >"$NK_TMP/out" 2>"$NK_TMP/err"
     RC=$?
