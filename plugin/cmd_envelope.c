@@ -3,6 +3,7 @@
  * pre-sign checks as generate-signature) and timestamp it when asked. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/b64.h"
 #include "common/mem.h"
@@ -61,8 +62,8 @@ static int parse_types(const struct nk_request *req, struct env_req *r,
     if (r->fmt == NULL)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "unsupported signatureEnvelopeType \"%.64s\": "
-                          "expected \"%s\" or \"%s\"", r->env_type,
-                          NK_JWS_TYPE, NK_COSE_TYPE);
+                          "expected \"%s\" or \"%s\"",
+                          r->env_type, NK_JWS_TYPE, NK_COSE_TYPE);
     return 0;
 }
 
@@ -70,8 +71,8 @@ static int parse_types(const struct nk_request *req, struct env_req *r,
 static int parse_expiry(const struct nk_request *req, struct env_req *r,
                         struct nk_err *err)
 {
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(req->json,
-                                                      "expiryDurationInSeconds");
+    const cJSON *x =
+        cJSON_GetObjectItemCaseSensitive(req->json, "expiryDurationInSeconds");
 
     r->expiry = 0;
     if (x == NULL || cJSON_IsNull(x))
@@ -97,22 +98,22 @@ static int check_mode(const struct nk_config *cfg, struct nk_err *err)
         return 0;
     return nk_err_set(err, NK_ERR_VALIDATION,
                       "pluginConfig \"mode\" must be \"raw\" or "
-                      "\"envelope\", not \"%.64s\"", mode);
+                      "\"envelope\", not \"%.64s\"",
+                      mode);
 }
 
 static int parse_request(const struct nk_request *req, struct env_req *r,
                          struct nk_err *err)
 {
-    if (check_mode(&req->cfg, err) != 0 ||
-        nk_proto_contract(req, err) != 0 ||
+    if (check_mode(&req->cfg, err) != 0 || nk_proto_contract(req, err) != 0 ||
         nk_proto_string(req->json, "keyId", &r->key_id, err) != 0 ||
         parse_types(req, r, err) != 0 ||
         nk_proto_bytes(req->json, "payload", &r->payload, &r->payload_len,
                        err) != 0 ||
         nk_payload_check(r->payload, r->payload_len, err) != 0 ||
         parse_expiry(req, r, err) != 0 ||
-        nk_config_bool(&req->cfg, "verification-plugin", 1, &r->vplugin,
-                       err) != 0 ||
+        nk_config_bool(&req->cfg, "verification-plugin", 1, &r->vplugin, err) !=
+            0 ||
         nk_tsa_config(&req->cfg, &r->tsa, err) != 0)
         return -1;
     return 0;
@@ -128,8 +129,7 @@ static int sign_envelope(struct env_req *r, struct nk_signing *sg,
     e->payload_len = r->payload_len;
     e->chain = sg->chain;
     if (r->fmt->tbs(e, err) != 0 ||
-        nk_signing_sign(sg, e->tbs, e->tbs_len, &e->sig, &e->sig_len,
-                        err) != 0)
+        nk_signing_sign(sg, e->tbs, e->tbs_len, &e->sig, &e->sig_len, err) != 0)
         return -1;
     if (r->tsa.url != NULL &&
         nk_tsa_stamp(&r->tsa, nk_keyspec_hash(e->spec), e->sig, e->sig_len,
