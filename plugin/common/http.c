@@ -423,7 +423,7 @@ static int transfer_error(CURLcode rc, const struct nk_http_req *req,
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
         return nk_err_set(err, NK_ERR_TIMEOUT,
-                          "%s: no complete answer from \"%s\" within %g s",
+                          "%s: no complete answer from \"%s\" within %.1f s",
                           what, host, req->timeout);
     case CURLE_WRITE_ERROR:
         if (x->too_big)
@@ -511,6 +511,7 @@ out:
     if (ret != 0) {
         nk_http_resp_release(resp);
         resp->retry_after = -1;
+        resp->unreachable = *transient;
     }
     return ret;
 }
@@ -606,6 +607,9 @@ int nk_http_do_retry(const struct nk_http_req *req,
         if (one.timeout < 0.05)
             one.timeout = 0.05;
         failed = perform(&one, what, resp, &transient, err) != 0;
+        /* Only a retried failure says how often it was tried. */
+        if (failed && !transient && attempt == 1)
+            return -1;
         if (failed && (!transient || attempt >= max))
             return nk_err_prefix(err, "after %d attempt%s", attempt,
                                  attempt == 1 ? "" : "s");

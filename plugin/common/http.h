@@ -42,6 +42,9 @@ struct nk_http_resp {
     char *request_id;        /* x-amzn-RequestId / x-request-id, or NULL */
     double retry_after;      /* seconds from Retry-After, or -1 */
     double elapsed_ms;
+    int unreachable;         /* set when a request fails because the host
+                              * could not be resolved or reached, or the
+                              * connection broke off (a retry may help) */
 };
 
 /* One request, no retries. Fails (returns -1) only when no HTTP status was

@@ -164,24 +164,13 @@ static int check_http(const struct nk_tsa *t, const struct nk_http_resp *r,
     return 0;
 }
 
-/* The issue's rule: an unreachable TSA is a TIMEOUT, like a slow one (the
- * signature cannot be timestamped in time, whatever the cause). http.c
- * reports refused, unresolvable and cut-off connections as ERROR; only
- * those are re-coded, TLS and URL errors keep their code. */
+/* An unreachable TSA is a TIMEOUT, like a slow one: the signature cannot
+ * be timestamped in time, whatever the cause. TLS and URL errors keep
+ * their code. */
 static int unreachable(const struct nk_tsa *t, struct nk_err *err)
 {
-    static const char *const faults[] = {"cannot connect", "cannot resolve",
-                                         "broke off"};
     char msg[sizeof(err->msg)];
-    size_t i;
 
-    if (err->code != NK_ERR_GENERIC)
-        return -1;
-    for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
-        if (strstr(err->msg, faults[i]) != NULL)
-            break;
-    if (i == sizeof(faults) / sizeof(faults[0]))
-        return -1;
     memcpy(msg, err->msg, sizeof(msg));
     nk_err_clear(err);
     return nk_err_set(err, NK_ERR_TIMEOUT,
@@ -208,7 +197,7 @@ static int post(const struct nk_tsa *t, const unsigned char *q, size_t n,
     req.max_body = 1024 * 1024;
     req.allow_http = 1; /* TSA URLs are plain http more often than not */
     if (nk_http_do(&req, "timestamp authority", resp, err) != 0)
-        return unreachable(t, err);
+        return resp->unreachable ? unreachable(t, err) : -1;
     return check_http(t, resp, err);
 }
 
