@@ -1,0 +1,104 @@
+/* The PKCS#11 signer ops: open (parse, load, log in, find one key),
+ * describe, sign and free. Nothing runs before open(). */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include <openssl/x509.h>
+
+#include "log.h"
+#include "mem.h"
+#include "p11.h"
+#include "pin.h"
+#include "pkcs11.h"
+
+static int p11_handles(const char *key_id)
+{
+    return key_id != NULL && strncasecmp(key_id, "pkcs11:", 7) == 0;
+}
+
+static void p11_free(struct nk_signer *s)
+{
+    if (s == NULL)
+        return;
+    nk_p11_pin_drop(s);
+    EVP_PKEY_free(s->pub);
+    if (s->have_session)
+        s->fl->C_CloseSession(s->session);
+    if (s->own_init)
+        s->fl->C_Finalize(NULL);
+    /* libp11 keeps a copy of the PIN in the slot: release it now. */
+    if (s->slots != NULL)
+        PKCS11_release_all_slots(s->ctx, s->slots, s->nslots);
+    if (s->ctx != NULL) {
+        PKCS11_CTX_unload(s->ctx);
+        PKCS11_CTX_free(s->ctx);
+    }
+    if (s->dl != NULL)
+        dlclose(s->dl);
+    free(s->module);
+    nk_p11_uri_free(s->uri);
+    free(s);
+}
+
+static int p11_open(const char *key_id, const struct nk_config *cfg,
+                    struct nk_signer **out, struct nk_err *err)
+{
+    struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
+    double t0 = nk_log_now_ms();
+    int ret = -1;
+
+    *out = NULL;
+    if (nk_p11_uri_parse(key_id, &s->uri, err) != 0 ||
+        nk_p11_uri_check_key(s->uri, err) != 0 ||
+        nk_p11_load(s, cfg, err) != 0 ||
+        nk_p11_find_key(s, cfg, err) != 0 ||
+        nk_p11_find_handle(s, err) != 0)
+        goto out;
+    /* The PIN is kept only when every signature needs it again. */
+    if (s->always_auth && !s->pin_tried && !s->slot->token->secureLogin) {
+        s->pin_tried = 1;
+        if (nk_p11_pin_resolve(s->uri, cfg, &s->pin, &s->pin_from, err) != 0)
+            goto out;
+    }
+    if (!s->always_auth)
+        nk_p11_pin_drop(s);
+    nk_debug("pkcs11: open took %.1f ms%s", nk_log_now_ms() - t0,
+             s->always_auth ? " (always-authenticate key)" : "");
+    *out = s;
+    s = NULL;
+    ret = 0;
+out:
+    p11_free(s);
+    return ret;
+}
+
+static int p11_describe(struct nk_signer *s, struct nk_key_info *info,
+                        struct nk_err *err)
+{
+    if (nk_p11_public_key(s, err) != 0)
+        return -1;
+    info->spec = s->spec;
+    if (EVP_PKEY_up_ref(s->pub) != 1)
+        return nk_err_ssl(err, NK_ERR_GENERIC, "cannot share the public key");
+    info->pub = s->pub;
+    info->cert = nk_p11_find_cert(s);
+    info->extra = NULL;
+    return 0;
+}
+
+static int p11_sign(struct nk_signer *s, enum nk_keyspec spec,
+                    const unsigned char *digest, size_t dlen,
+                    unsigned char **sig, size_t *siglen, struct nk_err *err)
+{
+    return nk_p11_sign(s, spec, digest, dlen, sig, siglen, err);
+}
+
+const struct nk_signer_ops nk_pkcs11_ops = {
+    .name = "pkcs11",
+    .handles = p11_handles,
+    .open = p11_open,
+    .describe = p11_describe,
+    .sign = p11_sign,
+    .free = p11_free,
+};

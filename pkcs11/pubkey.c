@@ -1,0 +1,151 @@
+/* The key's public half, read from token attributes with our own session:
+ * libp11 0.4.12's PKCS11_get_public_key keeps a reference that stops the
+ * slot (and its copy of the PIN) from ever being released. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+
+#include "mem.h"
+#include "p11.h"
+
+/* One attribute of obj into a new buffer; NULL when absent. */
+static unsigned char *attr(struct nk_signer *s, CK_OBJECT_HANDLE obj,
+                           CK_ATTRIBUTE_TYPE type, size_t *len)
+{
+    CK_ATTRIBUTE a = {type, NULL, 0};
+    unsigned char *p;
+
+    if (s->fl->C_GetAttributeValue(s->session, obj, &a, 1) != CKR_OK ||
+        a.ulValueLen == 0 || a.ulValueLen > 65536)
+        return NULL;
+    p = nk_xmalloc(a.ulValueLen);
+    a.pValue = p;
+    if (s->fl->C_GetAttributeValue(s->session, obj, &a, 1) != CKR_OK) {
+        free(p);
+        return NULL;
+    }
+    *len = a.ulValueLen;
+    return p;
+}
+
+static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    EVP_PKEY *pkey = NULL;
+
+    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        pkey = NULL;
+    OSSL_PARAM_free(params);
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
+}
+
+/* RSA: the private key object carries CKA_MODULUS and the exponent. */
+static EVP_PKEY *rsa_pub(struct nk_signer *s)
+{
+    size_t nl = 0, el = 0;
+    unsigned char *n = attr(s, s->handle, CKA_MODULUS, &nl);
+    unsigned char *e = attr(s, s->handle, CKA_PUBLIC_EXPONENT, &el);
+    BIGNUM *bn = NULL, *be = NULL;
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    EVP_PKEY *pkey = NULL;
+
+    if (n == NULL || e == NULL || bld == NULL)
+        goto out;
+    bn = BN_bin2bn(n, (int)nl, NULL);
+    be = BN_bin2bn(e, (int)el, NULL);
+    if (bn != NULL && be != NULL &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) == 1)
+        pkey = from_params("RSA", bld);
+out:
+    BN_free(bn);
+    BN_free(be);
+    OSSL_PARAM_BLD_free(bld);
+    free(n);
+    free(e);
+    return pkey;
+}
+
+/* The public key object with the private key's CKA_ID, if any. */
+static CK_OBJECT_HANDLE pub_object(struct nk_signer *s)
+{
+    CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+    CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof(cls)},
+                            {CKA_ID, s->key->id, s->key->id_len}};
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+    CK_ULONG n = 0;
+
+    if (s->key->id_len == 0 ||
+        s->fl->C_FindObjectsInit(s->session, tmpl, 2) != CKR_OK)
+        return CK_INVALID_HANDLE;
+    if (s->fl->C_FindObjects(s->session, &h, 1, &n) != CKR_OK || n != 1)
+        h = CK_INVALID_HANDLE;
+    s->fl->C_FindObjectsFinal(s->session);
+    return h;
+}
+
+/* EC: CKA_EC_PARAMS (a named curve OID) and CKA_EC_POINT (a DER OCTET
+ * STRING holding the point, or the bare point on some tokens). */
+static EVP_PKEY *ec_pub(struct nk_signer *s)
+{
+    CK_OBJECT_HANDLE h = pub_object(s);
+    size_t pl = 0, ql = 0;
+    unsigned char *par = NULL, *pt = NULL;
+    const unsigned char *q;
+    ASN1_OBJECT *oid = NULL;
+    ASN1_OCTET_STRING *os = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    EVP_PKEY *pkey = NULL;
+    const char *group;
+
+    if (h == CK_INVALID_HANDLE)
+        return NULL;
+    par = attr(s, h, CKA_EC_PARAMS, &pl);
+    pt = attr(s, h, CKA_EC_POINT, &ql);
+    if (par == NULL || pt == NULL)
+        goto out;
+    q = par;
+    oid = d2i_ASN1_OBJECT(NULL, &q, (long)pl);
+    group = oid ? OBJ_nid2sn(OBJ_obj2nid(oid)) : NULL;
+    q = pt;
+    os = pt[0] == 0x04 && ql > 2 ? d2i_ASN1_OCTET_STRING(NULL, &q, (long)ql)
+                                 : NULL;
+    bld = OSSL_PARAM_BLD_new();
+    if (group == NULL || bld == NULL ||
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                        group, 0) != 1 ||
+        OSSL_PARAM_BLD_push_octet_string(
+            bld, OSSL_PKEY_PARAM_PUB_KEY, os ? os->data : pt,
+            os ? (size_t)os->length : ql) != 1)
+        goto out;
+    pkey = from_params("EC", bld);
+out:
+    ASN1_OBJECT_free(oid);
+    ASN1_OCTET_STRING_free(os);
+    OSSL_PARAM_BLD_free(bld);
+    free(par);
+    free(pt);
+    return pkey;
+}
+
+EVP_PKEY *nk_p11_read_public_key(struct nk_signer *s)
+{
+    CK_KEY_TYPE kt = CKK_RSA;
+    CK_ATTRIBUTE a = {CKA_KEY_TYPE, &kt, sizeof(kt)};
+
+    if (s->fl->C_GetAttributeValue(s->session, s->handle, &a, 1) != CKR_OK)
+        return NULL;
+    if (kt == CKK_RSA)
+        return rsa_pub(s);
+    if (kt == CKK_EC)
+        return ec_pub(s);
+    return NULL;
+}

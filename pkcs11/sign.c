@@ -1,0 +1,252 @@
+/* Signing on the token: CKM_RSA_PKCS_PSS (or, only when the token has no
+ * PSS, CKM_RSA_X_509 over a software PSS encoding) and CKM_ECDSA. Never
+ * PKCS#1 v1.5. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+#include "p11.h"
+
+int nk_p11_ec_raw(const unsigned char *in, size_t inlen, size_t width,
+                  unsigned char *out, struct nk_err *err)
+{
+    size_t half = inlen / 2, i, skip;
+    const unsigned char *p;
+
+    if (inlen == 0 || inlen % 2 != 0 || width == 0)
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "token returned a malformed ECDSA signature (%zu "
+                          "bytes)", inlen);
+    memset(out, 0, 2 * width);
+    for (i = 0; i < 2; i++) {
+        p = in + i * half;
+        /* A wider half is fine as long as the extra bytes are zero. */
+        for (skip = 0; half - skip > width; skip++)
+            if (p[skip] != 0)
+                return nk_err_set(err, NK_ERR_GENERIC,
+                                  "token returned an ECDSA signature of %zu "
+                                  "bytes, too long for a %zu-byte curve",
+                                  inlen, width);
+        memcpy(out + i * width + (width - (half - skip)), p + skip,
+               half - skip);
+    }
+    return 0;
+}
+
+/* Nonzero when m is in the token's mechanism list. The list is what a
+ * token offers: SoftHSM, for one, answers C_GetMechanismInfo even for
+ * mechanisms its configuration has taken off the list. */
+static int listed(struct nk_signer *s, CK_SLOT_ID slot, CK_MECHANISM_TYPE m)
+{
+    CK_MECHANISM_TYPE *list = NULL;
+    CK_ULONG n = 0, i;
+    int found = 0;
+
+    if (s->fl->C_GetMechanismList(slot, NULL, &n) != CKR_OK || n == 0 ||
+        n > 4096)
+        return 0;
+    list = nk_xcalloc(n, sizeof(*list));
+    if (s->fl->C_GetMechanismList(slot, list, &n) == CKR_OK)
+        for (i = 0; i < n && !found; i++)
+            found = list[i] == m;
+    free(list);
+    return found;
+}
+
+/* Nonzero when the token lists mechanism m with CKF_SIGN. */
+static int offers(struct nk_signer *s, CK_MECHANISM_TYPE m)
+{
+    CK_SLOT_ID slot = PKCS11_get_slotid_from_slot(s->slot);
+    CK_MECHANISM_INFO info;
+    CK_RV rv;
+
+    if (!listed(s, slot, m)) {
+        nk_debug("pkcs11: %s not in the mechanism list", nk_p11_mech_name(m));
+        return 0;
+    }
+    rv = s->fl->C_GetMechanismInfo(slot, m, &info);
+    if (rv != CKR_OK) {
+        nk_debug("pkcs11: %s not offered: %s", nk_p11_mech_name(m),
+                 nk_p11_rv_name(rv));
+        return 0;
+    }
+    return (info.flags & CKF_SIGN) != 0;
+}
+
+static CK_RV context_login(struct nk_signer *s)
+{
+    if (s->slot->token->secureLogin)
+        return s->fl->C_Login(s->session, CKU_CONTEXT_SPECIFIC, NULL, 0);
+    if (s->pin == NULL)
+        return CKR_PIN_INCORRECT;
+    return s->fl->C_Login(s->session, CKU_CONTEXT_SPECIFIC,
+                          (CK_UTF8CHAR *)s->pin, strlen(s->pin));
+}
+
+/* C_SignInit (+ context login) and C_Sign into a malloc'd buffer. */
+static int token_sign(struct nk_signer *s, CK_MECHANISM *mech,
+                      unsigned char *in, size_t inlen, unsigned char **out,
+                      size_t *outlen, struct nk_err *err)
+{
+    const char *mname = nk_p11_mech_name(mech->mechanism);
+    const char *label = s->key->label ? s->key->label : "";
+    CK_ULONG len = 1024;
+    unsigned char *buf = NULL;
+    CK_RV rv;
+    int ret = -1;
+
+    *out = NULL;
+    rv = s->fl->C_SignInit(s->session, mech, s->handle);
+    if (rv != CKR_OK) {
+        nk_p11_rv_err(err, rv, "token refused %s with key \"%s\"", mname,
+                      label);
+        goto out;
+    }
+    if (s->always_auth) {
+        rv = context_login(s);
+        nk_p11_pin_drop(s);
+        if (rv != CKR_OK) {
+            nk_err_set(err, NK_ERR_ACCESS,
+                       "key \"%s\" needs the PIN for each signature and the "
+                       "token refused it: %s", label, nk_p11_rv_name(rv));
+            goto out;
+        }
+    }
+    buf = nk_xmalloc(len);
+    rv = s->fl->C_Sign(s->session, in, inlen, buf, &len);
+    if (rv == CKR_BUFFER_TOO_SMALL && len > 1024 && len < 65536) {
+        buf = nk_xrealloc(buf, len);
+        rv = s->fl->C_Sign(s->session, in, inlen, buf, &len);
+    }
+    if (rv != CKR_OK) {
+        nk_p11_rv_err(err, rv, "%s signature with key \"%s\" failed", mname,
+                      label);
+        goto out;
+    }
+    *out = buf;
+    *outlen = len;
+    buf = NULL;
+    ret = 0;
+out:
+    free(buf);
+    return ret;
+}
+
+static CK_MECHANISM_TYPE hash_mech(enum nk_hash h)
+{
+    return h == NK_SHA256 ? CKM_SHA256 : h == NK_SHA384 ? CKM_SHA384
+                                                          : CKM_SHA512;
+}
+
+static CK_RSA_PKCS_MGF_TYPE hash_mgf(enum nk_hash h)
+{
+    return h == NK_SHA256 ? CKG_MGF1_SHA256 : h == NK_SHA384
+                                                  ? CKG_MGF1_SHA384
+                                                  : CKG_MGF1_SHA512;
+}
+
+static int sign_rsa(struct nk_signer *s, enum nk_keyspec spec,
+                    const unsigned char *digest, size_t dlen,
+                    unsigned char **sig, size_t *siglen, struct nk_err *err)
+{
+    enum nk_hash h = nk_keyspec_hash(spec);
+    size_t k = nk_keyspec_sig_len(spec);
+    CK_RSA_PKCS_PSS_PARAMS pss = {hash_mech(h), hash_mgf(h), dlen};
+    CK_MECHANISM mech = {CKM_RSA_PKCS_PSS, &pss, sizeof(pss)};
+    unsigned char *in = NULL, *raw = NULL;
+    size_t rawlen = 0;
+    int ret = -1;
+
+    if (offers(s, CKM_RSA_PKCS_PSS)) {
+        in = nk_xmalloc(dlen);
+        memcpy(in, digest, dlen);
+        if (token_sign(s, &mech, in, dlen, &raw, &rawlen, err) != 0)
+            goto out;
+    } else if (offers(s, CKM_RSA_X_509)) {
+        nk_info("pkcs11: token has no CKM_RSA_PKCS_PSS; PSS encoding in "
+                "software, raw RSA on the token");
+        mech = (CK_MECHANISM){CKM_RSA_X_509, NULL, 0};
+        in = nk_xmalloc(k);
+        if (nk_p11_pss_encode(h, digest, dlen, EVP_PKEY_get_bits(s->pub),
+                              in, k, err) != 0 ||
+            token_sign(s, &mech, in, k, &raw, &rawlen, err) != 0)
+            goto out;
+    } else {
+        nk_err_set(err, NK_ERR_VALIDATION,
+                   "token \"%s\" offers neither CKM_RSA_PKCS_PSS nor "
+                   "CKM_RSA_X_509 for signing (PKCS#1 v1.5 is never used)",
+                   s->slot->token->label);
+        goto out;
+    }
+    if (rawlen > k || rawlen == 0) {
+        nk_err_set(err, NK_ERR_GENERIC,
+                   "token returned an RSA signature of %zu bytes for a "
+                   "%zu-byte modulus", rawlen, k);
+        goto out;
+    }
+    *sig = nk_xcalloc(1, k);
+    memcpy(*sig + (k - rawlen), raw, rawlen); /* restore leading zeros */
+    *siglen = k;
+    ret = 0;
+out:
+    free(in);
+    free(raw);
+    return ret;
+}
+
+static int sign_ec(struct nk_signer *s, enum nk_keyspec spec,
+                   const unsigned char *digest, size_t dlen,
+                   unsigned char **sig, size_t *siglen, struct nk_err *err)
+{
+    CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
+    size_t w = nk_keyspec_ec_width(spec);
+    unsigned char *in = nk_xmalloc(dlen), *raw = NULL, *out = NULL;
+    size_t rawlen = 0;
+    int ret = -1;
+
+    memcpy(in, digest, dlen);
+    if (!offers(s, CKM_ECDSA)) {
+        nk_err_set(err, NK_ERR_VALIDATION,
+                   "token \"%s\" does not offer CKM_ECDSA for signing",
+                   s->slot->token->label);
+        goto out;
+    }
+    if (token_sign(s, &mech, in, dlen, &raw, &rawlen, err) != 0)
+        goto out;
+    out = nk_xmalloc(2 * w);
+    if (nk_p11_ec_raw(raw, rawlen, w, out, err) != 0)
+        goto out;
+    *sig = out;
+    *siglen = 2 * w;
+    out = NULL;
+    ret = 0;
+out:
+    free(in);
+    free(raw);
+    free(out);
+    return ret;
+}
+
+int nk_p11_sign(struct nk_signer *s, enum nk_keyspec spec,
+                const unsigned char *digest, size_t dlen, unsigned char **sig,
+                size_t *siglen, struct nk_err *err)
+{
+    *sig = NULL;
+    *siglen = 0;
+    if (nk_p11_public_key(s, err) != 0)
+        return -1;
+    if (spec != s->spec)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "keySpec %s does not match the key on the token "
+                          "(%s)", nk_keyspec_name(spec),
+                          nk_keyspec_name(s->spec));
+    if (dlen != nk_hash_len(nk_keyspec_hash(spec)))
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "digest of %zu bytes for %s (want %zu)", dlen,
+                          nk_keyspec_name(spec),
+                          nk_hash_len(nk_keyspec_hash(spec)));
+    if (nk_keyspec_is_rsa(spec))
+        return sign_rsa(s, spec, digest, dlen, sig, siglen, err);
+    return sign_ec(s, spec, digest, dlen, sig, siglen, err);
+}

@@ -1,0 +1,162 @@
+/* Loading the module through libp11, the URI's token filter, and login
+ * with the rules that keep a PIN counter safe. */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+#include "module.h"
+#include "p11.h"
+#include "pin.h"
+
+int nk_p11_load(struct nk_signer *s, const struct nk_config *cfg,
+                struct nk_err *err)
+{
+    CK_RV rv;
+
+    if (nk_p11_module_resolve(s->uri, cfg, &s->module, &s->module_from,
+                              err) != 0)
+        return -1;
+    if (nk_p11_module_open(s->module, s->module_from, &s->dl, &s->fl,
+                           err) != 0)
+        return -1;
+    s->ctx = PKCS11_CTX_new();
+    if (s->ctx == NULL)
+        return nk_err_ssl(err, NK_ERR_GENERIC, "cannot create libp11 context");
+    if (PKCS11_CTX_load(s->ctx, s->module) != 0) {
+        rv = nk_p11_libp11_rv();
+        PKCS11_CTX_free(s->ctx);
+        s->ctx = NULL;
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "cannot initialise PKCS#11 module \"%s\" (from "
+                          "%s): %s", s->module, s->module_from,
+                          nk_p11_rv_name(rv));
+    }
+    /* Normally the same instance libp11 initialised (ALREADY_INITIALIZED);
+     * a module that hands out separate instances needs its own init. */
+    rv = s->fl->C_Initialize(NULL);
+    if (rv == CKR_OK)
+        s->own_init = 1;
+    else if (rv != CKR_CRYPTOKI_ALREADY_INITIALIZED)
+        return nk_p11_rv_err(err, rv, "C_Initialize of \"%s\" failed",
+                             s->module);
+    if (PKCS11_enumerate_slots(s->ctx, &s->slots, &s->nslots) != 0) {
+        s->slots = NULL;
+        s->nslots = 0;
+        return nk_p11_rv_err(err, nk_p11_libp11_rv(),
+                             "cannot list the slots of PKCS#11 module \"%s\"",
+                             s->module);
+    }
+    return 0;
+}
+
+static int str_eq(const char *want, const char *have)
+{
+    return want == NULL || (have != NULL && strcmp(want, have) == 0);
+}
+
+/* library-version: "M" compares the major version only, "M.m" both. */
+static int libver_matches(const struct nk_signer *s)
+{
+    CK_INFO info;
+    char have[32];
+    const char *want = s->uri->library_version;
+
+    if (want == NULL)
+        return 1;
+    if (s->fl->C_GetInfo(&info) != CKR_OK)
+        return 0;
+    if (strchr(want, '.') == NULL)
+        snprintf(have, sizeof(have), "%u", info.libraryVersion.major);
+    else
+        snprintf(have, sizeof(have), "%u.%u", info.libraryVersion.major,
+                 info.libraryVersion.minor);
+    return strcmp(want, have) == 0;
+}
+
+int nk_p11_token_matches(const struct nk_signer *s, PKCS11_SLOT *slot)
+{
+    const struct nk_p11_uri *u = s->uri;
+    const PKCS11_TOKEN *t = slot->token;
+
+    if (t == NULL || !t->initialized)
+        return 0;
+    if (u->has_slot_id && PKCS11_get_slotid_from_slot(slot) != u->slot_id)
+        return 0;
+    return str_eq(u->token, t->label) &&
+           str_eq(u->manufacturer, t->manufacturer) &&
+           str_eq(u->model, t->model) && str_eq(u->serial, t->serialnr) &&
+           str_eq(u->slot_description, slot->description) &&
+           str_eq(u->slot_manufacturer, slot->manufacturer) &&
+           str_eq(u->library_manufacturer, s->ctx->manufacturer) &&
+           str_eq(u->library_description, s->ctx->description) &&
+           libver_matches(s);
+}
+
+void nk_p11_pin_drop(struct nk_signer *s)
+{
+    nk_strfreezero(s->pin);
+    s->pin = NULL;
+}
+
+static int is_pin_error(CK_RV rv)
+{
+    return rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID ||
+           rv == CKR_PIN_LEN_RANGE;
+}
+
+int nk_p11_login(struct nk_signer *s, PKCS11_SLOT *slot,
+                 const struct nk_config *cfg, struct nk_err *err)
+{
+    const PKCS11_TOKEN *t = slot->token;
+    int logged = 0, rc;
+    CK_RV rv;
+
+    if (!t->loginRequired)
+        return 0;
+    if (PKCS11_is_logged_in(slot, 0, &logged) == 0 && logged)
+        return 0;
+    /* pkcs11-provider's rule: never spend the last try, never poke a
+     * locked PIN. */
+    if (t->userPinLocked)
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "the user PIN of token \"%s\" is locked; no login "
+                          "attempted (unlock it with the token's tools)",
+                          t->label);
+    if (t->userPinFinalTry)
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "token \"%s\" reports its user PIN is on its final "
+                          "try; no login attempted, so a wrong PIN cannot "
+                          "lock it", t->label);
+    if (t->secureLogin) {
+        /* PIN pad or biometric: the token asks the user itself. */
+        nk_debug("pkcs11: protected authentication path on \"%s\"", t->label);
+        rc = PKCS11_login(slot, 0, NULL);
+    } else {
+        if (!s->pin_tried) {
+            s->pin_tried = 1;
+            if (nk_p11_pin_resolve(s->uri, cfg, &s->pin, &s->pin_from,
+                                   err) != 0)
+                return -1;
+        }
+        if (s->pin == NULL)
+            return nk_err_set(err, NK_ERR_ACCESS,
+                              "token \"%s\" needs a PIN: set "
+                              "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
+                              "to the key id, or set pluginConfig pin-file",
+                              t->label);
+        rc = PKCS11_login(slot, 0, s->pin);
+    }
+    if (rc == 0)
+        return 0;
+    rv = nk_p11_libp11_rv();
+    if (is_pin_error(rv))
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "wrong PIN for token \"%s\" (from %s): %s; not "
+                          "retried", t->label,
+                          s->pin_from ? s->pin_from : "PIN pad",
+                          nk_p11_rv_name(rv));
+    return nk_p11_rv_err(err, rv, "cannot log in to token \"%s\"", t->label);
+}

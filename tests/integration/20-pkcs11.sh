@@ -1,0 +1,378 @@
+#!/usr/bin/env bash
+# The PKCS#11 backend against SoftHSM2 tokens made in a temp dir: all six
+# key specs (describe-key, generate-signature over a JWS signing input and a
+# COSE Sig_structure, each signature checked by openssl against the
+# certificate), the mechanisms SoftHSM was asked for (pkcs11-spy), PIN and
+# module sources, and the error cases with their errorCode.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$NK_ROOT/tests/lib/softhsm.sh"
+
+SPY=
+for f in /usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so \
+    /usr/lib/x86_64-linux-gnu/pkcs11-spy.so /usr/lib/pkcs11/pkcs11-spy.so; do
+    [ -f "$f" ] && { SPY=$f; break; }
+done
+M=$NK_P11_MODULE
+if [ ! -x "$NK_BIN" ]; then
+    fail "pkcs11: plugin binary $NK_BIN not built"
+    exit 1
+fi
+if ! softhsm_std_token "$NK_TMP/std" >"$NK_TMP/setup.log" 2>&1; then
+    cat "$NK_TMP/setup.log"
+    fail "pkcs11: SoftHSM token setup"
+    exit 1
+fi
+STD_CONF=$SOFTHSM2_CONF
+export NOTATION_KEYSTORE_PIN=$NK_P11_PIN
+unset NOTATION_KEYSTORE_PKCS11_MODULE
+
+# spec_of NAME: "keySpec hashAlgorithm openssl-digest hash-bytes"
+spec_of() {
+    case $1 in
+    rsa2048) echo "RSA-2048 SHA-256 sha256 32" ;;
+    rsa3072) echo "RSA-3072 SHA-384 sha384 48" ;;
+    rsa4096) echo "RSA-4096 SHA-512 sha512 64" ;;
+    ec256) echo "EC-256 SHA-256 sha256 32" ;;
+    ec384) echo "EC-384 SHA-384 sha384 48" ;;
+    ec521) echo "EC-521 SHA-512 sha512 64" ;;
+    esac
+}
+
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# The two kinds of to-be-signed bytes notation sends.
+make_tbs() {
+    local alg=$1 out=$2
+    printf '%s.%s' \
+        "$(printf '{"alg":"%s","crit":["io.cncf.notary.signingScheme"],"cty":"application/vnd.cncf.notary.payload.v1+json","io.cncf.notary.signingScheme":"notary.x509","io.cncf.notary.signingTime":"2026-01-01T00:00:00Z"}' "$alg" | b64url)" \
+        "$(printf '{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":1}}' | b64url)" \
+        >"$out.jws"
+    "$NK_PY" - "$alg" "$out.cose" <<'EOF'
+import sys, cbor2
+cose_alg = {"PS256": -37, "PS384": -38, "PS512": -39,
+            "ES256": -7, "ES384": -35, "ES512": -36}[sys.argv[1]]
+protected = cbor2.dumps({1: cose_alg, 2: ["io.cncf.notary.signingScheme"],
+                         3: "application/vnd.cncf.notary.payload.v1+json",
+                         "io.cncf.notary.signingScheme": "notary.x509"})
+payload = b'{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1}}'
+open(sys.argv[2], "wb").write(cbor2.dumps(["Signature1", protected, b"", payload]))
+EOF
+}
+
+jws_alg() {
+    case $1 in
+    rsa2048) echo PS256 ;; rsa3072) echo PS384 ;; rsa4096) echo PS512 ;;
+    ec256) echo ES256 ;; ec384) echo ES384 ;; ec521) echo ES512 ;;
+    esac
+}
+
+describe_req() {
+    jq -cn --arg k "$1" '{contractVersion:"1.0",keyId:$k}'
+}
+
+# sign_req KEYID KEYSPEC HASH TBS-FILE [CONFIG-JSON]
+sign_req() {
+    jq -cn --arg k "$1" --arg s "$2" --arg h "$3" \
+        --arg p "$(base64 -w0 <"$4")" --arg ca "$NK_P11_CA" \
+        --argjson extra "${5:-{\}}" \
+        '{contractVersion:"1.0",keyId:$k,keySpec:$s,hashAlgorithm:$h,
+          payload:$p,pluginConfig:({"ca-certs":$ca} + $extra)}'
+}
+
+# verify_sig NAME TBS-FILE: checks $OUT's signature over TBS with openssl,
+# using the leaf in $OUT's certificateChain, which must be the token's cert.
+verify_sig() {
+    local name=$1 tbs=$2 d hl w sig="$NK_TMP/sig.bin" leaf="$NK_TMP/leaf.der"
+    read -r _ _ d hl <<<"$(spec_of "$name")"
+    printf '%s' "$OUT" | jq -r .signature | base64 -d >"$sig" || return 1
+    printf '%s' "$OUT" | jq -r '.certificateChain[0]' | base64 -d >"$leaf" || return 1
+    cmp -s "$leaf" "$NK_P11_PKI/$name.der" || { echo "leaf is not the token's certificate"; return 1; }
+    openssl x509 -inform DER -in "$leaf" -pubkey -noout >"$NK_TMP/pub.pem" || return 1
+    if [[ $name == rsa* ]]; then
+        [ "$(stat -c %s "$sig")" = "$(( ${name#rsa} / 8 ))" ] || return 1
+        openssl dgst -"$d" -verify "$NK_TMP/pub.pem" -sigopt rsa_padding_mode:pss \
+            -sigopt rsa_pss_saltlen:"$hl" -sigopt rsa_mgf1_md:"$d" \
+            -signature "$sig" "$tbs" >/dev/null
+    else
+        case $name in ec256) w=32 ;; ec384) w=48 ;; ec521) w=66 ;; esac
+        [ "$(stat -c %s "$sig")" = "$((2 * w))" ] || { echo "r||s is not $((2 * w)) bytes"; return 1; }
+        "$NK_PY" - "$sig" "$NK_TMP/sig.der" <<'EOF' || return 1
+import sys
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+s = open(sys.argv[1], "rb").read(); n = len(s) // 2
+r, t = int.from_bytes(s[:n], "big"), int.from_bytes(s[n:], "big")
+open(sys.argv[2], "wb").write(encode_dss_signature(r, t))
+EOF
+        openssl dgst -"$d" -verify "$NK_TMP/pub.pem" -signature "$NK_TMP/sig.der" \
+            "$tbs" >/dev/null
+    fi
+}
+
+# spy_mechs LOG: the mechanisms of every C_SignInit in a pkcs11-spy log.
+spy_mechs() {
+    grep -A4 ': C_SignInit' "$1" | sed -n 's/.*pMechanism->type = \(CKM_[A-Z0-9_]*\).*/\1/p' | sort -u | tr '\n' ' '
+}
+spy_count() { grep -c ": $2\$" "$1"; }
+
+# --- all six key specs -------------------------------------------------
+for k in $PKI_NAMES; do
+    read -r spec hash _ _ <<<"$(spec_of "$k")"
+    id="pkcs11:token=nk-test;object=$k?module-path=$M"
+    plugin describe-key "$(describe_req "$id")"
+    check "pkcs11 describe-key $k keySpec $spec and keyId echoed" \
+        test "$RC/$(printf '%s' "$OUT" | jq -r '.keySpec + " " + .keyId')" = "0/$spec $id"
+    make_tbs "$(jws_alg "$k")" "$NK_TMP/tbs-$k"
+    for kind in jws cose; do
+        plugin generate-signature "$(sign_req "$id" "$spec" "$hash" "$NK_TMP/tbs-$k.$kind")"
+        if [ "$RC" = 0 ]; then
+            check "pkcs11 generate-signature $k $kind verifies with openssl" \
+                verify_sig "$k" "$NK_TMP/tbs-$k.$kind"
+        else
+            fail "pkcs11 generate-signature $k $kind (rc=$RC err=${ERR:0:300})"
+        fi
+    done
+    # The check must be able to fail: other bytes do not verify.
+    printf 'x' >>"$NK_TMP/tbs-$k.cose"
+    check "pkcs11 $k signature does not verify over other bytes" \
+        eval '! verify_sig "$k" "$NK_TMP/tbs-$k.cose" 2>/dev/null'
+done
+
+# --- mechanisms SoftHSM was asked for (pkcs11-spy) ---------------------
+if [ -n "$SPY" ]; then
+    for k in $PKI_NAMES; do
+        read -r spec hash _ _ <<<"$(spec_of "$k")"
+        log=$NK_TMP/spy-$k.log
+        rm -f "$log"
+        PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
+            "$(sign_req "pkcs11:token=nk-test;object=$k?module-path=$SPY" "$spec" "$hash" "$NK_TMP/tbs-$k.jws")"
+        if [[ $k == rsa* ]]; then want="CKM_RSA_PKCS_PSS "; else want="CKM_ECDSA "; fi
+        check "pkcs11 spy: $k signed with ${want% } only (rc=$RC)" \
+            test "$RC/$(spy_mechs "$log")" = "0/$want"
+        check "pkcs11 spy: $k never CKM_RSA_PKCS (v1.5) or CKM_RSA_X_509" \
+            eval '! grep -Eq "pMechanism->type = CKM_RSA_(PKCS|X_509) *$" "$log"'
+    done
+    if [[ $(grep -A6 ': C_SignInit' "$NK_TMP/spy-rsa3072.log") == *"hashAlg = CKM_SHA384"*"mgf = CKG_MGF1_SHA384"*"sLen = 48"* ]] ||
+        grep -A8 ': C_SignInit' "$NK_TMP/spy-rsa3072.log" | grep -q 'CKM_SHA384'; then
+        pass "pkcs11 spy: RSA-3072 PSS parameters use SHA-384"
+    else
+        fail "pkcs11 spy: RSA-3072 PSS parameters use SHA-384"
+    fi
+else
+    fail "pkcs11 spy: pkcs11-spy.so not installed (package opensc-pkcs11)"
+fi
+
+# --- module and PIN sources --------------------------------------------
+printf '%s\n' "$NK_P11_PIN" >"$NK_TMP/pin-nl"
+printf '%s\r\n' "$NK_P11_PIN" >"$NK_TMP/pin-crlf"
+printf '%s\n\n' "$NK_P11_PIN" >"$NK_TMP/pin-2nl"
+(
+    unset NOTATION_KEYSTORE_PIN
+    expect_ok "pkcs11 pin-source file with trailing newline" describe-key \
+        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-source=$NK_TMP/pin-nl")"
+    expect_ok "pkcs11 pin-source file: URI with CRLF" describe-key \
+        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-source=file://$NK_TMP/pin-crlf")"
+    expect_ok "pkcs11 pin-value" describe-key \
+        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-value=$NK_P11_PIN")"
+    expect_ok "pkcs11 pluginConfig pin-file and pkcs11-module" describe-key \
+        "$(jq -cn --arg p "$NK_TMP/pin-nl" --arg m "$M" '{contractVersion:"1.0",keyId:"pkcs11:token=nk-test;object=ec384",pluginConfig:{"pin-file":$p,"pkcs11-module":$m}}')"
+    expect_error "pkcs11 only one trailing newline is dropped" ACCESS_DENIED describe-key \
+        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-source=$NK_TMP/pin-2nl")" \
+        'wrong PIN.*pin-source'
+    expect_error "pkcs11 missing PIN" ACCESS_DENIED describe-key \
+        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M")" \
+        'needs a PIN: set NOTATION_KEYSTORE_PIN'
+    expect_error "pkcs11 pin-source file missing" ACCESS_DENIED describe-key \
+        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-source=$NK_TMP/nope")" \
+        'nope'
+)
+expect_ok "pkcs11 module-name softhsm2" describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=rsa2048?module-name=softhsm2")"
+NOTATION_KEYSTORE_PKCS11_MODULE=softhsm2 expect_ok \
+    "pkcs11 NOTATION_KEYSTORE_PKCS11_MODULE" describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=rsa2048")"
+if [ -f /usr/share/p11-kit/modules/softhsm2.module ] &&
+    [ -f "/usr/lib/$(gcc -print-multiarch 2>/dev/null)/p11-kit-proxy.so" ]; then
+    expect_ok "pkcs11 p11-kit proxy when no module is named" describe-key \
+        "$(describe_req "pkcs11:token=nk-test;object=ec521")"
+fi
+expect_error "pkcs11 module-name not found" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=ec256?module-name=no-such-pkcs11")" \
+    '"no-such-pkcs11" not found'
+expect_error "pkcs11 module-path that does not exist" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$NK_TMP/missing.so")" \
+    "$NK_TMP/missing.so.*from module-path"
+expect_error "pkcs11 module-path that is not a module" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$NK_TMP/pin-nl")" \
+    'cannot load PKCS#11 module'
+
+# --- key selection errors ----------------------------------------------
+expect_error "pkcs11 unknown key" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=nope?module-path=$M")" \
+    'no private key matches.*"ec256" id 04'
+expect_error "pkcs11 unknown token" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nope;object=ec256?module-path=$M")" \
+    'no PKCS#11 token matches.*"nk-test"'
+expect_error "pkcs11 type=cert refused" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=ec256;type=cert?module-path=$M")" \
+    'private key'
+expect_error "pkcs11 unknown attribute refused" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nk-test;objet=ec256?module-path=$M")" \
+    '"objet"'
+expect_error "pkcs11 bad percent-escape" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nk%2-test?module-path=$M")" 'percent-escape'
+expect_ok "pkcs11 key by id alone" describe-key \
+    "$(describe_req "pkcs11:token=nk-test;id=%05?module-path=$M")"
+plugin generate-signature "$(sign_req "pkcs11:token=nk-test;object=ec256?module-path=$M" RSA-2048 SHA-256 "$NK_TMP/tbs-ec256.jws")"
+check "pkcs11 keySpec that is not the token key's is refused (rc=$RC)" \
+    test "$RC/$(printf '%s' "$ERR" | jq -r .errorCode)" = "1/VALIDATION_ERROR"
+
+# A second token: two keys with the same label, a wrong-PIN target, and an
+# always-authenticate key (like YubiKey PIV slot 9c).
+softhsm_init "$NK_TMP/std/softhsm" nk-second 12345678 5678 >/dev/null &&
+    softhsm_import_key nk-second 0a dup "$NK_P11_PKI/ec256.key" &&
+    softhsm_import_key nk-second 0b dup "$NK_P11_PKI/ec384.key" &&
+    NK_AA=1 || NK_AA=0
+pkcs11-tool --module "$M" --token-label nk-second --login --pin 5678 \
+    --write-object "$NK_P11_PKI/ec256.key.der" --type privkey --id 0c \
+    --label always --usage-sign --always-auth >/dev/null 2>&1 &&
+    pkcs11-tool --module "$M" --token-label nk-second --login --pin 5678 \
+        --write-object "$NK_P11_PKI/ec256.pub.der" --type pubkey --id 0c \
+        --label always >/dev/null 2>&1 &&
+    pkcs11-tool --module "$M" --token-label nk-second --login --pin 5678 \
+        --write-object "$NK_P11_PKI/ec256.der" --type cert --id 0c \
+        --label always >/dev/null 2>&1 || NK_AA=0
+check "pkcs11 second token set up" test "$NK_AA" = 1
+
+NOTATION_KEYSTORE_PIN=5678 expect_error "pkcs11 ambiguous key" VALIDATION_ERROR \
+    describe-key "$(describe_req "pkcs11:token=nk-second;object=dup?module-path=$M")" \
+    '2 private keys match.*"dup" id 0[ab] on "nk-second", "dup" id 0[ab]'
+NOTATION_KEYSTORE_PIN=5678 expect_ok "pkcs11 same label told apart by id" \
+    describe-key "$(describe_req "pkcs11:token=nk-second;object=dup;id=%0b?module-path=$M")"
+
+if [ -n "$SPY" ]; then
+    log=$NK_TMP/spy-aa.log
+    NOTATION_KEYSTORE_PIN=5678 PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
+        "$(sign_req "pkcs11:token=nk-second;object=always?module-path=$SPY" EC-256 SHA-256 "$NK_TMP/tbs-ec256.jws")"
+    check "pkcs11 always-authenticate key signs (rc=$RC ${ERR:0:200})" test "$RC" = 0
+    check "pkcs11 always-authenticate: CKU_CONTEXT_SPECIFIC login after C_SignInit" \
+        eval 'grep -A4 ": C_SignInit\$" "$log" >/dev/null && awk "/: C_SignInit\$/{s=1} s && /CKU_CONTEXT_SPECIFIC/{f=1} END{exit !f}" "$log"'
+
+    # Wrong PIN: exactly one C_Login, and the token's counter shows it.
+    log=$NK_TMP/spy-wrong.log
+    NOTATION_KEYSTORE_PIN=0000 PKCS11SPY=$M PKCS11SPY_OUTPUT=$log expect_error \
+        "pkcs11 wrong PIN" ACCESS_DENIED describe-key \
+        "$(describe_req "pkcs11:token=nk-second;object=always?module-path=$SPY")" \
+        'wrong PIN for token "nk-second".*CKR_PIN_INCORRECT.*not retried'
+    check "pkcs11 wrong PIN: one C_Login only ($(spy_count "$log" C_Login))" \
+        test "$(spy_count "$log" C_Login)" = 1
+    flags=$(pkcs11-tool --module "$M" --list-token-slots 2>/dev/null |
+        awk '/token label *: nk-second/{t=1} t && /token flags/{print; exit}')
+    check "pkcs11 wrong PIN: token reports count low, not final try or locked ($flags)" \
+        eval '[[ $flags == *"user PIN count low"* && $flags != *"final"* && $flags != *"locked"* ]]'
+else
+    fail "pkcs11 spy: pkcs11-spy.so not installed"
+fi
+
+# --- locked / final-try PIN and PIN pad, through a flag-setting shim -----
+# The shim forwards every call to SoftHSM but ORs NK_SHIM_FLAGS into
+# CK_TOKEN_INFO.flags, and plays a PIN pad (a NULL PIN logs in with
+# NK_SHIM_PAD_PIN). SoftHSM cannot lock a PIN itself.
+cat >"$NK_TMP/shim.c" <<'EOF'
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <p11-kit-1/p11-kit/pkcs11.h>
+static CK_FUNCTION_LIST shim;
+static CK_FUNCTION_LIST_PTR real;
+static CK_RV token_info(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
+{
+    CK_RV rv = real->C_GetTokenInfo(id, info);
+    const char *f = getenv("NK_SHIM_FLAGS");
+    if (rv == CKR_OK && f != NULL)
+        info->flags |= strtoul(f, NULL, 0);
+    return rv;
+}
+static CK_RV login(CK_SESSION_HANDLE s, CK_USER_TYPE t, CK_UTF8CHAR_PTR pin,
+                   CK_ULONG len)
+{
+    const char *p = getenv("NK_SHIM_PAD_PIN");
+    if (pin == NULL && p != NULL)
+        return real->C_Login(s, t, (CK_UTF8CHAR_PTR)p, strlen(p));
+    return real->C_Login(s, t, pin, len);
+}
+CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR pp)
+{
+    CK_C_GetFunctionList get;
+    void *h = dlopen(getenv("NK_SHIM_MODULE"), RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        return CKR_GENERAL_ERROR;
+    *(void **)&get = dlsym(h, "C_GetFunctionList");
+    if (get == NULL || get(&real) != CKR_OK)
+        return CKR_GENERAL_ERROR;
+    shim = *real;
+    shim.C_GetTokenInfo = token_info;
+    shim.C_Login = login;
+    *pp = &shim;
+    return CKR_OK;
+}
+EOF
+if [ -n "$SPY" ] && cc -shared -fPIC -o "$NK_TMP/shim.so" "$NK_TMP/shim.c" -ldl 2>"$NK_TMP/shim.log"; then
+    export NK_SHIM_MODULE=$M
+    for case in "locked 0x40000 locked" "final-try 0x20000 final try"; do
+        read -r what fl re <<<"$case"
+        log=$NK_TMP/spy-$what.log
+        NK_SHIM_FLAGS=$fl PKCS11SPY=$NK_TMP/shim.so PKCS11SPY_OUTPUT=$log expect_error \
+            "pkcs11 PIN $what: ACCESS_DENIED" ACCESS_DENIED describe-key \
+            "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")" "$re"
+        check "pkcs11 PIN $what: no C_Login attempted" \
+            test "$(spy_count "$log" C_Login)" = 0
+    done
+    log=$NK_TMP/spy-pad.log
+    (
+        unset NOTATION_KEYSTORE_PIN
+        NK_SHIM_FLAGS=0x100 NK_SHIM_PAD_PIN=$NK_P11_PIN PKCS11SPY=$NK_TMP/shim.so \
+            PKCS11SPY_OUTPUT=$log expect_ok "pkcs11 PIN pad token logs in without a PIN" \
+            describe-key "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")"
+    )
+    check "pkcs11 PIN pad: C_Login got a NULL PIN" \
+        eval 'grep -A6 ": C_Login\$" "$log" | grep -q "pPin\[ulPinLen\] NULL"'
+else
+    cat "$NK_TMP/shim.log" 2>/dev/null
+    fail "pkcs11 flag shim could not be built"
+fi
+
+# --- a token without CKM_RSA_PKCS_PSS: PSS encoded in software ----------
+FB=$NK_TMP/fallback
+mkdir -p "$FB"
+printf '%s\n' "directories.tokendir = $FB/tokens" "objectstore.backend = file" \
+    "log.level = ERROR" "slots.mechanisms = CKM_RSA_PKCS,CKM_RSA_X_509,CKM_ECDSA" \
+    >"$FB/softhsm2.conf"
+NOPSS=$NK_TMP/nopss
+mkdir -p "$NOPSS"
+printf '%s\n' "directories.tokendir = $NOPSS/tokens" "objectstore.backend = file" \
+    "log.level = ERROR" "slots.mechanisms = CKM_RSA_PKCS,CKM_ECDSA" \
+    >"$NOPSS/softhsm2.conf"
+ok=1
+for d in "$FB" "$NOPSS"; do
+    softhsm_init "$d" nk-raw 12345678 1234 >/dev/null &&
+        softhsm_import_key nk-raw 01 rsa3072 "$NK_P11_PKI/rsa3072.key" \
+            "$NK_P11_PKI/rsa3072.pem" || ok=0
+done
+export SOFTHSM2_CONF=$STD_CONF
+check "pkcs11 reduced-mechanism tokens set up" test "$ok" = 1
+if [ -n "$SPY" ]; then
+    log=$NK_TMP/spy-fallback.log
+    SOFTHSM2_CONF=$FB/softhsm2.conf PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
+        "$(sign_req "pkcs11:token=nk-raw;object=rsa3072?module-path=$SPY" RSA-3072 SHA-384 "$NK_TMP/tbs-rsa3072.jws")"
+    check "pkcs11 no-PSS token: raw RSA (CKM_RSA_X_509), never CKM_RSA_PKCS (rc=$RC ${ERR:0:200})" \
+        test "$RC/$(spy_mechs "$log")" = "0/CKM_RSA_X_509 "
+    [ "$RC" = 0 ] && check "pkcs11 no-PSS token: software PSS verifies with openssl" \
+        verify_sig rsa3072 "$NK_TMP/tbs-rsa3072.jws"
+    log=$NK_TMP/spy-nopss.log
+    SOFTHSM2_CONF=$NOPSS/softhsm2.conf PKCS11SPY=$M PKCS11SPY_OUTPUT=$log expect_error \
+        "pkcs11 token with neither PSS nor raw RSA" VALIDATION_ERROR generate-signature \
+        "$(sign_req "pkcs11:token=nk-raw;object=rsa3072?module-path=$SPY" RSA-3072 SHA-384 "$NK_TMP/tbs-rsa3072.jws")" \
+        'neither CKM_RSA_PKCS_PSS nor CKM_RSA_X_509'
+    check "pkcs11 token with only PKCS#1 v1.5: no C_SignInit at all" \
+        test "$(spy_count "$log" C_SignInit)" = 0
+fi

@@ -1,0 +1,80 @@
+# Throwaway SoftHSM2 tokens for tests: a private SOFTHSM2_CONF and token
+# directory under a test dir, keys and certificates imported with
+# pkcs11-tool. Needs tests/lib/pki.sh for softhsm_std_token.
+#
+#   softhsm_init DIR LABEL SO_PIN USER_PIN [MECHANISMS]
+#       (first call per DIR writes DIR/softhsm2.conf and exports
+#       SOFTHSM2_CONF; MECHANISMS is SoftHSM's slots.mechanisms, default ALL)
+#   softhsm_import_key LABEL ID KEYLABEL key.pem [cert.pem]
+#       (ID in hex; imports the private key, its public key and the cert)
+#   softhsm_std_token DIR
+#       token "nk-test", user PIN 1234, keys rsa2048 rsa3072 rsa4096 ec256
+#       ec384 ec521 (ids 01..06) with leaves chained to the test root.
+#       Files: DIR/pki/<name>.pem (leaf), DIR/pki/ca-certs.pem
+#       (intermediate + root), DIR/pki/root.pem. Sets NK_P11_MODULE,
+#       NK_P11_CA, NK_P11_PKI, NK_P11_PIN.
+
+NK_P11_MODULE=${NK_P11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+declare -gA NK_SOFTHSM_PINS=()
+
+_softhsm_dir() { cd "$(dirname "${BASH_SOURCE[0]}")" && pwd; }
+# shellcheck source=tests/lib/pki.sh
+[ "$(type -t pki_all)" = function ] || . "$(_softhsm_dir)/pki.sh"
+
+softhsm_init() {
+    local dir=$1 label=$2 so=$3 pin=$4 mechs=${5:-ALL}
+    mkdir -p "$dir/tokens" || return 1
+    if [ ! -f "$dir/softhsm2.conf" ]; then
+        printf '%s\n' "directories.tokendir = $dir/tokens" \
+            "objectstore.backend = file" "log.level = ERROR" \
+            "slots.removable = false" "slots.mechanisms = $mechs" \
+            "library.reset_on_fork = false" >"$dir/softhsm2.conf"
+    fi
+    export SOFTHSM2_CONF=$dir/softhsm2.conf
+    softhsm2-util --init-token --free --label "$label" --so-pin "$so" \
+        --pin "$pin" >/dev/null || return 1
+    NK_SOFTHSM_PINS[$label]=$pin
+}
+
+# _softhsm_tool LABEL ARGS...: pkcs11-tool logged in to token LABEL.
+_softhsm_tool() {
+    local label=$1; shift
+    pkcs11-tool --module "$NK_P11_MODULE" --token-label "$label" --login \
+        --pin "${NK_SOFTHSM_PINS[$label]}" "$@" >/dev/null 2>"$NK_TMP_P11LOG"
+}
+
+softhsm_import_key() {
+    local label=$1 id=$2 klabel=$3 key=$4 cert=${5-} t
+    NK_TMP_P11LOG=$(mktemp "${TMPDIR:-/tmp}/nk-p11tool.XXXXXX")
+    t=$(mktemp -d "${TMPDIR:-/tmp}/nk-import.XXXXXX")
+    if ! { openssl pkey -in "$key" -outform DER -out "$t/key.der" &&
+        openssl pkey -in "$key" -pubout -outform DER -out "$t/pub.der" &&
+        _softhsm_tool "$label" --write-object "$t/key.der" --type privkey \
+            --id "$id" --label "$klabel" --usage-sign &&
+        _softhsm_tool "$label" --write-object "$t/pub.der" --type pubkey \
+            --id "$id" --label "$klabel" --usage-sign &&
+        { [ -z "$cert" ] ||
+            { openssl x509 -in "$cert" -outform DER -out "$t/cert.der" &&
+                _softhsm_tool "$label" --write-object "$t/cert.der" \
+                    --type cert --id "$id" --label "$klabel"; }; }; }; then
+        echo "softhsm_import_key $label $klabel failed:" >&2
+        cat "$NK_TMP_P11LOG" >&2
+        rm -rf "$t" "$NK_TMP_P11LOG"
+        return 1
+    fi
+    rm -rf "$t" "$NK_TMP_P11LOG"
+}
+
+softhsm_std_token() {
+    local dir=$1 n i=0
+    NK_P11_PKI=$dir/pki
+    NK_P11_CA=$NK_P11_PKI/ca-certs.pem
+    NK_P11_PIN=1234
+    pki_all "$NK_P11_PKI" || return 1
+    softhsm_init "$dir/softhsm" nk-test 12345678 "$NK_P11_PIN" || return 1
+    for n in $PKI_NAMES; do
+        i=$((i + 1))
+        softhsm_import_key nk-test "0$i" "$n" "$NK_P11_PKI/$n.key" \
+            "$NK_P11_PKI/$n.pem" || return 1
+    done
+}
