@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,9 +35,9 @@ void nk_log_init(void)
     path = getenv("NOTATION_KEYSTORE_LOG_FILE");
     if (lvl == NULL || path == NULL || path[0] == '\0')
         return;
-    if (strcmp(lvl, "debug") == 0)
+    if (strcasecmp(lvl, "debug") == 0)
         cur = NK_LOG_DEBUG;
-    else if (strcmp(lvl, "info") == 0)
+    else if (strcasecmp(lvl, "info") == 0)
         cur = NK_LOG_INFO;
     else
         return;
@@ -48,6 +49,30 @@ void nk_log_init(void)
         return;
     }
     start_ms = nk_log_now_ms();
+    nk_log(NK_LOG_DEBUG, "log opened: notation-keystore %s, level %s",
+           NK_VERSION, cur == NK_LOG_DEBUG ? "debug" : "info");
+}
+
+const char *nk_log_keyid(const char *id, char *buf, unsigned long len)
+{
+    const char *q = strchr(id, '?'), *at, *scheme = strstr(id, "://");
+    size_t n = q != NULL ? (size_t)(q - id) : strlen(id);
+
+    if (len == 0)
+        return "";
+    /* Only a "://" before the query counts (pin-source=file:///... may
+     * hold one after it). */
+    if (scheme != NULL && (size_t)(scheme - id) >= n)
+        scheme = NULL;
+    /* scheme://user:secret@host/... -> scheme://host/... */
+    at = scheme != NULL ? memchr(scheme + 3, '@', n - (size_t)(scheme + 3 - id))
+                        : NULL;
+    if (at != NULL && memchr(scheme + 3, '/', (size_t)(at - scheme - 3)) == NULL)
+        snprintf(buf, len, "%.*s%.*s", (int)(scheme + 3 - id), id,
+                 (int)(n - (size_t)(at + 1 - id)), at + 1);
+    else
+        snprintf(buf, len, "%.*s", (int)n, id);
+    return buf;
 }
 
 int nk_log_enabled(enum nk_log_level level)
