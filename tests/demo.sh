@@ -100,11 +100,15 @@ if "$PY" -c 'import jwcrypto' 2>/dev/null; then
     "$PY" - "$work/envelope.jws" <<'PY'
 import base64, json, sys
 from jwcrypto import jwk, jws
+from jwcrypto.common import JWSEHeaderParameter
 from cryptography import x509
 env = json.load(open(sys.argv[1]))
 leaf = x509.load_der_x509_certificate(base64.b64decode(env["header"]["x5c"][0]))
 key = jwk.JWK.from_pyca(leaf.public_key())
-tok = jws.JWS()
+# notation's critical header member, declared so jwcrypto accepts it
+reg = {"io.cncf.notary.signingScheme":
+       JWSEHeaderParameter("notary signing scheme", True, True, None)}
+tok = jws.JWS(header_registry=reg)
 tok.deserialize(json.dumps(env))
 tok.verify(key, alg="ES256")
 PY
