@@ -19,9 +19,11 @@ declare -A median
 
 bench() { # bench NAME STDIN CMD...
     local line
+    local med p90 rss
     line=$("$NK_PY" "$M" "$1" "$RUNS" "$2" "${@:3}") || { echo "$line"; return 1; }
-    printf '%-44s %9s %9s %10s\n' $line
-    median[$1]=$(cut -d' ' -f2 <<<"$line")
+    read -r med p90 rss <<<"${line#"$1" }"
+    printf '%-44s %9s %9s %10s\n' "$1" "$med" "$p90" "$rss"
+    median[$1]=$med
 }
 ratio() { awk -v a="${median[$1]}" -v b="${median[$2]}" 'BEGIN{printf "%.2f", a/b}'; }
 
@@ -30,8 +32,9 @@ echo '{}' >"$NK_TMP/meta.json"
 bench "true (process floor)" - true
 bench "get-plugin-metadata" "$NK_TMP/meta.json" "$BIN" get-plugin-metadata
 head -c 300 /dev/urandom >"$NK_TMP/tbs"
-for k in ec256:EC-256:SHA-256:ECDSA:sha256 rsa3072:RSA-3072:SHA-384:RSA-PKCS-PSS:sha384; do
-    IFS=: read -r name spec hash mech dg <<<"$k"
+# name:keySpec:hash:pkcs11-tool mechanism:openssl digest:CKA_ID (softhsm.sh)
+for k in ec256:EC-256:SHA-256:ECDSA:sha256:04 rsa3072:RSA-3072:SHA-384:RSA-PKCS-PSS:sha384:02; do
+    IFS=: read -r name spec hash mech dg ckaid <<<"$k"
     id="pkcs11:token=nk-test;object=$name?module-path=$NK_P11_MODULE"
     jq -nc --arg k "$id" '{contractVersion:"1.0",keyId:$k}' >"$NK_TMP/d-$name.json"
     jq -nc --arg k "$id" --arg s "$spec" --arg h "$hash" --arg p "$(base64 -w0 "$NK_TMP/tbs")" \
@@ -44,8 +47,8 @@ for k in ec256:EC-256:SHA-256:ECDSA:sha256 rsa3072:RSA-3072:SHA-384:RSA-PKCS-PSS
     [ "$mech" = RSA-PKCS-PSS ] && extra=(--hash-algorithm SHA384 --mgf MGF1-SHA384 --salt-len 48)
     bench "bare token sign $spec (pkcs11-tool)" "$NK_TMP/digest-$name" \
         pkcs11-tool --module "$NK_P11_MODULE" --token-label nk-test --login \
-        --pin "$NK_P11_PIN" --sign --label "$name" --mechanism "$mech" "${extra[@]}" \
-        --output-file /dev/null
+        --pin "$NK_P11_PIN" --sign --id "$ckaid" --mechanism "$mech" "${extra[@]}" \
+        --input-file "$NK_TMP/digest-$name" --output-file /dev/null
 done
 echo
 echo "ratios (plugin / bare token operation, same run):"
