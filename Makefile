@@ -17,15 +17,17 @@ CPPFLAGS += -D_DEFAULT_SOURCE -DOPENSSL_API_COMPAT=30000 \
 	-DNK_VERSION='"$(VERSION)"' -Iplugin -Iplugin/common -I. \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 $(WARN) $(HARDEN)
-LDFLAGS += -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed
-LDLIBS  += $(shell $(PKG_CONFIG) --libs $(PKGS)) -ldl
-
 ifneq ($(SANITIZE),)
-CFLAGS  += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=$(SANITIZE)
 HARDEN  :=
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
+# override: a CFLAGS given on the command line (e.g. CFLAGS="-O1 -g") sets
+# the optimisation level only; the language, warnings, hardening and
+# sanitizers are always added.
+override CFLAGS  += -std=c11 $(WARN) $(HARDEN) $(SANFLAGS)
+override LDFLAGS += -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed \
+	$(if $(SANITIZE),-fsanitize=$(SANITIZE))
+LDLIBS  += $(shell $(PKG_CONFIG) --libs $(PKGS)) -ldl
 
 # Every .c under these folders is part of the program; main.c holds only main().
 SRC  := $(sort $(wildcard plugin/*.c plugin/*/*.c pkcs11/*.c kms/*.c))
@@ -109,7 +111,8 @@ dist: $(BIN)
 FUZZ_TIME ?= 20
 fuzz:
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
-		SANITIZE=address,undefined CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
+		SANITIZE=address,undefined CFLAGS="-O1 -g -std=c11 \
+		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
 	@tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
 

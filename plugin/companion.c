@@ -1,11 +1,15 @@
-/* Dispatch of the commands for people. */
+/* Dispatch of the commands for people: --help, --version and the
+ * companion commands in plugin/cli/. Never the plugin protocol, except the
+ * error JSON for an unknown word (it may be a newer protocol command). */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
+#include "common/log.h"
 #include "companion.h"
 
 static const char usage[] =
-    "usage: notation-keystore <command>\n"
+    "usage: notation-keystore <command> [options]\n"
     "\n"
     "A notation plugin (name \"keystore\") that signs with keys kept in\n"
     "PKCS#11 tokens and KMS services. notation runs it with one of:\n"
@@ -13,13 +17,38 @@ static const char usage[] =
     "  generate-envelope    verify-signature\n"
     "each reading one JSON request on stdin and writing one JSON response.\n"
     "\n"
+    "Commands for people (plain text, or --json):\n"
+    "  keys [--module PATH]        tokens, slots and keys, with key ids\n"
+    "  keys --id <key-id>          describe one key (PKCS#11 or KMS)\n"
+    "  cert generate-test --id <key-id> <name>\n"
+    "                              self-signed test certificate for the key\n"
+    "  cert request --id <key-id> --subject <DN>\n"
+    "                              certificate signing request for a CA\n"
+    "  doctor --id <key-id>        check everything signing depends on\n"
+    "  verify <signature-file> --trust-store <dir>\n"
+    "                              verify a JWS or COSE signature offline\n"
+    "Run \"notation-keystore <command> --help\" for its options.\n"
+    "\n"
     "Options:\n"
     "  --version   print the version\n"
     "  --help      print this help\n"
     "\n"
-    "Install: make install (or notation plugin install --file <tarball>)\n"
+    "Install: notation plugin install --file "
+    "notation-keystore_<v>_linux_<arch>.tar.gz\n"
     "Key IDs: pkcs11:token=<label>;object=<key label>?module-path=<.so>\n"
-    "Docs: README.md, https://github.com/notation-keystore/notation-keystore\n";
+    "         awskms:///alias/<name>, hashivault://<key>, openbao://<key>\n"
+    "Trace:   NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=<path>\n"
+    "Docs:    man notation-keystore, README.md\n";
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} cli_commands[] = {
+    {"keys", nk_cli_keys},
+    {"cert", nk_cli_cert},
+    {"doctor", nk_cli_doctor},
+    {"verify", nk_cli_verify},
+};
 
 int nk_companion_usage(int status)
 {
@@ -29,14 +58,26 @@ int nk_companion_usage(int status)
 
 int nk_companion_main(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--version") ||
-                      !strcmp(argv[1], "version"))) {
+    size_t i;
+    int rc;
+
+    if (argc == 2 &&
+        (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
         printf("notation-keystore %s\n", NK_VERSION);
         return 0;
     }
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
                       !strcmp(argv[1], "help")))
         return nk_companion_usage(0);
+    for (i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++) {
+        if (strcmp(argv[1], cli_commands[i].name) != 0)
+            continue;
+        nk_info("companion command %s", argv[1]);
+        rc = cli_commands[i].fn(argc - 1, argv + 1);
+        nk_info("companion command %s: exit %d", argv[1], rc);
+        nk_log_close();
+        return rc;
+    }
     /* An unknown word may be a protocol command from a newer notation:
      * answer in the protocol's error format (VALIDATION_ERROR, exit 1). */
     fprintf(stderr,

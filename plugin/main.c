@@ -80,6 +80,8 @@ static int run(nk_cmd_fn fn, const char *name, int out_fd)
     struct nk_request req = {0};
     cJSON *resp = NULL;
     char *text = NULL;
+    double t0 = nk_log_now_ms();
+    size_t i;
     int rc = 1;
 
     nk_buf_init(&in, NK_MAX_REQUEST);
@@ -93,6 +95,10 @@ static int run(nk_cmd_fn fn, const char *name, int out_fd)
     if (nk_proto_parse((const char *)in.data, in.len, &req, &err) != 0)
         goto out;
     nk_info("command %s", name);
+    nk_debug("request: %zu bytes, %zu pluginConfig keys", in.len, req.cfg.n);
+    /* keys only: values may name files or hold identifiers */
+    for (i = 0; i < req.cfg.n; i++)
+        nk_debug("pluginConfig \"%s\"", req.cfg.keys[i]);
     if (fn(&req, &resp, &err) != 0)
         goto out;
     text = cJSON_PrintUnformatted(resp);
@@ -104,6 +110,8 @@ static int run(nk_cmd_fn fn, const char *name, int out_fd)
     }
     rc = 0;
 out:
+    nk_info("command %s %s in %.1f ms", name, rc == 0 ? "done" : "failed",
+            nk_log_now_ms() - t0);
     if (rc != 0)
         fail(&err);
     if (text != NULL)

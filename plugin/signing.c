@@ -16,11 +16,14 @@ int nk_signing_open(struct nk_signing *sg, const char *key_id,
 {
     enum nk_keyspec pub_spec;
     double t0 = nk_log_now_ms();
+    char idbuf[512];
 
     memset(sg, 0, sizeof(*sg));
     sg->ops = nk_signer_lookup(key_id, err);
     if (sg->ops == NULL)
         return -1;
+    nk_info("key %s: %s backend",
+            nk_log_keyid(key_id, idbuf, sizeof(idbuf)), sg->ops->name);
     if (sg->ops->open(key_id, cfg, &sg->signer, err) != 0 ||
         sg->ops->describe(sg->signer, &sg->info, err) != 0)
         return -1;
@@ -124,12 +127,21 @@ int nk_signing_prepare(struct nk_signing *sg, const struct nk_config *cfg,
         sk_X509_push(pool, sk_X509_value(sg->info.extra, i));
     }
     if (check_leaf_key(sg, leaf, err) != 0 ||
-        nk_chain_build(leaf, pool, &sg->chain, err) != 0 ||
-        nk_chain_check_codesigning(sg->chain, time(NULL), err) != 0)
+        nk_chain_build(leaf, pool, &sg->chain, err) != 0)
+        goto out;
+    if (nk_log_enabled(NK_LOG_INFO)) {
+        char *name = nk_cert_name(leaf);
+
+        nk_info("certificate chain: %d certificates, leaf \"%s\"",
+                sk_X509_num(sg->chain), name);
+        free(name);
+    }
+    if (nk_chain_check_codesigning(sg->chain, time(NULL), err) != 0)
         goto out;
     /* verifier hook */
     if (nk_verify_presign(sg->chain, cfg, err) != 0)
         goto out;
+    nk_debug("pre-sign checks passed");
     ret = 0;
 out:
     X509_free(leaf);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test layers and prints one closing line "N passed, N failed".
-#   tests/run.sh all|unit|golden|integration|asan|valgrind
+#   tests/run.sh all|unit|golden|integration|asan|valgrind|fuzz
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -71,20 +71,30 @@ run_valgrind() {
         run_script tests/golden/run.sh
 }
 
+# Each libFuzzer harness briefly (FUZZ_TIME seconds, default 15).
+run_fuzz() {
+    note "fuzzing (${FUZZ_TIME:-15} s per harness)"
+    if ! make --no-print-directory fuzz FUZZ_TIME="${FUZZ_TIME:-15}"; then
+        grep -q '^FAIL fuzz' "$NK_RESULTS" || echo "FAIL fuzz build" >>"$NK_RESULTS"
+    fi
+}
+
 case $mode in
 unit) run_unit build ;;
 golden) run_script tests/golden/run.sh ;;
 integration) run_integration ;;
 asan) run_asan ;;
 valgrind) run_valgrind ;;
+fuzz) run_fuzz ;;
 all)
     note "unit tests"; run_unit build
     note "golden protocol tests"; run_script tests/golden/run.sh
     run_integration
     run_asan
     run_valgrind
+    run_fuzz
     ;;
-*) echo "usage: tests/run.sh all|unit|golden|integration|asan|valgrind" >&2; exit 2 ;;
+*) echo "usage: tests/run.sh all|unit|golden|integration|asan|valgrind|fuzz" >&2; exit 2 ;;
 esac
 
 passed=$(grep -c '^PASS' "$NK_RESULTS")

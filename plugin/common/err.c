@@ -7,7 +7,8 @@
 
 #include "err.h"
 
-static void vset(struct nk_err *err, enum nk_errcode code, const char *fmt,
+static NK_PRINTF(3, 0) void vset(struct nk_err *err, enum nk_errcode code,
+                                  const char *fmt,
                  va_list ap)
 {
     err->code = code;

@@ -123,10 +123,14 @@ int nk_keyspec_of_pkey(EVP_PKEY *pkey, enum nk_keyspec *out,
                        struct nk_err *err)
 {
     char group[64] = "";
-    int bits = EVP_PKEY_get_bits(pkey);
+    int bits;
     size_t i;
 
     *out = NK_KEYSPEC_NONE;
+    if (pkey == NULL)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "the public key cannot be read");
+    bits = EVP_PKEY_get_bits(pkey);
     if (EVP_PKEY_is_a(pkey, "RSA")) {
         for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
             if (rows[i].curve == NULL && rows[i].bits == bits)

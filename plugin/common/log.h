@@ -11,6 +11,9 @@ void nk_log_init(void);
 int nk_log_enabled(enum nk_log_level level);
 void nk_log(enum nk_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A key id fit for the log: the URI query (pin-value, pin-source ...) and
+ * any user:password@ are cut off. Writes into buf and returns it. */
+const char *nk_log_keyid(const char *id, char *buf, unsigned long len);
 /* Milliseconds on a monotonic clock, for durations in log lines. */
 double nk_log_now_ms(void);
 void nk_log_close(void);

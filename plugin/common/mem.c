@@ -53,7 +53,8 @@ char *nk_xstrndup(const char *s, size_t n)
 {
     char *p = nk_xmalloc(n + 1);
 
-    memcpy(p, s, n);
+    if (n > 0)
+        memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
