@@ -23,6 +23,7 @@ static void p11_free(struct nk_signer *s)
         return;
     nk_p11_pin_drop(s);
     EVP_PKEY_free(s->pub);
+    X509_free(s->cert);
     if (s->have_session)
         s->fl->C_CloseSession(s->session);
     if (s->own_init)
@@ -36,6 +37,8 @@ static void p11_free(struct nk_signer *s)
     }
     if (s->dl != NULL)
         dlclose(s->dl);
+    free(s->label);
+    free(s->id);
     free(s->module);
     nk_p11_uri_free(s->uri);
     free(s);
@@ -52,8 +55,7 @@ static int p11_open(const char *key_id, const struct nk_config *cfg,
     if (nk_p11_uri_parse(key_id, &s->uri, err) != 0 ||
         nk_p11_uri_check_key(s->uri, err) != 0 ||
         nk_p11_load(s, cfg, err) != 0 ||
-        nk_p11_find_key(s, cfg, err) != 0 ||
-        nk_p11_find_handle(s, err) != 0)
+        nk_p11_find_key(s, cfg, err) != 0)
         goto out;
     /* The PIN is kept only when every signature needs it again. */
     if (s->always_auth && !s->pin_tried && !s->slot->token->secureLogin) {

@@ -1,17 +1,24 @@
-/* Finding the one private key a URI names (with a report of what was
- * there when it is not exactly one), its public half and certificate. */
+/* Finding the one private key a URI names, with a C_FindObjects template
+ * per matching token, and a report of what was there when it is not
+ * exactly one (only that error path looks at other keys). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/x509.h>
 
 #include "log.h"
 #include "mem.h"
 #include "p11.h"
 
 #define MAX_FOUND 8
+
+/* What the search saw: matching tokens, matching RSA and EC keys, and
+ * matching keys of other types (never used). */
+struct tally {
+    size_t ntok, nfound, nother;
+};
+/* CKA_LABEL and CKA_ID longer than this are not read. */
+#define MAX_NAME 4096
 
 /* Appends to a message list, ending it with "..." once it is full. */
 static void NK_PRINTF(3, 4) list_add(char *buf, size_t size,
@@ -33,6 +40,13 @@ static void NK_PRINTF(3, 4) list_add(char *buf, size_t size,
         snprintf(buf + size - 4, 4, "...");
 }
 
+static int list_full(const char *buf)
+{
+    size_t n = strlen(buf);
+
+    return n >= 3 && strcmp(buf + n - 3, "...") == 0;
+}
+
 static void hex(const unsigned char *p, size_t n, char *out, size_t size)
 {
     size_t i;
@@ -44,201 +58,219 @@ static void hex(const unsigned char *p, size_t n, char *out, size_t size)
         snprintf(out, size, "(none)");
 }
 
-static int key_matches(const struct nk_p11_uri *u, const PKCS11_KEY *k)
+/* The template for the URI's private keys: class, and CKA_ID and CKA_LABEL
+ * when the URI has them (all private keys when all is set). */
+static CK_ULONG key_template(const struct nk_p11_uri *u, int all,
+                             CK_OBJECT_CLASS *cls, CK_ATTRIBUTE tmpl[3])
 {
-    if (u->object != NULL &&
-        (k->label == NULL || strcmp(u->object, k->label) != 0))
-        return 0;
-    if (u->has_id && (k->id_len != u->id_len ||
-                      (u->id_len && memcmp(k->id, u->id, u->id_len) != 0)))
-        return 0;
-    return 1;
+    CK_ULONG nt = 0;
+
+    *cls = CKO_PRIVATE_KEY;
+    tmpl[nt++] = (CK_ATTRIBUTE){CKA_CLASS, cls, sizeof(*cls)};
+    if (!all && u->has_id)
+        tmpl[nt++] = (CK_ATTRIBUTE){CKA_ID, u->id, u->id_len};
+    if (!all && u->object != NULL)
+        tmpl[nt++] = (CK_ATTRIBUTE){CKA_LABEL, u->object, strlen(u->object)};
+    return nt;
 }
 
-static void key_desc(const PKCS11_SLOT *slot, const PKCS11_KEY *k,
-                     char *buf, size_t size)
+/* Nonzero for an RSA or EC key, the kinds notation signs with. Other key
+ * types (Ed25519 ...) never match; libp11 0.4.12, which did the search
+ * before, failed on any token holding one. */
+static int usable_key(const struct nk_signer *s, CK_SESSION_HANDLE session,
+                      CK_OBJECT_HANDLE h, CK_KEY_TYPE *kt)
 {
-    char id[41];
+    CK_ATTRIBUTE a = {CKA_KEY_TYPE, kt, sizeof(*kt)};
 
-    hex(k->id, k->id_len, id, sizeof(id));
-    list_add(buf, size, "\"%s\" id %s on \"%s\"",
-             k->label ? k->label : "", id, slot->token->label);
+    *kt = CKK_VENDOR_DEFINED;
+    return s->fl->C_GetAttributeValue(session, h, &a, 1) == CKR_OK &&
+           (*kt == CKK_RSA || *kt == CKK_EC);
 }
 
-/* Logs in to one matching token and collects its matching keys. */
+/* Logs in to one matching token, opens our session there and counts its
+ * usable keys that match the URI; the first match overall becomes the key
+ * and keeps the session. */
 static int scan_token(struct nk_signer *s, PKCS11_SLOT *slot,
-                      const struct nk_config *cfg, PKCS11_SLOT **fslot,
-                      PKCS11_KEY **fkey, size_t *nfound, char *seen,
-                      size_t seen_size, struct nk_err *err)
+                      const struct nk_config *cfg, struct tally *t,
+                      struct nk_err *err)
 {
-    PKCS11_KEY *keys = NULL;
-    unsigned int nkeys = 0, i;
+    CK_OBJECT_CLASS cls;
+    CK_ATTRIBUTE tmpl[3];
+    CK_ULONG nt = key_template(s->uri, 0, &cls, tmpl);
+    CK_SESSION_HANDLE session;
+    CK_OBJECT_HANDLE *h = NULL;
+    CK_KEY_TYPE kt;
+    size_t n = 0, i;
+    int keep = 0, ret = -1;
+    CK_RV rv;
 
-    if (nk_p11_login(s, slot, cfg, err) != 0)
+    if (nk_p11_login(s, slot, cfg, err) != 0 ||
+        nk_p11_open_session(s, slot, &session, err) != 0)
         return -1;
-    if (PKCS11_enumerate_keys(slot->token, &keys, &nkeys) != 0)
-        return nk_p11_rv_err(err, nk_p11_libp11_rv(),
-                             "cannot list the private keys of token \"%s\"",
-                             slot->token->label);
-    for (i = 0; i < nkeys; i++) {
-        key_desc(slot, &keys[i], seen, seen_size);
-        if (!key_matches(s->uri, &keys[i]))
-            continue;
-        if (*nfound < MAX_FOUND) {
-            fslot[*nfound] = slot;
-            fkey[*nfound] = &keys[i];
-        }
-        (*nfound)++;
+    rv = nk_p11_find(s, session, tmpl, nt, &h, &n);
+    if (rv != CKR_OK) {
+        nk_p11_rv_err(err, rv, "cannot list the private keys of token "
+                      "\"%s\"", slot->token->label);
+        goto out;
     }
-    return 0;
+    for (i = 0; i < n; i++) {
+        if (!usable_key(s, session, h[i], &kt)) {
+            t->nother++;
+            continue;
+        }
+        if (t->nfound == 0) {
+            s->slot = slot;
+            s->session = session;
+            s->have_session = keep = 1;
+            s->handle = h[i];
+            s->key_type = kt;
+        }
+        t->nfound++;
+    }
+    ret = 0;
+out:
+    if (!keep)
+        s->fl->C_CloseSession(session);
+    free(h);
+    return ret;
 }
 
-int nk_p11_find_key(struct nk_signer *s, const struct nk_config *cfg,
-                    struct nk_err *err)
+static void key_desc(const struct nk_signer *s, CK_SESSION_HANDLE session,
+                     CK_OBJECT_HANDLE h, PKCS11_SLOT *slot, char *buf,
+                     size_t size)
 {
-    PKCS11_SLOT *fslot[MAX_FOUND];
-    PKCS11_KEY *fkey[MAX_FOUND];
-    char tokens[300] = "", keys[300] = "", found[300] = "";
-    char *want = nk_p11_uri_describe(s->uri);
-    size_t nfound = 0, i, ntok = 0;
+    size_t ll, il;
+    char *label = (char *)nk_p11_attr(s, session, h, CKA_LABEL, MAX_NAME,
+                                      &ll);
+    unsigned char *id = nk_p11_attr(s, session, h, CKA_ID, MAX_NAME, &il);
+    char idhex[41];
+
+    hex(id, il, idhex, sizeof(idhex));
+    list_add(buf, size, "\"%s\" id %s on \"%s\"", label ? label : "", idhex,
+             slot->token->label);
+    free(label);
+    free(id);
+}
+
+/* For error messages only: describes up to max usable keys on the
+ * matching tokens, those the URI names or all of them, into buf. */
+static void list_keys(struct nk_signer *s, int all, size_t max, char *buf,
+                      size_t size)
+{
+    CK_OBJECT_CLASS cls;
+    CK_ATTRIBUTE tmpl[3];
+    CK_ULONG nt = key_template(s->uri, all, &cls, tmpl);
+    CK_SESSION_HANDLE session;
+    CK_OBJECT_HANDLE *h;
+    CK_KEY_TYPE kt;
+    size_t n, i, k, listed = 0;
+    struct nk_err ignored = {0};
+
+    for (k = 0; k < s->nslots && listed < max && !list_full(buf); k++) {
+        if (!nk_p11_token_matches(s, &s->slots[k]) ||
+            nk_p11_open_session(s, &s->slots[k], &session, &ignored) != 0)
+            continue;
+        if (nk_p11_find(s, session, tmpl, nt, &h, &n) != CKR_OK)
+            n = 0;
+        for (i = 0; i < n && listed < max && !list_full(buf); i++) {
+            if (!usable_key(s, session, h[i], &kt))
+                continue;
+            key_desc(s, session, h[i], &s->slots[k], buf, size);
+            listed++;
+        }
+        s->fl->C_CloseSession(session);
+        free(h);
+    }
+}
+
+/* The tokens the URI's token attributes match, logged in, each searched
+ * for the key; *tokens lists every initialised token. */
+static int scan_tokens(struct nk_signer *s, const struct nk_config *cfg,
+                       char *tokens, size_t size, struct tally *t,
+                       struct nk_err *err)
+{
     PKCS11_SLOT *slot;
-    int ret = -1;
+    size_t i;
 
     for (i = 0; i < s->nslots; i++) {
         slot = &s->slots[i];
         if (slot->token == NULL || !slot->token->initialized)
             continue;
-        list_add(tokens, sizeof(tokens), "\"%s\" (slot %lu)",
-                 slot->token->label, PKCS11_get_slotid_from_slot(slot));
+        list_add(tokens, size, "\"%s\" (slot %lu)", slot->token->label,
+                 PKCS11_get_slotid_from_slot(slot));
         if (!nk_p11_token_matches(s, slot))
             continue;
-        ntok++;
-        if (scan_token(s, slot, cfg, fslot, fkey, &nfound, keys,
-                       sizeof(keys), err) != 0)
-            goto out;
+        t->ntok++;
+        if (scan_token(s, slot, cfg, t, err) != 0)
+            return -1;
     }
-    if (ntok == 0) {
+    return 0;
+}
+
+/* The chosen key's label, id and CKA_ALWAYS_AUTHENTICATE. */
+static void read_key(struct nk_signer *s)
+{
+    CK_BBOOL always = CK_FALSE;
+    CK_ATTRIBUTE aa = {CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always)};
+    size_t len;
+
+    s->label = (char *)nk_p11_attr(s, s->session, s->handle, CKA_LABEL,
+                                   MAX_NAME, &len);
+    s->id = nk_p11_attr(s, s->session, s->handle, CKA_ID, MAX_NAME,
+                        &s->id_len);
+    /* Absent on old tokens (CKR_ATTRIBUTE_TYPE_INVALID): not required. */
+    if (s->fl->C_GetAttributeValue(s->session, s->handle, &aa, 1) == CKR_OK)
+        s->always_auth = always == CK_TRUE;
+}
+
+/* The error when the search did not find exactly one key. */
+static void not_one(struct nk_signer *s, const struct tally *t,
+                    const char *want, const char *tokens, struct nk_err *err)
+{
+    char keys[300] = "";
+
+    if (t->ntok == 0) {
         nk_err_set(err, NK_ERR_VALIDATION,
                    "no PKCS#11 token matches %s in module \"%s\"; tokens "
                    "there: %s", want, s->module, tokens[0] ? tokens : "none");
-        goto out;
-    }
-    if (nfound == 0) {
+    } else if (t->nfound == 0 && t->nother > 0) {
+        nk_err_set(err, NK_ERR_VALIDATION,
+                   "%zu private key(s) match %s but none is an RSA or EC "
+                   "key (the only kinds notation signs with)", t->nother,
+                   want);
+    } else if (t->nfound == 0) {
+        list_keys(s, 1, (size_t)-1, keys, sizeof(keys));
         nk_err_set(err, NK_ERR_VALIDATION,
                    "no private key matches %s; private keys on the %zu "
-                   "matching token(s): %s", want, ntok,
+                   "matching token(s): %s", want, t->ntok,
                    keys[0] ? keys : "none");
-        goto out;
-    }
-    if (nfound > 1) {
-        for (i = 0; i < nfound && i < MAX_FOUND; i++)
-            key_desc(fslot[i], fkey[i], found, sizeof(found));
+    } else {
+        list_keys(s, 0, MAX_FOUND, keys, sizeof(keys));
         nk_err_set(err, NK_ERR_VALIDATION,
                    "%zu private keys match %s: %s; add id= or token= to the "
-                   "key id to pick one", nfound, want, found);
+                   "key id to pick one", t->nfound, want, keys);
+    }
+}
+
+int nk_p11_find_key(struct nk_signer *s, const struct nk_config *cfg,
+                    struct nk_err *err)
+{
+    char tokens[300] = "";
+    char *want = nk_p11_uri_describe(s->uri);
+    struct tally t = {0, 0, 0};
+    int ret = -1;
+
+    if (scan_tokens(s, cfg, tokens, sizeof(tokens), &t, err) != 0)
+        goto out;
+    if (t.nfound != 1) {
+        not_one(s, &t, want, tokens, err);
         goto out;
     }
-    s->slot = fslot[0];
-    s->key = fkey[0];
-    nk_debug("pkcs11: key \"%s\" on token \"%s\"",
-             s->key->label ? s->key->label : "", s->slot->token->label);
+    read_key(s);
+    nk_debug("pkcs11: key \"%s\" on token \"%s\"", s->label ? s->label : "",
+             s->slot->token->label);
     ret = 0;
 out:
     free(want);
     return ret;
-}
-
-int nk_p11_find_handle(struct nk_signer *s, struct nk_err *err)
-{
-    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE tmpl[3];
-    CK_OBJECT_HANDLE h[2];
-    CK_ULONG n = 0, nt = 0;
-    CK_BBOOL always = CK_FALSE;
-    CK_ATTRIBUTE aa = {CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always)};
-    CK_SLOT_ID slot = PKCS11_get_slotid_from_slot(s->slot);
-    CK_RV rv;
-
-    rv = s->fl->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL,
-                              &s->session);
-    if (rv != CKR_OK)
-        return nk_p11_rv_err(err, rv, "cannot open a session on token "
-                             "\"%s\"", s->slot->token->label);
-    s->have_session = 1;
-    tmpl[nt++] = (CK_ATTRIBUTE){CKA_CLASS, &cls, sizeof(cls)};
-    if (s->key->id_len > 0)
-        tmpl[nt++] = (CK_ATTRIBUTE){CKA_ID, s->key->id, s->key->id_len};
-    if (s->key->label != NULL)
-        tmpl[nt++] = (CK_ATTRIBUTE){CKA_LABEL, s->key->label,
-                                    strlen(s->key->label)};
-    rv = s->fl->C_FindObjectsInit(s->session, tmpl, nt);
-    if (rv == CKR_OK) {
-        rv = s->fl->C_FindObjects(s->session, h, 2, &n);
-        s->fl->C_FindObjectsFinal(s->session);
-    }
-    if (rv != CKR_OK)
-        return nk_p11_rv_err(err, rv, "cannot look up private key \"%s\"",
-                             s->key->label ? s->key->label : "");
-    if (n != 1)
-        return nk_err_set(err, NK_ERR_VALIDATION,
-                          "%s private key with label \"%s\" and this id on "
-                          "token \"%s\"", n == 0 ? "no" : "more than one",
-                          s->key->label ? s->key->label : "",
-                          s->slot->token->label);
-    s->handle = h[0];
-    /* Absent on old tokens (CKR_ATTRIBUTE_TYPE_INVALID): not required. */
-    if (s->fl->C_GetAttributeValue(s->session, s->handle, &aa, 1) == CKR_OK)
-        s->always_auth = always == CK_TRUE;
-    return 0;
-}
-
-static PKCS11_CERT *cert_of(struct nk_signer *s)
-{
-    PKCS11_CERT *certs = NULL;
-    unsigned int n = 0, i;
-    const PKCS11_KEY *k = s->key;
-
-    if (PKCS11_enumerate_certs(s->slot->token, &certs, &n) != 0) {
-        nk_p11_libp11_rv();
-        return NULL;
-    }
-    for (i = 0; k->id_len > 0 && i < n; i++)
-        if (certs[i].x509 != NULL && certs[i].id_len == k->id_len &&
-            memcmp(certs[i].id, k->id, k->id_len) == 0)
-            return &certs[i];
-    for (i = 0; k->label != NULL && i < n; i++)
-        if (certs[i].x509 != NULL && certs[i].label != NULL &&
-            strcmp(certs[i].label, k->label) == 0)
-            return &certs[i];
-    return NULL;
-}
-
-X509 *nk_p11_find_cert(struct nk_signer *s)
-{
-    PKCS11_CERT *c = cert_of(s);
-
-    return c ? X509_dup(c->x509) : NULL;
-}
-
-int nk_p11_public_key(struct nk_signer *s, struct nk_err *err)
-{
-    PKCS11_CERT *c;
-
-    if (s->pub != NULL)
-        return nk_keyspec_of_pkey(s->pub, &s->spec, err);
-    /* From the private key's attributes or its public key object; a
-     * token with neither (some EC keys) still has the certificate. */
-    s->pub = nk_p11_read_public_key(s);
-    if (s->pub == NULL) {
-        c = cert_of(s);
-        if (c != NULL)
-            s->pub = X509_get_pubkey(c->x509);
-    }
-    if (s->pub == NULL)
-        return nk_err_set(err, NK_ERR_VALIDATION,
-                          "cannot read the public key of \"%s\" on token "
-                          "\"%s\" (no public key object or certificate with "
-                          "its id)", s->key->label ? s->key->label : "",
-                          s->slot->token->label);
-    return nk_keyspec_of_pkey(s->pub, &s->spec, err);
 }

@@ -13,12 +13,15 @@
 #include "keyspec.h"
 #include "uri.h"
 
-/* libp11 loads the module and does slot and token enumeration, login and
- * object enumeration. Signing goes through the module's own function list
- * (C_SignInit/C_Sign on a session of ours) because libp11 0.4.12 pads PSS
- * in software and sends CKM_RSA_X_509, which many HSMs forbid; we want the
- * token's CKM_RSA_PKCS_PSS. Login state is per process, so our session on
- * the same slot is logged in once libp11 has logged in. */
+/* libp11 loads the module and does slot and token enumeration and login.
+ * Everything after login goes through the module's own function list on a
+ * session of ours: key and certificate lookup with C_FindObjects templates
+ * (libp11 0.4.12 can only enumerate every object on a token, reading all
+ * their attributes and parsing every certificate), and signing with
+ * C_SignInit/C_Sign, because libp11 0.4.12 pads PSS in software and sends
+ * CKM_RSA_X_509, which many HSMs forbid; we want the token's
+ * CKM_RSA_PKCS_PSS. Login state is per application, so our session on the
+ * same slot is logged in once libp11 has logged in. */
 struct nk_signer {
     struct nk_p11_uri *uri;
     char *module;             /* resolved module path */
@@ -30,15 +33,20 @@ struct nk_signer {
     PKCS11_SLOT *slots;
     unsigned int nslots;
     PKCS11_SLOT *slot;        /* the key's slot, in slots */
-    PKCS11_KEY *key;          /* the key, owned by libp11 */
-    CK_SESSION_HANDLE session;
+    CK_SESSION_HANDLE session; /* ours, on slot */
     int have_session;
     CK_OBJECT_HANDLE handle;  /* the private key in session */
+    CK_KEY_TYPE key_type;     /* CKK_RSA or CKK_EC */
+    char *label;              /* the key's CKA_LABEL, or NULL */
+    unsigned char *id;        /* the key's CKA_ID (id_len bytes), or NULL */
+    size_t id_len;
     int always_auth;          /* CKA_ALWAYS_AUTHENTICATE */
     char *pin;                /* kept only for always-authenticate keys */
     const char *pin_from;
     int pin_tried;            /* the PIN sources have been read */
     EVP_PKEY *pub;            /* the key's public half, once read */
+    X509 *cert;               /* the certificate beside the key, once read */
+    int cert_tried;
     enum nk_keyspec spec;
 };
 
@@ -54,16 +62,33 @@ int nk_p11_login(struct nk_signer *s, PKCS11_SLOT *slot,
 /* token.c: wipes and drops the PIN. */
 void nk_p11_pin_drop(struct nk_signer *s);
 
-/* find.c: the one private key the URI names, across matching tokens
- * (sets s->slot and s->key), then its handle in a session of ours. */
+/* find.c: the one RSA or EC private key the URI names, across matching
+ * tokens (sets s->slot, s->session, s->handle, s->key_type, s->label,
+ * s->id and s->always_auth). VALIDATION_ERROR listing what is there when
+ * none or several match. */
 int nk_p11_find_key(struct nk_signer *s, const struct nk_config *cfg,
                     struct nk_err *err) NK_MUST_CHECK;
-int nk_p11_find_handle(struct nk_signer *s, struct nk_err *err) NK_MUST_CHECK;
-/* find.c: the key's public half and spec (cached in s). */
+/* cert.c: the key's public half and spec (cached in s). */
 int nk_p11_public_key(struct nk_signer *s, struct nk_err *err) NK_MUST_CHECK;
-/* find.c: a copy of the certificate kept with the key (same CKA_ID, else
- * same label), or NULL. */
+/* cert.c: the X.509 certificate kept with the key (same CKA_ID, else same
+ * label; the first that parses), read once; a new reference, or NULL. */
 X509 *nk_p11_find_cert(struct nk_signer *s);
+
+/* object.c: one attribute of obj into a new buffer of *len bytes plus a
+ * terminating NUL (so "" for an empty value); NULL when the token does not
+ * have it or it is longer than max. */
+unsigned char *nk_p11_attr(const struct nk_signer *s,
+                           CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj,
+                           CK_ATTRIBUTE_TYPE type, size_t max, size_t *len);
+/* object.c: every object matching tmpl in session, in the token's order,
+ * into a new array *h of *n handles (NULL when none). */
+CK_RV nk_p11_find(const struct nk_signer *s, CK_SESSION_HANDLE session,
+                  CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl, CK_OBJECT_HANDLE **h,
+                  size_t *n);
+/* object.c: a new read-only session on slot. */
+int nk_p11_open_session(const struct nk_signer *s, PKCS11_SLOT *slot,
+                        CK_SESSION_HANDLE *session,
+                        struct nk_err *err) NK_MUST_CHECK;
 
 /* pubkey.c: the public key from the private key's attributes (RSA) or
  * the public key object with its CKA_ID (EC); NULL when neither has it. */

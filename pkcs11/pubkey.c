@@ -13,23 +13,16 @@
 #include "mem.h"
 #include "p11.h"
 
-/* One attribute of obj into a new buffer; NULL when absent. */
+/* One non-empty attribute of obj in our session; NULL when absent. */
 static unsigned char *attr(struct nk_signer *s, CK_OBJECT_HANDLE obj,
                            CK_ATTRIBUTE_TYPE type, size_t *len)
 {
-    CK_ATTRIBUTE a = {type, NULL, 0};
-    unsigned char *p;
+    unsigned char *p = nk_p11_attr(s, s->session, obj, type, 65536, len);
 
-    if (s->fl->C_GetAttributeValue(s->session, obj, &a, 1) != CKR_OK ||
-        a.ulValueLen == 0 || a.ulValueLen > 65536)
-        return NULL;
-    p = nk_xmalloc(a.ulValueLen);
-    a.pValue = p;
-    if (s->fl->C_GetAttributeValue(s->session, obj, &a, 1) != CKR_OK) {
+    if (p != NULL && *len == 0) {
         free(p);
-        return NULL;
+        p = NULL;
     }
-    *len = a.ulValueLen;
     return p;
 }
 
@@ -79,11 +72,11 @@ static CK_OBJECT_HANDLE pub_object(struct nk_signer *s)
 {
     CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
     CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof(cls)},
-                            {CKA_ID, s->key->id, s->key->id_len}};
+                            {CKA_ID, s->id, s->id_len}};
     CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
     CK_ULONG n = 0;
 
-    if (s->key->id_len == 0 ||
+    if (s->id_len == 0 ||
         s->fl->C_FindObjectsInit(s->session, tmpl, 2) != CKR_OK)
         return CK_INVALID_HANDLE;
     if (s->fl->C_FindObjects(s->session, &h, 1, &n) != CKR_OK || n != 1)
@@ -138,14 +131,9 @@ out:
 
 EVP_PKEY *nk_p11_read_public_key(struct nk_signer *s)
 {
-    CK_KEY_TYPE kt = CKK_RSA;
-    CK_ATTRIBUTE a = {CKA_KEY_TYPE, &kt, sizeof(kt)};
-
-    if (s->fl->C_GetAttributeValue(s->session, s->handle, &a, 1) != CKR_OK)
-        return NULL;
-    if (kt == CKK_RSA)
+    if (s->key_type == CKK_RSA)
         return rsa_pub(s);
-    if (kt == CKK_EC)
+    if (s->key_type == CKK_EC)
         return ec_pub(s);
     return NULL;
 }

@@ -90,7 +90,7 @@ static int token_sign(struct nk_signer *s, CK_MECHANISM *mech,
                       size_t *outlen, struct nk_err *err)
 {
     const char *mname = nk_p11_mech_name(mech->mechanism);
-    const char *label = s->key->label ? s->key->label : "";
+    const char *label = s->label ? s->label : "";
     CK_ULONG len = 1024;
     unsigned char *buf = NULL;
     CK_RV rv;

@@ -161,6 +161,24 @@ else
     fail "pkcs11 spy: pkcs11-spy.so not installed (package opensc-pkcs11)"
 fi
 
+# --- lookups read only what matches (pkcs11-spy) ----------------------
+# The token holds 6 keys, 6 public keys and 6 certificates; describe-key
+# reads the attributes of the key, its public key and its certificate only,
+# and one certificate value.
+if [ -n "$SPY" ]; then
+    log=$NK_TMP/spy-describe.log
+    rm -f "$log"
+    PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin describe-key \
+        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")"
+    objs=$(awk '/: C_GetAttributeValue$/{g=1} g && /hObject/{print $NF; g=0}' "$log" | sort -u | wc -l)
+    vals=$(awk '/: C_GetAttributeValue$/{g=1; o=""} g && /hObject/{o=$NF}
+        g && /^ +CKA_VALUE /{print o; g=0}' "$log" | sort -u | wc -l)
+    check "pkcs11 describe-key reads 3 of the token's 18 objects (rc=$RC, $objs read)" \
+        test "$RC/$objs" = "0/3"
+    check "pkcs11 describe-key reads one certificate value ($vals)" \
+        test "$vals" = 1
+fi
+
 # --- module and PIN sources --------------------------------------------
 printf '%s\n' "$NK_P11_PIN" >"$NK_TMP/pin-nl"
 printf '%s\r\n' "$NK_P11_PIN" >"$NK_TMP/pin-crlf"
@@ -242,12 +260,47 @@ pkcs11-tool --module "$M" --token-label nk-second --login --pin 5678 \
         --write-object "$NK_P11_PKI/ec256.der" --type cert --id 0c \
         --label always >/dev/null 2>&1 || NK_AA=0
 check "pkcs11 second token set up" test "$NK_AA" = 1
+# Certificates told apart: "bylabel" has its certificate under another id
+# (found by label); "prefer" has one under its id and another certificate
+# with its label (the one with its id wins).
+t2() { pkcs11-tool --module "$M" --token-label nk-second --login --pin 5678 "$@" >/dev/null 2>&1; }
+NK_CERTS=1
+t2 --write-object "$NK_P11_PKI/ec384.key.der" --type privkey --id 0d --label bylabel --usage-sign &&
+    t2 --write-object "$NK_P11_PKI/ec384.pub.der" --type pubkey --id 0d --label bylabel &&
+    t2 --write-object "$NK_P11_PKI/ec384.der" --type cert --id 0e --label bylabel &&
+    t2 --write-object "$NK_P11_PKI/ec256.key.der" --type privkey --id 0f --label prefer --usage-sign &&
+    t2 --write-object "$NK_P11_PKI/ec256.pub.der" --type pubkey --id 0f --label prefer &&
+    t2 --write-object "$NK_P11_PKI/ec256.der" --type cert --id 0f --label prefer-by-id &&
+    t2 --write-object "$NK_P11_PKI/rsa2048.der" --type cert --id 10 --label prefer || NK_CERTS=0
+check "pkcs11 second token certificates set up" test "$NK_CERTS" = 1
+# Ed25519 keys (when this SoftHSM makes them) never match: one more "dup"
+# must not change the ambiguity below, and "edonly" names no usable key.
+NK_ED=0
+t2 --keypairgen --key-type EC:edwards25519 --id 11 --label dup &&
+    t2 --keypairgen --key-type EC:edwards25519 --id 12 --label edonly && NK_ED=1
 
 NOTATION_KEYSTORE_PIN=5678 expect_error "pkcs11 ambiguous key" VALIDATION_ERROR \
     describe-key "$(describe_req "pkcs11:token=nk-second;object=dup?module-path=$M")" \
     '2 private keys match.*"dup" id 0[ab] on "nk-second", "dup" id 0[ab]'
 NOTATION_KEYSTORE_PIN=5678 expect_ok "pkcs11 same label told apart by id" \
     describe-key "$(describe_req "pkcs11:token=nk-second;object=dup;id=%0b?module-path=$M")"
+if [ "$NK_ED" = 1 ]; then
+    NOTATION_KEYSTORE_PIN=5678 expect_error "pkcs11 only an Ed25519 key matches" \
+        VALIDATION_ERROR describe-key \
+        "$(describe_req "pkcs11:token=nk-second;object=edonly?module-path=$M")" \
+        '1 private key\(s\) match .*"edonly".* none is an RSA or EC key'
+fi
+for c in "bylabel ec384 EC-384 SHA-384" "prefer ec256 EC-256 SHA-256"; do
+    read -r obj name spec hash <<<"$c"
+    NOTATION_KEYSTORE_PIN=5678 plugin generate-signature \
+        "$(sign_req "pkcs11:token=nk-second;object=$obj?module-path=$M" "$spec" "$hash" "$NK_TMP/tbs-$name.jws")"
+    if [ "$RC" = 0 ]; then
+        check "pkcs11 certificate of \"$obj\" is the right one ($name) and verifies" \
+            verify_sig "$name" "$NK_TMP/tbs-$name.jws"
+    else
+        fail "pkcs11 certificate of \"$obj\" (rc=$RC err=${ERR:0:300})"
+    fi
+done
 
 if [ -n "$SPY" ]; then
     log=$NK_TMP/spy-aa.log

@@ -1,0 +1,82 @@
+/* The key's certificate (found by template, only its CKA_VALUE read and
+ * parsed, once) and its public half. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "p11.h"
+
+/* Certificates larger than this are not read. */
+#define MAX_CERT (1024 * 1024)
+
+/* The first X.509 certificate object with attribute type = val that
+ * parses, or NULL. */
+static X509 *cert_by(const struct nk_signer *s, CK_ATTRIBUTE_TYPE type,
+                     const void *val, size_t len)
+{
+    CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+    CK_CERTIFICATE_TYPE ct = CKC_X_509;
+    CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof(cls)},
+                            {CKA_CERTIFICATE_TYPE, &ct, sizeof(ct)},
+                            {type, (void *)val, len}};
+    CK_OBJECT_HANDLE *h = NULL;
+    const unsigned char *q;
+    unsigned char *der;
+    size_t n = 0, i, dlen;
+    X509 *x = NULL;
+
+    if (nk_p11_find(s, s->session, tmpl, 3, &h, &n) != CKR_OK)
+        return NULL;
+    for (i = 0; i < n && x == NULL; i++) {
+        der = nk_p11_attr(s, s->session, h[i], CKA_VALUE, MAX_CERT, &dlen);
+        q = der;
+        if (der != NULL && dlen > 0)
+            x = d2i_X509(NULL, &q, (long)dlen);
+        free(der);
+    }
+    free(h);
+    return x;
+}
+
+static X509 *cert_of(struct nk_signer *s)
+{
+    if (s->cert_tried)
+        return s->cert;
+    s->cert_tried = 1;
+    if (s->id_len > 0)
+        s->cert = cert_by(s, CKA_ID, s->id, s->id_len);
+    if (s->cert == NULL && s->label != NULL)
+        s->cert = cert_by(s, CKA_LABEL, s->label, strlen(s->label));
+    return s->cert;
+}
+
+X509 *nk_p11_find_cert(struct nk_signer *s)
+{
+    X509 *c = cert_of(s);
+
+    return c != NULL && X509_up_ref(c) == 1 ? c : NULL;
+}
+
+int nk_p11_public_key(struct nk_signer *s, struct nk_err *err)
+{
+    X509 *c;
+
+    if (s->pub != NULL)
+        return nk_keyspec_of_pkey(s->pub, &s->spec, err);
+    /* From the private key's attributes or its public key object; a
+     * token with neither (some EC keys) still has the certificate. */
+    s->pub = nk_p11_read_public_key(s);
+    if (s->pub == NULL) {
+        c = cert_of(s);
+        if (c != NULL)
+            s->pub = X509_get_pubkey(c);
+    }
+    if (s->pub == NULL)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "cannot read the public key of \"%s\" on token "
+                          "\"%s\" (no public key object or certificate with "
+                          "its id)", s->label ? s->label : "",
+                          s->slot->token->label);
+    return nk_keyspec_of_pkey(s->pub, &s->spec, err);
+}
