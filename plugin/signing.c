@@ -136,7 +136,7 @@ int nk_signing_prepare(struct nk_signing *sg, const struct nk_config *cfg,
                 sk_X509_num(sg->chain), name);
         free(name);
     }
-    if (nk_chain_check_codesigning(sg->chain, time(NULL), err) != 0)
+    if (nk_chain_check_built(sg->chain, time(NULL), err) != 0)
         goto out;
     /* verifier hook */
     if (nk_verify_presign(sg->chain, cfg, err) != 0)

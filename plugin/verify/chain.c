@@ -260,15 +260,16 @@ static int check_shape(STACK_OF(X509) *chain, struct nk_err *err)
     return 0;
 }
 
-int nk_chain_check_codesigning(STACK_OF(X509) *chain, time_t at,
-                               struct nk_err *err)
+/* Everything but the shape: leaf and issuer rules, algorithms, validity. */
+static int check_rules(STACK_OF(X509) *chain, time_t at, struct nk_err *err)
 {
     int n = sk_X509_num(chain), i;
     X509 *c;
     const char *role;
 
-    if (check_shape(chain, err) != 0)
-        return -1;
+    if (n == 0)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "certificate check failed: the chain is empty");
     if (check_leaf(sk_X509_value(chain, 0), err) != 0)
         return -1;
     for (i = 0; i < n; i++) {
@@ -281,4 +282,18 @@ int nk_chain_check_codesigning(STACK_OF(X509) *chain, time_t at,
             return -1;
     }
     return 0;
+}
+
+int nk_chain_check_codesigning(STACK_OF(X509) *chain, time_t at,
+                               struct nk_err *err)
+{
+    if (check_shape(chain, err) != 0)
+        return -1;
+    return check_rules(chain, at, err);
+}
+
+int nk_chain_check_built(STACK_OF(X509) *chain, time_t at,
+                         struct nk_err *err)
+{
+    return check_rules(chain, at, err);
 }

@@ -231,6 +231,34 @@ static void test_build(void **state)
     EVP_PKEY_free(other_key);
 }
 
+/* A chain from nk_chain_build skips the repeated signature checks but not
+ * the rules. */
+static void test_check_built(void **state)
+{
+    struct pki *p = *state;
+    struct nk_err err = {0};
+    STACK_OF(X509) *pool = sk_X509_new_null(), *chain = NULL;
+    X509 *good = leaf(p, -10, TG_DAY, TG_LEAF_KU, "codeSigning");
+    X509 *bad = leaf(p, -10, TG_DAY, TG_LEAF_KU, "serverAuth");
+
+    sk_X509_push(pool, p->inter);
+    sk_X509_push(pool, p->root);
+    assert_int_equal(nk_chain_build(good, pool, &chain, &err), 0);
+    assert_int_equal(nk_chain_check_built(chain, time(NULL), &err), 0);
+    assert_int_equal(nk_chain_check_built(chain, time(NULL) + 20 * TG_DAY,
+                                          &err), -1);
+    assert_non_null(strstr(err.msg, "expired on"));
+    sk_X509_pop_free(chain, X509_free);
+    nk_err_clear(&err);
+    assert_int_equal(nk_chain_build(bad, pool, &chain, &err), 0);
+    assert_int_equal(nk_chain_check_built(chain, time(NULL), &err), -1);
+    assert_non_null(strstr(err.msg, "serverAuth"));
+    sk_X509_pop_free(chain, X509_free);
+    sk_X509_free(pool);
+    X509_free(good);
+    X509_free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_ca_rules),
         cmocka_unit_test(test_sha1_and_key_size),
         cmocka_unit_test(test_build),
+        cmocka_unit_test(test_check_built),
     };
 
     return cmocka_run_group_tests_name("chain", tests, setup, teardown);
