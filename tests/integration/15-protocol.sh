@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Protocol hygiene that golden files cannot show: the stdin size cap, and
+# stdout kept clean while a PKCS#11 module prints to it.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$NK_ROOT/tests/lib/softhsm.sh"
+
+# A request over the 4 MiB cap is refused before it is parsed.
+{ printf '{"contractVersion":"1.0","keyId":"'; head -c 5000000 /dev/zero | tr '\0' a; printf '"}'; } >"$NK_TMP/big.json"
+"$NK_BIN" describe-key <"$NK_TMP/big.json" >"$NK_TMP/out" 2>"$NK_TMP/err"
+rc=$?
+check "protocol: request over 4 MiB refused with VALIDATION_ERROR" \
+    test "$rc" = 1 -a ! -s "$NK_TMP/out" -a "$(jq -r .errorCode "$NK_TMP/err")" = VALIDATION_ERROR
+check "protocol: the size error says why" grep -q 'exceeds the limit' "$NK_TMP/err"
+
+# Just under the cap is read whole (and then refused for its content).
+{ printf '{"contractVersion":"1.0","keyId":"x","pad":"'; head -c 4000000 /dev/zero | tr '\0' a; printf '"}'; } >"$NK_TMP/large.json"
+"$NK_BIN" describe-key <"$NK_TMP/large.json" >"$NK_TMP/out" 2>"$NK_TMP/err"
+check "protocol: a 4 MB request is parsed (unknown key id, not a size error)" \
+    grep -q 'unsupported key id' "$NK_TMP/err"
+
+# A chatty module: it writes to stdout (fd 1, printf and write) when loaded
+# and on every signature. The response must still be the only thing on
+# stdout, and the chatter goes to stderr.
+if ! softhsm_std_token "$NK_TMP/std" >"$NK_TMP/setup.log" 2>&1; then
+    cat "$NK_TMP/setup.log"; fail "protocol: SoftHSM token setup"; exit 1
+fi
+cat >"$NK_TMP/chatty.c" <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <p11-kit-1/p11-kit/pkcs11.h>
+static CK_FUNCTION_LIST shim;
+static CK_FUNCTION_LIST_PTR real;
+static CK_RV sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n,
+                  CK_BYTE_PTR sig, CK_ULONG_PTR len)
+{
+    printf("chatty module: signing %lu bytes\n", (unsigned long)n);
+    fflush(stdout);
+    return real->C_Sign(s, d, n, sig, len);
+}
+CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR pp)
+{
+    CK_C_GetFunctionList get;
+    void *h = dlopen(getenv("NK_SHIM_MODULE"), RTLD_NOW | RTLD_LOCAL);
+    (void)!write(1, "chatty module loaded\n", 21);
+    if (h == NULL)
+        return CKR_GENERAL_ERROR;
+    *(void **)&get = dlsym(h, "C_GetFunctionList");
+    if (get == NULL || get(&real) != CKR_OK)
+        return CKR_GENERAL_ERROR;
+    shim = *real;
+    shim.C_Sign = sign;
+    *pp = &shim;
+    return CKR_OK;
+}
+C
+if cc -shared -fPIC -o "$NK_TMP/chatty.so" "$NK_TMP/chatty.c" -ldl 2>"$NK_TMP/cc.log"; then
+    export NK_SHIM_MODULE=$NK_P11_MODULE NOTATION_KEYSTORE_PIN=$NK_P11_PIN
+    r=$(jq -nc --arg k "pkcs11:token=nk-test;object=ec256?module-path=$NK_TMP/chatty.so" \
+        --arg ca "$NK_P11_CA" '{contractVersion:"1.0",keyId:$k,keySpec:"EC-256",
+        hashAlgorithm:"SHA-256",payload:"YWJjZA==",pluginConfig:{"ca-certs":$ca}}')
+    plugin generate-signature "$r"
+    check "protocol: stdout holds only the response despite module chatter (rc=$RC)" \
+        test "$RC" = 0 -a "$(printf '%s\n' "$OUT" | wc -l)" = 1
+    check "protocol: the response is intact JSON" \
+        jq -e '.signature and (.certificateChain|length)==3' <<<"$OUT" >/dev/null
+    check "protocol: the chatter went to stderr" grep -q 'chatty module: signing' <<<"$ERR"
+else
+    cat "$NK_TMP/cc.log"; fail "protocol: cannot build the chatty module"
+fi
