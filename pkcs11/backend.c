@@ -17,13 +17,27 @@ static int p11_handles(const char *key_id)
     return key_id != NULL && strncasecmp(key_id, "pkcs11:", 7) == 0;
 }
 
-static void p11_free(struct nk_signer *s)
+void nk_p11_key_release(struct nk_signer *s)
+{
+    EVP_PKEY_free(s->pub);
+    X509_free(s->cert);
+    free(s->label);
+    free(s->id);
+    s->pub = NULL;
+    s->cert = NULL;
+    s->cert_tried = 0;
+    s->label = NULL;
+    s->id = NULL;
+    s->id_len = 0;
+    s->always_auth = 0;
+}
+
+void nk_p11_signer_free(struct nk_signer *s)
 {
     if (s == NULL)
         return;
     nk_p11_pin_drop(s);
-    EVP_PKEY_free(s->pub);
-    X509_free(s->cert);
+    nk_p11_key_release(s);
     if (s->have_session)
         s->fl->C_CloseSession(s->session);
     if (s->own_init)
@@ -37,15 +51,13 @@ static void p11_free(struct nk_signer *s)
     }
     if (s->dl != NULL)
         dlclose(s->dl);
-    free(s->label);
-    free(s->id);
     free(s->module);
     nk_p11_uri_free(s->uri);
     free(s);
 }
 
-static int p11_open(const char *key_id, const struct nk_config *cfg,
-                    struct nk_signer **out, struct nk_err *err)
+int nk_p11_signer_open(const char *key_id, const struct nk_config *cfg,
+                       struct nk_signer **out, struct nk_err *err)
 {
     struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
     double t0 = nk_log_now_ms();
@@ -71,7 +83,7 @@ static int p11_open(const char *key_id, const struct nk_config *cfg,
     s = NULL;
     ret = 0;
 out:
-    p11_free(s);
+    nk_p11_signer_free(s);
     return ret;
 }
 
@@ -99,8 +111,8 @@ static int p11_sign(struct nk_signer *s, enum nk_keyspec spec,
 const struct nk_signer_ops nk_pkcs11_ops = {
     .name = "pkcs11",
     .handles = p11_handles,
-    .open = p11_open,
+    .open = nk_p11_signer_open,
     .describe = p11_describe,
     .sign = p11_sign,
-    .free = p11_free,
+    .free = nk_p11_signer_free,
 };

@@ -74,10 +74,9 @@ static CK_ULONG key_template(const struct nk_p11_uri *u, int all,
     return nt;
 }
 
-/* Nonzero for an RSA or EC key, the kinds notation signs with. Other key
- * types (Ed25519 ...) never match; libp11 0.4.12, which did the search
- * before, failed on any token holding one. */
-static int usable_key(const struct nk_signer *s, CK_SESSION_HANDLE session,
+/* Other key types (Ed25519 ...) never match; libp11 0.4.12, which did the
+ * search before, failed on any token holding one. */
+int nk_p11_usable_key(const struct nk_signer *s, CK_SESSION_HANDLE session,
                       CK_OBJECT_HANDLE h, CK_KEY_TYPE *kt)
 {
     CK_ATTRIBUTE a = {CKA_KEY_TYPE, kt, sizeof(*kt)};
@@ -105,7 +104,7 @@ static int scan_token(struct nk_signer *s, PKCS11_SLOT *slot,
     CK_RV rv;
 
     if (nk_p11_login(s, slot, cfg, err) != 0 ||
-        nk_p11_open_session(s, slot, &session, err) != 0)
+        nk_p11_open_session(s, slot, 0, &session, err) != 0)
         return -1;
     rv = nk_p11_find(s, session, tmpl, nt, &h, &n);
     if (rv != CKR_OK) {
@@ -114,7 +113,7 @@ static int scan_token(struct nk_signer *s, PKCS11_SLOT *slot,
         goto out;
     }
     for (i = 0; i < n; i++) {
-        if (!usable_key(s, session, h[i], &kt)) {
+        if (!nk_p11_usable_key(s, session, h[i], &kt)) {
             t->nother++;
             continue;
         }
@@ -168,12 +167,12 @@ static void list_keys(struct nk_signer *s, int all, size_t max, char *buf,
 
     for (k = 0; k < s->nslots && listed < max && !list_full(buf); k++) {
         if (!nk_p11_token_matches(s, &s->slots[k]) ||
-            nk_p11_open_session(s, &s->slots[k], &session, &ignored) != 0)
+            nk_p11_open_session(s, &s->slots[k], 0, &session, &ignored) != 0)
             continue;
         if (nk_p11_find(s, session, tmpl, nt, &h, &n) != CKR_OK)
             n = 0;
         for (i = 0; i < n && listed < max && !list_full(buf); i++) {
-            if (!usable_key(s, session, h[i], &kt))
+            if (!nk_p11_usable_key(s, session, h[i], &kt))
                 continue;
             key_desc(s, session, h[i], &s->slots[k], buf, size);
             listed++;
@@ -207,8 +206,7 @@ static int scan_tokens(struct nk_signer *s, const struct nk_config *cfg,
     return 0;
 }
 
-/* The chosen key's label, id and CKA_ALWAYS_AUTHENTICATE. */
-static void read_key(struct nk_signer *s)
+void nk_p11_read_key(struct nk_signer *s)
 {
     CK_BBOOL always = CK_FALSE;
     CK_ATTRIBUTE aa = {CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always)};
@@ -266,7 +264,7 @@ int nk_p11_find_key(struct nk_signer *s, const struct nk_config *cfg,
         not_one(s, &t, want, tokens, err);
         goto out;
     }
-    read_key(s);
+    nk_p11_read_key(s);
     nk_debug("pkcs11: key \"%s\" on token \"%s\"", s->label ? s->label : "",
              s->slot->token->label);
     ret = 0;

@@ -68,14 +68,16 @@ CK_RV nk_p11_find(const struct nk_signer *s, CK_SESSION_HANDLE session,
     return rv;
 }
 
-int nk_p11_open_session(const struct nk_signer *s, PKCS11_SLOT *slot,
+int nk_p11_open_session(const struct nk_signer *s, PKCS11_SLOT *slot, int rw,
                         CK_SESSION_HANDLE *session, struct nk_err *err)
 {
-    CK_RV rv = s->fl->C_OpenSession(PKCS11_get_slotid_from_slot(slot),
-                                    CKF_SERIAL_SESSION, NULL, NULL, session);
+    CK_FLAGS flags = CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0);
+    CK_RV rv = s->fl->C_OpenSession(PKCS11_get_slotid_from_slot(slot), flags,
+                                    NULL, NULL, session);
 
     if (rv != CKR_OK)
-        return nk_p11_rv_err(err, rv, "cannot open a session on token "
-                             "\"%s\"", slot->token->label);
+        return nk_p11_rv_err(err, rv, "cannot open a %ssession on token "
+                             "\"%s\"", rw ? "read-write " : "",
+                             slot->token->label);
     return 0;
 }

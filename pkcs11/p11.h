@@ -50,6 +50,17 @@ struct nk_signer {
     enum nk_keyspec spec;
 };
 
+/* backend.c: what open() does for signing: parse and check the key id,
+ * load the module, log in and find the one key. */
+int nk_p11_signer_open(const char *key_id, const struct nk_config *cfg,
+                       struct nk_signer **out,
+                       struct nk_err *err) NK_MUST_CHECK;
+/* backend.c: closes, logs out (libp11 drops its PIN copy), frees; NULL ok. */
+void nk_p11_signer_free(struct nk_signer *s);
+/* backend.c: forgets the current key (label, id, public key, certificate)
+ * so that s can be pointed at another object. */
+void nk_p11_key_release(struct nk_signer *s);
+
 /* token.c: loads the module (s->module) and enumerates slots. */
 int nk_p11_load(struct nk_signer *s, const struct nk_config *cfg,
                 struct nk_err *err) NK_MUST_CHECK;
@@ -68,6 +79,13 @@ void nk_p11_pin_drop(struct nk_signer *s);
  * none or several match. */
 int nk_p11_find_key(struct nk_signer *s, const struct nk_config *cfg,
                     struct nk_err *err) NK_MUST_CHECK;
+/* find.c: nonzero when h is an RSA or EC key, the kinds notation signs
+ * with; *kt is its CKA_KEY_TYPE. */
+int nk_p11_usable_key(const struct nk_signer *s, CK_SESSION_HANDLE session,
+                      CK_OBJECT_HANDLE h, CK_KEY_TYPE *kt);
+/* find.c: reads s->label, s->id and s->always_auth of s->handle in
+ * s->session. */
+void nk_p11_read_key(struct nk_signer *s);
 /* cert.c: the key's public half and spec (cached in s). */
 int nk_p11_public_key(struct nk_signer *s, struct nk_err *err) NK_MUST_CHECK;
 /* cert.c: the X.509 certificate kept with the key (same CKA_ID, else same
@@ -85,8 +103,8 @@ unsigned char *nk_p11_attr(const struct nk_signer *s,
 CK_RV nk_p11_find(const struct nk_signer *s, CK_SESSION_HANDLE session,
                   CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl, CK_OBJECT_HANDLE **h,
                   size_t *n);
-/* object.c: a new read-only session on slot. */
-int nk_p11_open_session(const struct nk_signer *s, PKCS11_SLOT *slot,
+/* object.c: a new session on slot, read-write when rw is set. */
+int nk_p11_open_session(const struct nk_signer *s, PKCS11_SLOT *slot, int rw,
                         CK_SESSION_HANDLE *session,
                         struct nk_err *err) NK_MUST_CHECK;
 

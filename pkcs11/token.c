@@ -14,6 +14,7 @@
 int nk_p11_load(struct nk_signer *s, const struct nk_config *cfg,
                 struct nk_err *err)
 {
+    double t0 = nk_log_now_ms();
     CK_RV rv;
 
     if (nk_p11_module_resolve(s->uri, cfg, &s->module, &s->module_from,
@@ -49,6 +50,8 @@ int nk_p11_load(struct nk_signer *s, const struct nk_config *cfg,
                              "cannot list the slots of PKCS#11 module \"%s\"",
                              s->module);
     }
+    nk_info("pkcs11: loaded module \"%s\" (%.1f ms, %u slots)", s->module,
+            nk_log_now_ms() - t0, s->nslots);
     return 0;
 }
 
@@ -107,19 +110,10 @@ static int is_pin_error(CK_RV rv)
            rv == CKR_PIN_LEN_RANGE;
 }
 
-int nk_p11_login(struct nk_signer *s, PKCS11_SLOT *slot,
-                 const struct nk_config *cfg, struct nk_err *err)
+/* pkcs11-provider's rule: never spend the last try, never poke a locked
+ * PIN. */
+static int pin_state_ok(const PKCS11_TOKEN *t, struct nk_err *err)
 {
-    const PKCS11_TOKEN *t = slot->token;
-    int logged = 0, rc;
-    CK_RV rv;
-
-    if (!t->loginRequired)
-        return 0;
-    if (PKCS11_is_logged_in(slot, 0, &logged) == 0 && logged)
-        return 0;
-    /* pkcs11-provider's rule: never spend the last try, never poke a
-     * locked PIN. */
     if (t->userPinLocked)
         return nk_err_set(err, NK_ERR_ACCESS,
                           "the user PIN of token \"%s\" is locked; no login "
@@ -130,27 +124,58 @@ int nk_p11_login(struct nk_signer *s, PKCS11_SLOT *slot,
                           "token \"%s\" reports its user PIN is on its final "
                           "try; no login attempted, so a wrong PIN cannot "
                           "lock it", t->label);
+    return 0;
+}
+
+/* The one PKCS11_login call: the PIN pad, or the PIN from its sources
+ * (read once per signer). 0, or -1 with err set when there is no PIN;
+ * *rc is PKCS11_login's result. */
+static int call_login(struct nk_signer *s, PKCS11_SLOT *slot,
+                      const struct nk_config *cfg, int *rc,
+                      struct nk_err *err)
+{
+    const PKCS11_TOKEN *t = slot->token;
+
     if (t->secureLogin) {
         /* PIN pad or biometric: the token asks the user itself. */
         nk_debug("pkcs11: protected authentication path on \"%s\"", t->label);
-        rc = PKCS11_login(slot, 0, NULL);
-    } else {
-        if (!s->pin_tried) {
-            s->pin_tried = 1;
-            if (nk_p11_pin_resolve(s->uri, cfg, &s->pin, &s->pin_from,
-                                   err) != 0)
-                return -1;
-        }
-        if (s->pin == NULL)
-            return nk_err_set(err, NK_ERR_ACCESS,
-                              "token \"%s\" needs a PIN: set "
-                              "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
-                              "to the key id, or set pluginConfig pin-file",
-                              t->label);
-        rc = PKCS11_login(slot, 0, s->pin);
-    }
-    if (rc == 0)
+        *rc = PKCS11_login(slot, 0, NULL);
         return 0;
+    }
+    if (!s->pin_tried) {
+        s->pin_tried = 1;
+        if (nk_p11_pin_resolve(s->uri, cfg, &s->pin, &s->pin_from, err) != 0)
+            return -1;
+    }
+    if (s->pin == NULL)
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "token \"%s\" needs a PIN: set "
+                          "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
+                          "to the key id, or set pluginConfig pin-file",
+                          t->label);
+    *rc = PKCS11_login(slot, 0, s->pin);
+    return 0;
+}
+
+int nk_p11_login(struct nk_signer *s, PKCS11_SLOT *slot,
+                 const struct nk_config *cfg, struct nk_err *err)
+{
+    const PKCS11_TOKEN *t = slot->token;
+    double t0 = nk_log_now_ms();
+    int logged = 0, rc = -1;
+    CK_RV rv;
+
+    if (!t->loginRequired)
+        return 0;
+    if (PKCS11_is_logged_in(slot, 0, &logged) == 0 && logged)
+        return 0;
+    if (pin_state_ok(t, err) != 0 || call_login(s, slot, cfg, &rc, err) != 0)
+        return -1;
+    if (rc == 0) {
+        nk_info("pkcs11: logged in to token \"%s\" (%.1f ms)", t->label,
+                nk_log_now_ms() - t0);
+        return 0;
+    }
     rv = nk_p11_libp11_rv();
     if (is_pin_error(rv))
         return nk_err_set(err, NK_ERR_ACCESS,

@@ -1,5 +1,6 @@
 /* RFC 7512 pkcs11: URI parser: path attributes split by ';', query
- * attributes by '&', percent-decoding everywhere, duplicates refused. */
+ * attributes by '&', percent-decoding everywhere, duplicates refused; and
+ * the key ids the listing prints. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -376,6 +377,47 @@ char *nk_p11_uri_describe(const struct nk_p11_uri *u)
         }
     }
     return nk_xstrdup(buf[0] ? buf : "any token, any key");
+}
+
+static int unreserved(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || (c != '\0' && strchr("-._~", c));
+}
+
+/* Writes what, then n bytes of p percent-encoded, at o; returns the new
+ * end. */
+static char *pct(char *o, const char *what, const unsigned char *p, size_t n,
+                 int path_ok)
+{
+    size_t i;
+
+    o += sprintf(o, "%s", what);
+    for (i = 0; i < n; i++) {
+        if (unreserved(p[i]) || (path_ok && p[i] == '/'))
+            *o++ = (char)p[i];
+        else
+            o += sprintf(o, "%%%02X", p[i]);
+    }
+    *o = '\0';
+    return o;
+}
+
+char *nk_p11_uri_format(const char *token, const char *label,
+                        const unsigned char *id, size_t id_len,
+                        const char *module)
+{
+    size_t tl = strlen(token), ll = label != NULL ? strlen(label) : 0;
+    size_t ml = strlen(module);
+    char *uri = nk_xmalloc(64 + 3 * (tl + ll + id_len + ml)), *o;
+
+    o = pct(uri, "pkcs11:token=", (const unsigned char *)token, tl, 0);
+    if (ll > 0)
+        o = pct(o, ";object=", (const unsigned char *)label, ll, 0);
+    if (id_len > 0)
+        o = pct(o, ";id=", id, id_len, 0);
+    pct(o, "?module-path=", (const unsigned char *)module, ml, 1);
+    return uri;
 }
 
 void nk_p11_uri_free(struct nk_p11_uri *u)

@@ -55,6 +55,13 @@ int nk_p11_uri_check_key(const struct nk_p11_uri *u,
  * id 04`, never with query attributes (no PIN can leak). Caller frees. */
 char *nk_p11_uri_describe(const struct nk_p11_uri *u);
 
+/* The key id of one object, "pkcs11:token=T;object=L;id=I?module-path=M",
+ * everything but RFC 3986 unreserved characters percent-encoded ('/' is
+ * kept in the path); object and id are left out when empty. Caller frees. */
+char *nk_p11_uri_format(const char *token, const char *label,
+                        const unsigned char *id, size_t id_len,
+                        const char *module);
+
 /* Wipes pin-value and frees; NULL is fine. */
 void nk_p11_uri_free(struct nk_p11_uri *u);
 

@@ -11,8 +11,8 @@
 #include <openssl/x509v3.h>
 
 #include "cli/cli.h"
-#include "cli/p11.h"
 #include "common/mem.h"
+#include "pkcs11/pkcs11.h"
 #include "verify/chain.h"
 
 static const char gen_usage[] =
@@ -344,8 +344,14 @@ static int generate_test(struct cert_opts *o)
     if (nk_chain_check_codesigning(one, time(NULL), &err) != 0 ||
         write_pem(out, cert, NULL, &err) != 0)
         goto out;
+    if (o->store && sg.ops != &nk_pkcs11_ops) {
+        nk_err_set(&err, NK_ERR_VALIDATION,
+                   "--store needs a pkcs11: key; keep the file and set "
+                   "pluginConfig certificate-chain for KMS keys");
+        goto out;
+    }
     if (o->store) {
-        if (nk_cli_p11_store_cert(o->id, &o->cfg, cert, &err) != 0)
+        if (nk_p11_store_cert(o->id, &o->cfg, cert, &err) != 0)
             goto out;
         stored = 1;
     }

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/p11.h"
 #include "common/mem.h"
+#include "pkcs11/pkcs11.h"
 #include "verify/chain.h"
 
 static const char keys_usage[] =
@@ -34,6 +34,65 @@ static const char keys_usage[] =
     "  --id <key-id>           describe this key\n"
     "  --plugin-config K=V     pluginConfig (pin-file, aws-region, ...)\n"
     "  --json                  print JSON\n";
+
+static cJSON *key_json(const struct nk_p11_listed_key *k)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *subj;
+
+    cJSON_AddStringToObject(o, "label", k->label);
+    cJSON_AddStringToObject(o, "id", k->id_hex);
+    cJSON_AddStringToObject(o, "class", k->is_private ? "private" : "public");
+    cJSON_AddStringToObject(
+        o, "keySpec",
+        k->spec != NK_KEYSPEC_NONE ? nk_keyspec_name(k->spec) : "unsupported");
+    cJSON_AddBoolToObject(o, "certificate", k->cert != NULL);
+    if (k->cert != NULL) {
+        subj = nk_cert_name(k->cert);
+        cJSON_AddStringToObject(o, "certificateSubject", subj);
+        free(subj);
+    }
+    cJSON_AddStringToObject(o, "uri", k->uri);
+    return o;
+}
+
+static cJSON *token_json(const struct nk_p11_listed_token *t)
+{
+    cJSON *o = cJSON_CreateObject(), *keys;
+    size_t i;
+
+    cJSON_AddStringToObject(o, "label", t->label);
+    cJSON_AddStringToObject(o, "manufacturer", t->manufacturer);
+    cJSON_AddStringToObject(o, "model", t->model);
+    cJSON_AddStringToObject(o, "serial", t->serial);
+    keys = cJSON_AddArrayToObject(o, "keys");
+    for (i = 0; i < t->nkeys; i++)
+        cJSON_AddItemToArray(keys, key_json(&t->keys[i]));
+    cJSON_AddBoolToObject(o, "loggedIn", t->logged_in);
+    return o;
+}
+
+/* {"module":..., "slots":[{"slotId", "description", "token"}...]} */
+static cJSON *listing_json(const struct nk_p11_listing *l)
+{
+    cJSON *doc = cJSON_CreateObject(), *slots, *o;
+    size_t i;
+
+    cJSON_AddStringToObject(doc, "module", l->module);
+    slots = cJSON_AddArrayToObject(doc, "slots");
+    for (i = 0; i < l->nslots; i++) {
+        o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "slotId", (double)l->slots[i].id);
+        if (l->slots[i].description != NULL)
+            cJSON_AddStringToObject(o, "description", l->slots[i].description);
+        if (l->slots[i].token != NULL)
+            cJSON_AddItemToObject(o, "token", token_json(l->slots[i].token));
+        else
+            cJSON_AddNullToObject(o, "token");
+        cJSON_AddItemToArray(slots, o);
+    }
+    return doc;
+}
 
 static void print_key(const cJSON *k)
 {
@@ -123,6 +182,27 @@ static int describe(const char *id, const struct nk_config *cfg, int json)
     return NK_CLI_OK;
 }
 
+/* The module's slots, tokens and keys. */
+static int list(const char *module, const char *token,
+                const struct nk_config *cfg, int json)
+{
+    struct nk_err err = {0};
+    struct nk_p11_listing *l = NULL;
+    cJSON *doc;
+
+    if (nk_p11_list(module, token, cfg, &l, &err) != 0)
+        return nk_cli_fail("keys", json, &err);
+    doc = listing_json(l);
+    nk_p11_listing_free(l);
+    if (json) {
+        nk_cli_print_json(doc);
+    } else {
+        print_list(doc);
+        cJSON_Delete(doc);
+    }
+    return NK_CLI_OK;
+}
+
 int nk_cli_keys(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -137,7 +217,6 @@ int nk_cli_keys(int argc, char **argv)
     const char *module = NULL, *token = NULL, *id = NULL;
     struct nk_config cfg;
     struct nk_err err = {0};
-    cJSON *doc = NULL;
     int c, json = 0, rc = NK_CLI_USAGE;
 
     nk_config_init(&cfg);
@@ -166,23 +245,11 @@ int nk_cli_keys(int argc, char **argv)
                                         "and no other argument");
         goto out;
     }
-    if (id != NULL) {
+    if (id != NULL)
         rc = describe(id, &cfg, json);
-        goto out;
-    }
-    if (nk_cli_p11_list(module, token, &cfg, &doc, &err) != 0) {
-        rc = nk_cli_fail("keys", json, &err);
-        goto out;
-    }
-    if (json) {
-        nk_cli_print_json(doc);
-        doc = NULL;
-    } else {
-        print_list(doc);
-    }
-    rc = NK_CLI_OK;
+    else
+        rc = list(module, token, &cfg, json);
 out:
-    cJSON_Delete(doc);
     nk_config_release(&cfg);
     return rc;
 }

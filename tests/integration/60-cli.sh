@@ -130,6 +130,24 @@ ks keys --module "$M" --json
 check "cli: one certificate per key after a second --store" \
     test "$(printf '%s' "$OUT" | jq -r '[.slots[].token // empty | .keys[] | select(.label=="fresh")][0].certificateSubject')" = \
     "/C=US/ST=WA/O=Notary/CN=fresh-app2"
+# A certificate that shares only the key's label (another CKA_ID): signing
+# uses it, and the listing, built on the same lookup, says so too.
+pkcs11-tool --module "$M" --token-label nk-test --login --pin "$NK_P11_PIN" \
+    --keypairgen --key-type EC:prime256v1 --id 21 --label bylabel >/dev/null 2>&1
+ks cert generate-test --id "$(key_id bylabel)" bylabel-app
+openssl x509 -in bylabel-app.crt -outform DER -out bylabel-app.der
+pkcs11-tool --module "$M" --token-label nk-test --login --pin "$NK_P11_PIN" \
+    --write-object bylabel-app.der --type cert --id 22 --label bylabel >/dev/null 2>&1
+ks keys --id "$(key_id bylabel)" --json
+by_id=$(printf '%s' "$OUT" | jq -r .certificateSubject)
+ks keys --module "$M" --json
+check "cli: keys lists the certificate signing finds by label ($by_id)" \
+    test "$(printf '%s' "$OUT" | jq -r '[.slots[].token // empty | .keys[] | select(.label=="bylabel")][0].certificateSubject')" = \
+    "$by_id"
+check "cli: ... and it is the bylabel-app certificate" test "$by_id" = "/C=US/ST=WA/O=Notary/CN=bylabel-app"
+NOTATION_KEYSTORE_PIN=0000 expect_rc "keys with a wrong PIN fails as signing does, not retried" 1 \
+    'wrong PIN for token "nk-test" \(from NOTATION_KEYSTORE_PIN\): CKR_PIN_INCORRECT; not retried' \
+    keys --module "$M"
 
 # ---- cert request ----
 expect_rc "cert request" 0 'certificate request: req.pem' cert request \
@@ -330,6 +348,8 @@ NOTATION_KEYSTORE_PIN=$SECRET_PIN NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_
     expect_ok "cli: signing with the trace log on" generate-signature \
     "{\"contractVersion\":\"1.0\",\"keyId\":\"$LOGKEY&pin-value=$SECRET_PIN\",\"keySpec\":\"EC-256\",\"hashAlgorithm\":\"SHA-256\",\"payload\":\"$P\"}"
 for step in 'info command generate-signature' 'debug pkcs11: module ' \
+    'info pkcs11: loaded module "[^"]+" \([0-9.]+ ms, [0-9]+ slots\)' \
+    'info pkcs11: logged in to token "nk-log" \([0-9.]+ ms\)' \
     'info key pkcs11:token=nk-log;object=logkey: pkcs11 backend' \
     'info certificate chain: 1 certificates' 'info signed with pkcs11 backend \([0-9.]+ ms\)' \
     'info command generate-signature done in [0-9.]+ ms'; do

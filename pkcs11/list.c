@@ -1,0 +1,192 @@
+/* The listing behind "notation-keystore keys": every slot and token of a
+ * module and the keys on each, through the same module load, login, object
+ * search, public key and certificate code as signing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "p11.h"
+#include "pin.h"
+#include "pkcs11.h"
+
+/* "pkcs11:" with the module from the command line: a path when it has a
+ * '/', else a name to search for. */
+static int list_uri(const char *module, struct nk_p11_uri **u,
+                    struct nk_err *err)
+{
+    if (nk_p11_uri_parse("pkcs11:", u, err) != 0)
+        return -1;
+    if (module != NULL && strchr(module, '/') != NULL)
+        (*u)->module_path = nk_xstrdup(module);
+    else if (module != NULL)
+        (*u)->module_name = nk_xstrdup(module);
+    return 0;
+}
+
+static char *hex_of(const unsigned char *p, size_t n)
+{
+    char *hex = nk_xcalloc(2 * n + 1, 1);
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", p[i]);
+    return hex;
+}
+
+/* Points s at key object h in s->session and describes it in k. */
+static void list_key(struct nk_signer *s, CK_OBJECT_HANDLE h, int priv,
+                     struct nk_p11_listed_key *k)
+{
+    struct nk_err ignored = {0};
+    CK_KEY_TYPE kt;
+    int usable = nk_p11_usable_key(s, s->session, h, &kt);
+
+    nk_p11_key_release(s);
+    s->handle = h;
+    s->key_type = kt;
+    nk_p11_read_key(s);
+    k->label = nk_xstrdup(s->label != NULL ? s->label : "");
+    k->id_hex = hex_of(s->id, s->id_len);
+    k->is_private = priv;
+    /* The spec signing would see: from the key's attributes, its public
+     * key object or its certificate. */
+    if (usable && nk_p11_public_key(s, &ignored) == 0)
+        k->spec = s->spec;
+    k->cert = nk_p11_find_cert(s);
+    k->uri = nk_p11_uri_format(s->slot->token->label, s->label, s->id,
+                               s->id_len, s->module);
+}
+
+/* Lists the private keys after a login where one is meant, else the
+ * public keys. A token that opens no session lists no keys. */
+static int list_token(struct nk_signer *s, PKCS11_SLOT *slot, int meant,
+                      const struct nk_config *cfg,
+                      struct nk_p11_listed_token *t, struct nk_err *err)
+{
+    const PKCS11_TOKEN *tok = slot->token;
+    CK_OBJECT_CLASS cls;
+    CK_ATTRIBUTE tmpl = {CKA_CLASS, &cls, sizeof(cls)};
+    CK_OBJECT_HANDLE *h = NULL;
+    struct nk_err ignored = {0};
+    size_t n = 0, i;
+
+    t->label = nk_xstrdup(tok->label);
+    t->manufacturer = nk_xstrdup(tok->manufacturer);
+    t->model = nk_xstrdup(tok->model);
+    t->serial = nk_xstrdup(tok->serialnr);
+    if (meant && s->pin != NULL && tok->loginRequired) {
+        if (nk_p11_login(s, slot, cfg, err) != 0)
+            return -1;
+        t->logged_in = 1;
+    }
+    s->slot = slot;
+    if (nk_p11_open_session(s, slot, 0, &s->session, &ignored) != 0)
+        goto out;
+    s->have_session = 1;
+    cls = t->logged_in ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
+    if (nk_p11_find(s, s->session, &tmpl, 1, &h, &n) != CKR_OK)
+        n = 0;
+    t->keys = nk_xcalloc(n, sizeof(*t->keys));
+    for (i = 0; i < n; i++, t->nkeys++)
+        list_key(s, h[i], t->logged_in, &t->keys[i]);
+    nk_p11_key_release(s);
+    s->fl->C_CloseSession(s->session);
+    s->have_session = 0;
+out:
+    if (t->logged_in)
+        PKCS11_logout(slot);
+    free(h);
+    return 0;
+}
+
+static int count_tokens(const struct nk_signer *s)
+{
+    const PKCS11_TOKEN *t;
+    size_t i;
+    int n = 0;
+
+    for (i = 0; i < s->nslots; i++) {
+        t = s->slots[i].token;
+        n += t != NULL && t->initialized;
+    }
+    return n;
+}
+
+int nk_p11_list(const char *module, const char *token,
+                const struct nk_config *cfg, struct nk_p11_listing **out,
+                struct nk_err *err)
+{
+    struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
+    struct nk_p11_listing *l = nk_xcalloc(1, sizeof(*l));
+    struct nk_p11_listed_slot *e;
+    PKCS11_SLOT *slot;
+    int one, meant, ret = -1;
+    size_t i;
+
+    *out = NULL;
+    if (list_uri(module, &s->uri, err) != 0 || nk_p11_load(s, cfg, err) != 0)
+        goto out;
+    /* Read once, up front: no PIN means public keys only. */
+    s->pin_tried = 1;
+    if (nk_p11_pin_resolve(s->uri, cfg, &s->pin, &s->pin_from, err) != 0)
+        goto out;
+    one = count_tokens(s) == 1;
+    l->module = nk_xstrdup(s->module);
+    l->slots = nk_xcalloc(s->nslots, sizeof(*l->slots));
+    for (i = 0; i < s->nslots; i++) {
+        slot = &s->slots[i];
+        e = &l->slots[l->nslots++];
+        e->id = PKCS11_get_slotid_from_slot(slot);
+        if (slot->description != NULL)
+            e->description = nk_xstrdup(slot->description);
+        if (slot->token == NULL || !slot->token->initialized)
+            continue;
+        meant = token != NULL ? strcmp(token, slot->token->label) == 0 : one;
+        e->token = nk_xcalloc(1, sizeof(*e->token));
+        if (list_token(s, slot, meant, cfg, e->token, err) != 0)
+            goto out;
+    }
+    *out = l;
+    l = NULL;
+    ret = 0;
+out:
+    nk_p11_listing_free(l);
+    nk_p11_signer_free(s); /* wipes the PIN, and libp11's copy */
+    return ret;
+}
+
+static void token_free(struct nk_p11_listed_token *t)
+{
+    size_t i;
+
+    if (t == NULL)
+        return;
+    for (i = 0; i < t->nkeys; i++) {
+        free(t->keys[i].label);
+        free(t->keys[i].id_hex);
+        X509_free(t->keys[i].cert);
+        free(t->keys[i].uri);
+    }
+    free(t->keys);
+    free(t->label);
+    free(t->manufacturer);
+    free(t->model);
+    free(t->serial);
+    free(t);
+}
+
+void nk_p11_listing_free(struct nk_p11_listing *l)
+{
+    size_t i;
+
+    if (l == NULL)
+        return;
+    for (i = 0; i < l->nslots; i++) {
+        free(l->slots[i].description);
+        token_free(l->slots[i].token);
+    }
+    free(l->slots);
+    free(l->module);
+    free(l);
+}
