@@ -431,6 +431,7 @@ int nk_aws_creds_get(const struct nk_config *cfg, const char *region,
 {
     const char *wf = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
     const char *role = getenv("AWS_ROLE_ARN");
+    char why[200] = "";
     int r;
 
     memset(out, 0, sizeof(*out));
@@ -445,14 +446,18 @@ int nk_aws_creds_get(const struct nk_config *cfg, const char *region,
     if (getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != NULL ||
         getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") != NULL)
         return container(net, out, err);
-    if (!nk_aws_env_true("AWS_EC2_METADATA_DISABLED") &&
-        imds(net, out, err) == 0)
-        return 0;
+    if (!nk_aws_env_true("AWS_EC2_METADATA_DISABLED")) {
+        if (imds(net, out, err) == 0)
+            return 0;
+        /* Say why instance metadata gave nothing: it is the last hope. */
+        snprintf(why, sizeof(why), " (%.150s)",
+                 err->msg);
+    }
     nk_err_clear(err);
     return nk_err_set(err, NK_ERR_ACCESS,
                       "no AWS credentials found: set AWS_ACCESS_KEY_ID and "
                       "AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE and "
                       "AWS_ROLE_ARN, a profile (AWS_PROFILE \"%s\") in "
                       "~/.aws/credentials, or run where instance metadata "
-                      "(IMDSv2) serves a role", nk_aws_profile(cfg));
+                      "(IMDSv2) serves a role%s", nk_aws_profile(cfg), why);
 }

@@ -16,6 +16,7 @@
 #include "kms.h"
 #include "kms_cache.h"
 #include "kms_util.h"
+#include "kms_uri.h"
 
 #define SCHEME "awskms://"
 
@@ -33,40 +34,9 @@ struct nk_signer {
     int from_cache;
 };
 
-static const struct {
-    const char *aws;
-    enum nk_keyspec spec;
-    const char *alg;
-} specs[] = {
-    {"RSA_2048", NK_RSA_2048, "RSASSA_PSS_SHA_256"},
-    {"RSA_3072", NK_RSA_3072, "RSASSA_PSS_SHA_384"},
-    {"RSA_4096", NK_RSA_4096, "RSASSA_PSS_SHA_512"},
-    {"ECC_NIST_P256", NK_EC_256, "ECDSA_SHA_256"},
-    {"ECC_NIST_P384", NK_EC_384, "ECDSA_SHA_384"},
-    {"ECC_NIST_P521", NK_EC_521, "ECDSA_SHA_512"},
-};
-
 static int aws_handles(const char *key_id)
 {
     return strncmp(key_id, SCHEME, strlen(SCHEME)) == 0;
-}
-
-/* "arn:aws:kms:REGION:ACCOUNT:key/..." gives REGION. */
-static char *arn_region(const char *ref)
-{
-    const char *p = ref;
-    int i;
-
-    if (strncmp(ref, "arn:", 4) != 0)
-        return NULL;
-    for (i = 0; i < 3 && p != NULL; i++) {
-        p = strchr(p, ':');
-        if (p != NULL)
-            p++;
-    }
-    if (p == NULL || strchr(p, ':') == NULL || *p == ':')
-        return NULL;
-    return nk_xstrndup(p, strcspn(p, ":"));
 }
 
 static int pick_region(struct nk_signer *s, struct nk_err *err)
@@ -75,7 +45,7 @@ static int pick_region(struct nk_signer *s, struct nk_err *err)
                                        NULL};
     const char *v;
 
-    s->region = arn_region(s->key_ref);
+    s->region = nk_aws_arn_region(s->key_ref);
     if (s->region != NULL)
         return 0;
     v = nk_config_str(s->cfg, "aws-region");
@@ -113,16 +83,13 @@ static void aws_free(struct nk_signer *s)
 static int parse_uri(struct nk_signer *s, const char *key_id,
                      struct nk_err *err)
 {
-    const char *p = key_id + strlen(SCHEME), *slash = strchr(p, '/');
+    struct nk_awskms_uri u;
 
-    if (slash == NULL || slash[1] == '\0')
-        return nk_err_set(err, NK_ERR_VALIDATION,
-                          "bad AWS KMS key id \"%s\": expected awskms:///"
-                          "<key id|key ARN|alias/name|alias ARN> or "
-                          "awskms://<host[:port]>/<...>", key_id);
-    s->key_ref = nk_xstrdup(slash + 1);
-    if (slash > p)
-        s->endpoint = nk_xasprintf("https://%.*s", (int)(slash - p), p);
+    if (nk_awskms_uri_parse(key_id, &u, err) != 0)
+        return -1;
+    /* Ownership of both strings moves to s. */
+    s->key_ref = u.key_ref;
+    s->endpoint = u.endpoint;
     return 0;
 }
 
@@ -219,18 +186,17 @@ static int parse_public_key(struct nk_signer *s, const cJSON *resp,
     const char *arn = nk_kms_jstr(resp, "KeyId");
     unsigned char *der = NULL;
     const unsigned char *q;
-    enum nk_keyspec actual;
-    size_t i, n;
+    enum nk_keyspec actual, want;
+    const char *alg;
+    size_t n;
 
     if (spec == NULL)
         spec = nk_kms_jstr(resp, "CustomerMasterKeySpec");
     if (usage != NULL && strcmp(usage, "SIGN_VERIFY") != 0)
         return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" has "
                           "KeyUsage %s, not SIGN_VERIFY", s->key_ref, usage);
-    for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-        if (spec != NULL && strcmp(spec, specs[i].aws) == 0)
-            break;
-    if (i == sizeof(specs) / sizeof(specs[0]))
+    want = nk_aws_keyspec(spec, &alg);
+    if (want == NK_KEYSPEC_NONE)
         return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" is %s, "
                           "which notation cannot use (RSA_2048, RSA_3072, "
                           "RSA_4096, ECC_NIST_P256, ECC_NIST_P384, "
@@ -246,7 +212,7 @@ static int parse_public_key(struct nk_signer *s, const cJSON *resp,
                           "PublicKey", s->key_ref);
     if (nk_keyspec_of_pkey(s->key.pub, &actual, err) != 0)
         return -1;
-    if (actual != specs[i].spec)
+    if (actual != want)
         return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS key \"%s\" says %s "
                           "but its public key is %s", s->key_ref, spec,
                           nk_keyspec_name(actual));
@@ -340,8 +306,8 @@ static int aws_sign(struct nk_signer *s, enum nk_keyspec spec,
 {
     cJSON *req = NULL, *resp = NULL;
     struct nk_key_info info = {0};
+    const char *alg = nk_aws_alg_of(spec);
     char *msg = NULL;
-    size_t i;
     int ret = -1;
 
     *sig = NULL;
@@ -349,10 +315,7 @@ static int aws_sign(struct nk_signer *s, enum nk_keyspec spec,
     if (s->key.pub == NULL && aws_describe(s, &info, err) != 0)
         goto out;
     EVP_PKEY_free(info.pub);
-    for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
-        if (specs[i].spec == spec)
-            break;
-    if (spec != s->key.spec || i == sizeof(specs) / sizeof(specs[0])) {
+    if (spec != s->key.spec || alg == NULL) {
         nk_err_set(err, NK_ERR_VALIDATION, "keySpec %s does not match AWS "
                    "KMS key \"%s\" (%s)", nk_keyspec_name(spec), s->key_ref,
                    nk_keyspec_name(s->key.spec));
@@ -364,7 +327,7 @@ static int aws_sign(struct nk_signer *s, enum nk_keyspec spec,
     cJSON_AddStringToObject(req, "KeyId", s->key.id ? s->key.id : s->key_ref);
     cJSON_AddStringToObject(req, "Message", msg);
     cJSON_AddStringToObject(req, "MessageType", "DIGEST");
-    cJSON_AddStringToObject(req, "SigningAlgorithm", specs[i].alg);
+    cJSON_AddStringToObject(req, "SigningAlgorithm", alg);
     if (call(s, "Sign", req, &resp, err) != 0 ||
         take_signature(s, spec, nk_kms_jstr(resp, "Signature"), sig, siglen,
                        err) != 0)

@@ -60,19 +60,27 @@ static char *cache_dir(void)
     return dir;
 }
 
-static char *entry_path(const char *ident)
+char *nk_kms_cache_name(const char *ident)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    char hexs[2 * SHA256_DIGEST_LENGTH + 1], *dir, *p;
+    char hexs[2 * SHA256_DIGEST_LENGTH + 1];
     size_t i;
 
-    dir = cache_dir();
-    if (dir == NULL)
-        return NULL;
     SHA256((const unsigned char *)ident, strlen(ident), md);
     for (i = 0; i < sizeof(md); i++)
         snprintf(hexs + 2 * i, 3, "%02x", md[i]);
-    p = nk_xasprintf("%s/%s.json", dir, hexs);
+    return nk_xasprintf("%s.json", hexs);
+}
+
+static char *entry_path(const char *ident)
+{
+    char *dir = cache_dir(), *name, *p;
+
+    if (dir == NULL)
+        return NULL;
+    name = nk_kms_cache_name(ident);
+    p = nk_xasprintf("%s/%s", dir, name);
+    free(name);
     free(dir);
     return p;
 }
@@ -111,10 +119,21 @@ static int parse_entry(const cJSON *o, const char *ident, double ttl,
     return 0;
 }
 
+/* ident on one line for the log (its fields are separated by newlines). */
+static char *printable(const char *ident)
+{
+    char *p = nk_xstrdup(ident), *q;
+
+    for (q = p; *q != '\0'; q++)
+        if (*q == '\n')
+            *q = ' ';
+    return p;
+}
+
 int nk_kms_cache_load(const char *ident, double ttl,
                       struct nk_kms_cached *out)
 {
-    char *path = entry_path(ident);
+    char *path = entry_path(ident), *shown;
     struct nk_err e = {NK_ERR_NONE, ""};
     struct nk_buf b;
     cJSON *o = NULL;
@@ -131,7 +150,9 @@ int nk_kms_cache_load(const char *ident, double ttl,
     }
     ret = 0;
 out:
-    nk_info("key cache %s for %s", ret == 0 ? "hit" : "miss", ident);
+    shown = printable(ident);
+    nk_info("key cache %s for %s", ret == 0 ? "hit" : "miss", shown);
+    free(shown);
     cJSON_Delete(o);
     nk_buf_release(&b);
     free(path);
@@ -199,10 +220,13 @@ out:
 
 void nk_kms_cache_drop(const char *ident)
 {
-    char *path = entry_path(ident);
+    char *path = entry_path(ident), *shown;
 
-    if (path != NULL && unlink(path) == 0)
-        nk_info("key cache: dropped entry for %s", ident);
+    if (path != NULL && unlink(path) == 0) {
+        shown = printable(ident);
+        nk_info("key cache: dropped entry for %s", shown);
+        free(shown);
+    }
     free(path);
 }
 

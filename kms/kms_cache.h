@@ -33,4 +33,9 @@ void nk_kms_cache_drop(const char *ident);
 
 void nk_kms_cached_release(struct nk_kms_cached *c);
 
+/* The entry's file name inside the cache directory: the hex SHA-256 of
+ * ident plus ".json" (no key name or endpoint leaks into directory
+ * listings). Malloc'd. */
+char *nk_kms_cache_name(const char *ident);
+
 #endif

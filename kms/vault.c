@@ -1,6 +1,5 @@
 /* The hashivault:// and openbao:// signer: Transit key read (cached on
  * disk), an optional KV v2 certificate chain, and prehashed signing. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "common/sigcheck.h"
 #include "kms.h"
 #include "kms_cache.h"
+#include "kms_uri.h"
 #include "vault_conn.h"
 
 struct nk_signer {
@@ -30,33 +30,10 @@ struct nk_signer {
     double ttl;
 };
 
-static const struct {
-    const char *type;
-    enum nk_keyspec spec;
-    const char *hash;
-} types[] = {
-    {"rsa-2048", NK_RSA_2048, "sha2-256"},
-    {"rsa-3072", NK_RSA_3072, "sha2-384"},
-    {"rsa-4096", NK_RSA_4096, "sha2-512"},
-    {"ecdsa-p256", NK_EC_256, "sha2-256"},
-    {"ecdsa-p384", NK_EC_384, "sha2-384"},
-    {"ecdsa-p521", NK_EC_521, "sha2-512"},
-};
-
-#define NTYPES (sizeof(types) / sizeof(types[0]))
-
-static const char *scheme_of(const char *key_id)
-{
-    if (strncmp(key_id, "hashivault://", 13) == 0)
-        return "hashivault://";
-    if (strncmp(key_id, "openbao://", 10) == 0)
-        return "openbao://";
-    return NULL;
-}
-
 static int vault_handles(const char *key_id)
 {
-    return scheme_of(key_id) != NULL;
+    return strncmp(key_id, "hashivault://", 13) == 0 ||
+           strncmp(key_id, "openbao://", 10) == 0;
 }
 
 static void vault_free(struct nk_signer *s)
@@ -69,18 +46,6 @@ static void vault_free(struct nk_signer *s)
     free(s->ident);
     nk_kms_cached_release(&s->key);
     free(s);
-}
-
-/* Key names as sigstore accepts them: word characters, '-' and '.'. */
-static int valid_name(const char *n)
-{
-    if (n[0] == '\0' || n[0] == '-' || n[0] == '.')
-        return 0;
-    for (; *n != '\0'; n++)
-        if (!isalnum((unsigned char)*n) && *n != '_' && *n != '-' &&
-            *n != '.')
-            return 0;
-    return 1;
 }
 
 static int parse_version(struct nk_signer *s, struct nk_err *err)
@@ -101,21 +66,15 @@ static int parse_version(struct nk_signer *s, struct nk_err *err)
 static int vault_open(const char *key_id, const struct nk_config *cfg,
                       struct nk_signer **out, struct nk_err *err)
 {
-    const char *scheme = scheme_of(key_id), *name, *mount;
     struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
-    int ret = -1;
+    const char *mount;
+    int openbao, ret = -1;
 
     *out = NULL;
     s->cfg = cfg;
-    name = key_id + strlen(scheme);
-    if (!valid_name(name)) {
-        nk_err_set(err, NK_ERR_VALIDATION, "bad key id \"%s\": expected "
-                   "%s<transit key name> (letters, digits, '_', '-', '.')",
-                   key_id, scheme);
+    if (nk_vault_uri_parse(key_id, &s->name, &openbao, err) != 0)
         goto out;
-    }
-    s->name = nk_xstrdup(name);
-    if (nk_vault_conn_init(&s->conn, scheme[0] == 'o', cfg, err) != 0 ||
+    if (nk_vault_conn_init(&s->conn, openbao, cfg, err) != 0 ||
         parse_version(s, err) != 0)
         goto out;
     mount = nk_config_str(cfg, "vault-transit-mount");
@@ -170,14 +129,10 @@ static int parse_key(struct nk_signer *s, const cJSON *resp,
                                                            "latest_version");
     const cJSON *sign = cJSON_GetObjectItemCaseSensitive(data,
                                                          "supports_signing");
-    const char *type = nk_kms_jstr(data, "type");
-    enum nk_keyspec actual;
-    size_t i;
+    const char *type = nk_kms_jstr(data, "type"), *hash;
+    enum nk_keyspec actual, want = nk_vault_keyspec(type, &hash);
 
-    for (i = 0; i < NTYPES; i++)
-        if (type != NULL && strcmp(type, types[i].type) == 0)
-            break;
-    if (i == NTYPES)
+    if (want == NK_KEYSPEC_NONE)
         return nk_err_set(err, NK_ERR_VALIDATION, "%s transit key \"%s\" is "
                           "of type %s, which notation cannot use (rsa-2048, "
                           "rsa-3072, rsa-4096, ecdsa-p256, ecdsa-p384, "
@@ -194,7 +149,7 @@ static int parse_key(struct nk_signer *s, const cJSON *resp,
                           "usable version", s->conn.product, s->name);
     if (nk_keyspec_of_pkey(s->key.pub, &actual, err) != 0)
         return -1;
-    if (actual != types[i].spec)
+    if (actual != want)
         return nk_err_set(err, NK_ERR_GENERIC, "%s transit key \"%s\" says %s "
                           "but its public key is %s", s->conn.product,
                           s->name, type, nk_keyspec_name(actual));
@@ -289,10 +244,26 @@ static int from_cache(struct nk_signer *s)
 static int vault_describe(struct nk_signer *s, struct nk_key_info *info,
                           struct nk_err *err)
 {
-    if (s->key.pub == NULL && from_cache(s) != 0 && fetch(s, err) != 0)
-        return -1;
+    int cached = 0;
+
+    if (s->key.pub == NULL) {
+        if (from_cache(s) == 0)
+            cached = 1;
+        else if (fetch(s, err) != 0)
+            return -1;
+    }
     if (kv_chain(s, info, err) != 0)
         return -1;
+    /* The key was rotated and the certificate in KV renewed since the
+     * description was cached: describe the key afresh rather than fail
+     * the certificate check until the entry expires. */
+    if (cached && info->cert != NULL &&
+        EVP_PKEY_eq(X509_get0_pubkey(info->cert), s->key.pub) != 1) {
+        nk_info("cached key differs from the KV leaf certificate's: refetch");
+        nk_kms_cache_drop(s->ident);
+        if (fetch(s, err) != 0)
+            return -1;
+    }
     if (EVP_PKEY_up_ref(s->key.pub) != 1)
         return nk_err_ssl(err, NK_ERR_GENERIC, "cannot reference key");
     info->spec = s->key.spec;
@@ -307,20 +278,17 @@ static int take_signature(struct nk_signer *s, enum nk_keyspec spec,
 {
     const char *b64;
     unsigned char *raw = NULL;
-    char *end = NULL;
     long ver;
     size_t n;
     int r;
 
-    if (v == NULL || strncmp(v, "vault:v", 7) != 0)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s sign with \"%s\": no "
-                          "signature in the answer", s->conn.product, s->name);
-    ver = strtol(v + 7, &end, 10);
-    if (end == NULL || *end != ':' || ver != s->key.version)
+    if (nk_vault_sig_split(v, &ver, &b64, err) != 0)
+        return nk_err_prefix(err, "%s sign with \"%s\"", s->conn.product,
+                             s->name);
+    if (ver != s->key.version)
         return nk_err_set(err, NK_ERR_GENERIC, "%s sign with \"%s\": signed "
                           "with version %ld, not %ld", s->conn.product,
                           s->name, ver, s->key.version);
-    b64 = end + 1;
     if (nk_b64_decode(b64, "signature", &raw, &n, err) != 0)
         return -1;
     if (nk_keyspec_is_rsa(spec)) {
@@ -352,23 +320,37 @@ static cJSON *sign_body(const struct nk_signer *s, enum nk_keyspec spec,
     return b;
 }
 
+/* Transit's name for the hash notation pairs with spec. */
+static const char *vault_hash(enum nk_keyspec spec)
+{
+    switch (nk_keyspec_hash(spec)) {
+    case NK_SHA256:
+        return "sha2-256";
+    case NK_SHA384:
+        return "sha2-384";
+    case NK_SHA512:
+        return "sha2-512";
+    default:
+        return NULL;
+    }
+}
+
 static int vault_sign(struct nk_signer *s, enum nk_keyspec spec,
                       const unsigned char *digest, size_t dlen,
                       unsigned char **sig, size_t *siglen, struct nk_err *err)
 {
     char *input = NULL, *path = NULL, what[160];
     cJSON *body = NULL, *resp = NULL;
-    size_t i;
+    const char *hash = NULL;
     int ret = -1;
 
     *sig = NULL;
     *siglen = 0;
     if (s->key.pub == NULL && from_cache(s) != 0 && fetch(s, err) != 0)
         goto out;
-    for (i = 0; i < NTYPES; i++)
-        if (types[i].spec == spec)
-            break;
-    if (i == NTYPES || spec != s->key.spec) {
+    if (spec == s->key.spec)
+        hash = vault_hash(spec);
+    if (hash == NULL) {
         nk_err_set(err, NK_ERR_VALIDATION, "keySpec %s does not match %s key "
                    "\"%s\" (%s)", nk_keyspec_name(spec), s->conn.product,
                    s->name, nk_keyspec_name(s->key.spec));
@@ -376,7 +358,7 @@ static int vault_sign(struct nk_signer *s, enum nk_keyspec spec,
     }
     input = nk_b64_encode(digest, dlen);
     body = sign_body(s, spec, input);
-    path = nk_xasprintf("%s/sign/%s/%s", s->mount, s->name, types[i].hash);
+    path = nk_xasprintf("%s/sign/%s/%s", s->mount, s->name, hash);
     snprintf(what, sizeof(what), "%s sign with \"%s\"", s->conn.product,
              s->name);
     if (nk_vault_request(&s->conn, "POST", path, body, what, &resp, err) != 0 ||
@@ -390,10 +372,11 @@ static int vault_sign(struct nk_signer *s, enum nk_keyspec spec,
                      err) != 0) {
         nk_kms_cache_drop(s->ident);
         nk_err_clear(err);
-        nk_err_set(err, NK_ERR_GENERIC, "%s key \"%s\" version %ld signed, but "
-                   "not with the public key it was described with; its "
-                   "cached description was dropped, run again",
-                   s->conn.product, s->name, s->key.version);
+        nk_err_set(err, NK_ERR_GENERIC, "%s key \"%s\" version %ld returned "
+                   "a signature that does not verify with the public key it "
+                   "was described with (key replaced, or not PSS with salt "
+                   "= hash length); its cached description was dropped, run "
+                   "again", s->conn.product, s->name, s->key.version);
         goto out;
     }
     ret = 0;

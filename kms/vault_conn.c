@@ -84,7 +84,8 @@ static void errors_text(const struct nk_http_resp *r, char *buf, size_t n)
     }
     cJSON_Delete(o);
     if (buf[0] == '\0')
-        snprintf(buf, n, "no error text");
+        snprintf(buf, n, "%s",
+                 r->status == 404 ? "not found" : "no error text");
 }
 
 static void detail(const struct nk_http_resp *r, char *buf, size_t n,
@@ -262,12 +263,15 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
         c->token = nk_xstrdup(v);
         return 0;
     }
-    if ((v = nk_vault_env(c, "ROLE_ID")) != NULL)
+    v = nk_vault_env(c, "ROLE_ID");
+    if (v != NULL)
         return approle(c, v, err);
-    if ((v = nk_vault_env(c, "JWT_ROLE")) != NULL)
+    v = nk_vault_env(c, "JWT_ROLE");
+    if (v != NULL)
         return login_jwt(c, v, or(nk_vault_env(c, "JWT_FILE"), "/dev/null"),
                          or(nk_vault_env(c, "JWT_PATH"), "jwt"), "JWT", err);
-    if ((v = nk_vault_env(c, "K8S_ROLE")) != NULL)
+    v = nk_vault_env(c, "K8S_ROLE");
+    if (v != NULL)
         return login_jwt(c, v,
                          or(nk_vault_env(c, "K8S_TOKEN_FILE"),
                             "/var/run/secrets/kubernetes.io/serviceaccount/"

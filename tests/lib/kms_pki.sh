@@ -45,3 +45,36 @@ else:
     pub.verify(utils.encode_dss_signature(r, s), data, ec.ECDSA(h))
 PY
 }
+
+# kms_tls DIR NAME: a throw-away TLS CA DIR/NAME-ca.pem and a server
+# certificate DIR/NAME-server.{pem,key} for 127.0.0.1 and localhost, for the
+# loopback mock servers (Vault mock, fault server).
+kms_tls() {
+    local dir=$1 name=$2
+    mkdir -p "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$dir/$name-ca.key" -out "$dir/$name-ca.pem" -days 2 \
+        -subj "/CN=$name test TLS CA" \
+        -addext "basicConstraints=critical,CA:true" \
+        -addext "keyUsage=critical,keyCertSign" 2>/dev/null || return 1
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$dir/$name-server.key" -out "$dir/$name-server.csr" \
+        -subj "/CN=127.0.0.1" 2>/dev/null || return 1
+    printf '%s\n' "subjectAltName = IP:127.0.0.1, DNS:localhost" \
+        "extendedKeyUsage = serverAuth" "basicConstraints = CA:false" \
+        >"$dir/$name-server.ext"
+    openssl x509 -req -in "$dir/$name-server.csr" -CA "$dir/$name-ca.pem" \
+        -CAkey "$dir/$name-ca.key" -set_serial "0x$(openssl rand -hex 8)" \
+        -days 2 -extfile "$dir/$name-server.ext" \
+        -out "$dir/$name-server.pem" 2>/dev/null
+}
+
+# wait_file FILE [SECONDS]: waits until FILE exists.
+wait_file() {
+    local f=$1 t=${2:-30} i
+    for ((i = 0; i < t * 20; i++)); do
+        [ -e "$f" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}

@@ -3,9 +3,16 @@
 (kms.md 3.2): Sign honours MessageType DIGEST (moto hashes again), and PSS
 uses salt = digest length (moto uses the maximum). Before serving it creates,
 in-process (SigV4 checking is on from the first request), an IAM user with
-an access key allowed kms:*, a user with no KMS rights, and one KMS key per
-notation key spec with aliases alias/rsa-2048 ... alias/ec-521. Writes them
-as JSON to --setup FILE.
+an access key allowed kms:*, a user with no KMS rights, a role
+notation-signer (kms:*) for web identity, and one KMS key per notation key
+spec with aliases alias/rsa-2048 ... alias/ec-521. Writes them as JSON to
+--setup FILE.
+
+A third fix: STS AssumeRoleWithWebIdentity (and WithSAML) are unsigned by
+design (the web identity token is the credential), but moto's SigV4 check
+refuses every unsigned request once checking is on; they are let through
+here as AWS does. A WebIdentityToken of "invalid-token" is refused with
+InvalidIdentityToken, as STS refuses a token it cannot validate.
 
 usage: moto_launcher.py --setup FILE -H 127.0.0.1 -p PORT
 """
@@ -19,6 +26,8 @@ os.environ.setdefault("INITIAL_NO_AUTH_ACTION_COUNT", "0")
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils  # noqa: E402
 import moto.server  # noqa: E402
+from moto.core.authorization import ActionAuthenticatorMixin  # noqa: E402
+from moto.core.exceptions import _RESTError  # noqa: E402
 from moto.iam.models import iam_backends  # noqa: E402
 from moto.kms import responses as kms_responses  # noqa: E402
 from moto.kms import utils as kms_utils  # noqa: E402
@@ -76,6 +85,28 @@ def _ec_sign(self, message, alg):
     return self.private_key.sign(message, ec.ECDSA(algo))
 
 
+class InvalidIdentityToken(_RESTError):
+    code = 400
+
+    def __init__(self):
+        super().__init__("InvalidIdentityToken",
+                         "Couldn't verify the web identity token")
+
+
+UNSIGNED_STS = {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
+_orig_auth = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+
+def _auth(self, iam_request_cls, resource="*"):
+    if (self._get_action() in UNSIGNED_STS and
+            "Authorization" not in self.headers):
+        if self._get_param("WebIdentityToken") == "invalid-token":
+            raise InvalidIdentityToken()
+        return None
+    return _orig_auth(self, iam_request_cls, resource)
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_action = _auth
 kms_responses.KmsResponse.sign = _resp_sign
 kms_utils.RSAPrivateKey.sign = _rsa_sign
 kms_utils.ECDSAPrivateKey.sign = _ec_sign
@@ -102,6 +133,16 @@ def setup(path):
                        "Resource": "*"}]}))
     k = iam.create_access_key("nobody")
     out["nobody"] = {"id": k.access_key_id, "secret": k.secret_access_key}
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": {"Federated": "arn:aws:iam::%s:oidc-provider/ci" % ACCOUNT}}]}
+    role = iam.create_role("notation-signer", json.dumps(trust), "/", None,
+                           "", [], None)
+    iam.put_role_policy("notation-signer", "kms", json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["kms:*"],
+                       "Resource": "*"}]}))
+    out["role_arn"] = role.arn
     kms = kms_backends[ACCOUNT][REGION]
     for spec, name in SPECS.items():
         key = kms.create_key(None, "SIGN_VERIFY", spec, name, None)
