@@ -110,7 +110,7 @@ dist: $(BIN)
 # for FUZZ_TIME seconds from its seed corpus in tests/fuzz/corpus/<name>.
 FUZZ_TIME ?= 20
 fuzz:
-	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	@$(MAKE) -s --no-print-directory BUILD=build-fuzz CC=clang \
 		SANITIZE=address,undefined CFLAGS="-O1 -g -std=c11 \
 		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)

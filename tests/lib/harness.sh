@@ -21,8 +21,10 @@ trap nk_cleanup EXIT
 # Adds a command to run at exit (stop servers ...).
 at_exit() { nk_cleanup_hooks+=("$1"); }
 
-pass() { echo "PASS $*"; echo "PASS $*" >>"$NK_RESULTS"; }
-fail() { echo "FAIL $*"; echo "FAIL $*" >>"$NK_RESULTS"; }
+# NK_CHECK_PREFIX tells repeated runs apart (e.g. "asan ").
+NK_CHECK_PREFIX=${NK_CHECK_PREFIX:-}
+pass() { echo "PASS $NK_CHECK_PREFIX$*"; echo "PASS $NK_CHECK_PREFIX$*" >>"$NK_RESULTS"; }
+fail() { echo "FAIL $NK_CHECK_PREFIX$*"; echo "FAIL $NK_CHECK_PREFIX$*" >>"$NK_RESULTS"; }
 # check NAME CMD...: passes when CMD succeeds.
 check() {
     local name=$1; shift
