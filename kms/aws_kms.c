@@ -240,24 +240,12 @@ out:
     return ret;
 }
 
-/* A cached description, unless the configured leaf certificate carries a
- * different key (the key was rotated and the certificate renewed). */
+/* A fresh cached description (see nk_kms_cache_load_for). */
 static int from_cache(struct nk_signer *s)
 {
-    EVP_PKEY *leaf;
-
-    if (!s->cache_on || nk_kms_cache_load(s->ident, s->ttl, &s->key) != 0)
+    if (!s->cache_on)
         return -1;
-    leaf = nk_kms_leaf_pub(s->cfg);
-    if (leaf != NULL && EVP_PKEY_eq(leaf, s->key.pub) != 1) {
-        nk_info("cached key differs from the leaf certificate's: refetch");
-        nk_kms_cache_drop(s->ident);
-        nk_kms_cached_release(&s->key);
-        EVP_PKEY_free(leaf);
-        return -1;
-    }
-    EVP_PKEY_free(leaf);
-    return 0;
+    return nk_kms_cache_load_for(s->ident, s->ttl, s->cfg, &s->key);
 }
 
 static int aws_describe(struct nk_signer *s, struct nk_key_info *info,
