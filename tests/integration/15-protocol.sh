@@ -24,39 +24,8 @@ check "protocol: a 4 MB request is parsed (unknown key id, not a size error)" \
 if ! softhsm_std_token "$NK_TMP/std" >"$NK_TMP/setup.log" 2>&1; then
     cat "$NK_TMP/setup.log"; fail "protocol: SoftHSM token setup"; exit 1
 fi
-cat >"$NK_TMP/chatty.c" <<'C'
-#include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <p11-kit-1/p11-kit/pkcs11.h>
-static CK_FUNCTION_LIST shim;
-static CK_FUNCTION_LIST_PTR real;
-static CK_RV sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n,
-                  CK_BYTE_PTR sig, CK_ULONG_PTR len)
-{
-    printf("chatty module: signing %lu bytes\n", (unsigned long)n);
-    fflush(stdout);
-    return real->C_Sign(s, d, n, sig, len);
-}
-CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR pp)
-{
-    CK_C_GetFunctionList get;
-    void *h = dlopen(getenv("NK_SHIM_MODULE"), RTLD_NOW | RTLD_LOCAL);
-    (void)!write(1, "chatty module loaded\n", 21);
-    if (h == NULL)
-        return CKR_GENERAL_ERROR;
-    *(void **)&get = dlsym(h, "C_GetFunctionList");
-    if (get == NULL || get(&real) != CKR_OK)
-        return CKR_GENERAL_ERROR;
-    shim = *real;
-    shim.C_Sign = sign;
-    *pp = &shim;
-    return CKR_OK;
-}
-C
-if cc -shared -fPIC -o "$NK_TMP/chatty.so" "$NK_TMP/chatty.c" -ldl 2>"$NK_TMP/cc.log"; then
-    export NK_SHIM_MODULE=$NK_P11_MODULE NOTATION_KEYSTORE_PIN=$NK_P11_PIN
+if p11shim_build "$NK_TMP/chatty.so" 2>"$NK_TMP/cc.log"; then
+    export NK_SHIM_MODULE=$NK_P11_MODULE NK_SHIM_CHATTY=1 NOTATION_KEYSTORE_PIN=$NK_P11_PIN
     r=$(jq -nc --arg k "pkcs11:token=nk-test;object=ec256?module-path=$NK_TMP/chatty.so" \
         --arg ca "$NK_P11_CA" '{contractVersion:"1.0",keyId:$k,keySpec:"EC-256",
         hashAlgorithm:"SHA-256",payload:"YWJjZA==",pluginConfig:{"ca-certs":$ca}}')

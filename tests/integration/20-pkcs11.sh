@@ -327,49 +327,10 @@ else
 fi
 
 # --- locked / final-try PIN and PIN pad, through a flag-setting shim -----
-# The shim forwards every call to SoftHSM but ORs NK_SHIM_FLAGS into
-# CK_TOKEN_INFO.flags, and plays a PIN pad (a NULL PIN logs in with
+# tests/lib/p11shim.c forwards every call to SoftHSM but ORs NK_SHIM_FLAGS
+# into CK_TOKEN_INFO.flags, and plays a PIN pad (a NULL PIN logs in with
 # NK_SHIM_PAD_PIN). SoftHSM cannot lock a PIN itself.
-cat >"$NK_TMP/shim.c" <<'EOF'
-#include <dlfcn.h>
-#include <stdlib.h>
-#include <string.h>
-#include <p11-kit-1/p11-kit/pkcs11.h>
-static CK_FUNCTION_LIST shim;
-static CK_FUNCTION_LIST_PTR real;
-static CK_RV token_info(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
-{
-    CK_RV rv = real->C_GetTokenInfo(id, info);
-    const char *f = getenv("NK_SHIM_FLAGS");
-    if (rv == CKR_OK && f != NULL)
-        info->flags |= strtoul(f, NULL, 0);
-    return rv;
-}
-static CK_RV login(CK_SESSION_HANDLE s, CK_USER_TYPE t, CK_UTF8CHAR_PTR pin,
-                   CK_ULONG len)
-{
-    const char *p = getenv("NK_SHIM_PAD_PIN");
-    if (pin == NULL && p != NULL)
-        return real->C_Login(s, t, (CK_UTF8CHAR_PTR)p, strlen(p));
-    return real->C_Login(s, t, pin, len);
-}
-CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR pp)
-{
-    CK_C_GetFunctionList get;
-    void *h = dlopen(getenv("NK_SHIM_MODULE"), RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL)
-        return CKR_GENERAL_ERROR;
-    *(void **)&get = dlsym(h, "C_GetFunctionList");
-    if (get == NULL || get(&real) != CKR_OK)
-        return CKR_GENERAL_ERROR;
-    shim = *real;
-    shim.C_GetTokenInfo = token_info;
-    shim.C_Login = login;
-    *pp = &shim;
-    return CKR_OK;
-}
-EOF
-if [ -n "$SPY" ] && cc -shared -fPIC -o "$NK_TMP/shim.so" "$NK_TMP/shim.c" -ldl 2>"$NK_TMP/shim.log"; then
+if [ -n "$SPY" ] && p11shim_build "$NK_TMP/shim.so" 2>"$NK_TMP/shim.log"; then
     export NK_SHIM_MODULE=$M
     for case in "locked 0x40000 locked" "final-try 0x20000 final try"; do
         read -r what fl re <<<"$case"

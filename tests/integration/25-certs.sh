@@ -83,37 +83,8 @@ expect_error "certs: ca-certs without certificates" VALIDATION_ERROR generate-si
 
 # A token whose signatures are corrupted: the plugin checks every signature
 # with the certificate before replying, so notation never gets a bad one.
-cat >"$NK_TMP/badsig.c" <<'C'
-#include <dlfcn.h>
-#include <stdlib.h>
-#include <p11-kit-1/p11-kit/pkcs11.h>
-static CK_FUNCTION_LIST shim;
-static CK_FUNCTION_LIST_PTR real;
-static CK_RV sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n,
-                  CK_BYTE_PTR sig, CK_ULONG_PTR len)
-{
-    CK_RV rv = real->C_Sign(s, d, n, sig, len);
-    if (rv == CKR_OK && sig != NULL && *len > 0)
-        sig[*len / 3] ^= 0x01;
-    return rv;
-}
-CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR pp)
-{
-    CK_C_GetFunctionList get;
-    void *h = dlopen(getenv("NK_SHIM_MODULE"), RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL)
-        return CKR_GENERAL_ERROR;
-    *(void **)&get = dlsym(h, "C_GetFunctionList");
-    if (get == NULL || get(&real) != CKR_OK)
-        return CKR_GENERAL_ERROR;
-    shim = *real;
-    shim.C_Sign = sign;
-    *pp = &shim;
-    return CKR_OK;
-}
-C
-if cc -shared -fPIC -o "$NK_TMP/badsig.so" "$NK_TMP/badsig.c" -ldl 2>"$NK_TMP/cc.log"; then
-    export NK_SHIM_MODULE=$M
+if p11shim_build "$NK_TMP/badsig.so" 2>"$NK_TMP/cc.log"; then
+    export NK_SHIM_MODULE=$M NK_SHIM_CORRUPT_SIG=1
     for k in ec256 rsa2048; do
         read -r spec hash <<<"$([ $k = ec256 ] && echo "EC-256 SHA-256" || echo "RSA-2048 SHA-256")"
         r=$(jq -nc --arg k "pkcs11:token=nk-test;object=$k?module-path=$NK_TMP/badsig.so" \

@@ -78,3 +78,10 @@ softhsm_std_token() {
             "$NK_P11_PKI/$n.pem" || return 1
     done
 }
+
+# p11shim_build OUT.so: compiles tests/lib/p11shim.c (a forwarding module
+# that misbehaves on request; see its header). Set NK_SHIM_MODULE to the
+# real module before loading it.
+p11shim_build() {
+    cc -shared -fPIC -o "$1" "$(_softhsm_dir)/p11shim.c" -ldl
+}
