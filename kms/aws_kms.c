@@ -320,17 +320,6 @@ static int aws_sign(struct nk_signer *s, enum nk_keyspec spec,
         take_signature(s, spec, nk_kms_jstr(resp, "Signature"), sig, siglen,
                        err) != 0)
         goto out;
-    /* The key may have changed since it was described (cached). */
-    if (nk_sig_check(s->key.pub, spec, digest, dlen, *sig, *siglen,
-                     err) != 0) {
-        nk_kms_cache_drop(s->ident);
-        nk_err_clear(err);
-        nk_err_set(err, NK_ERR_GENERIC, "AWS KMS key \"%s\" signed, but not "
-                   "with the public key it was described with (replaced?); "
-                   "its cached description was dropped, run again",
-                   s->key_ref);
-        goto out;
-    }
     ret = 0;
 out:
     if (ret != 0) {
@@ -344,6 +333,13 @@ out:
     return ret;
 }
 
+/* A signature failed its check against the certificate: forget the
+ * cached description so the next run fetches the key again. */
+static void aws_stale(struct nk_signer *s)
+{
+    nk_kms_cache_drop(s->ident);
+}
+
 const struct nk_signer_ops nk_awskms_ops = {
     .name = "awskms",
     .handles = aws_handles,
@@ -351,4 +347,5 @@ const struct nk_signer_ops nk_awskms_ops = {
     .describe = aws_describe,
     .sign = aws_sign,
     .free = aws_free,
+    .stale = aws_stale,
 };

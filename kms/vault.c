@@ -358,17 +358,6 @@ static int vault_sign(struct nk_signer *s, enum nk_keyspec spec,
                                    "signature"),
                        sig, siglen, err) != 0)
         goto out;
-    if (nk_sig_check(s->key.pub, spec, digest, dlen, *sig, *siglen,
-                     err) != 0) {
-        nk_kms_cache_drop(s->ident);
-        nk_err_clear(err);
-        nk_err_set(err, NK_ERR_GENERIC, "%s key \"%s\" version %ld returned "
-                   "a signature that does not verify with the public key it "
-                   "was described with (key replaced, or not PSS with salt "
-                   "= hash length); its cached description was dropped, run "
-                   "again", s->conn.product, s->name, s->key.version);
-        goto out;
-    }
     ret = 0;
 out:
     if (ret != 0) {
@@ -383,6 +372,13 @@ out:
     return ret;
 }
 
+/* A signature failed its check against the certificate: forget the
+ * cached description so the next run fetches the key again. */
+static void vault_stale(struct nk_signer *s)
+{
+    nk_kms_cache_drop(s->ident);
+}
+
 const struct nk_signer_ops nk_vault_ops = {
     .name = "hashivault",
     .handles = vault_handles,
@@ -390,4 +386,5 @@ const struct nk_signer_ops nk_vault_ops = {
     .describe = vault_describe,
     .sign = vault_sign,
     .free = vault_free,
+    .stale = vault_stale,
 };

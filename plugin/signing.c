@@ -178,6 +178,11 @@ int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs,
         free(*sig);
         *sig = NULL;
         *siglen = 0;
+        if (sg->ops->stale != NULL) {
+            sg->ops->stale(sg->signer);
+            nk_err_prefix(err, "the key may have been replaced: its cached "
+                               "description was dropped, run again");
+        }
         return nk_err_prefix(err, "the %s key store returned a bad "
                                   "signature; nothing was sent to notation",
                              sg->ops->name);

@@ -52,6 +52,11 @@ struct nk_signer_ops {
 
     /* Logs out, closes sessions and connections, wipes secrets. NULL ok. */
     void (*free)(struct nk_signer *s);
+
+    /* Optional (may be NULL): called when a signature from sign() does not
+     * verify with the key's certificate, so a backend that cached the key
+     * description drops it (the key was probably replaced). */
+    void (*stale)(struct nk_signer *s);
 };
 
 /* The backend whose syntax key_id has; VALIDATION_ERROR listing the known

@@ -251,6 +251,25 @@ vput secret/data/rot "$(jq -nc --rawfile c "$(chain rotate-me-v2 "$NK_TMP/rot-v2
 sign_ok "kms-vault rotation: renewed KV certificate, signs with version 2" hashivault://rotate-me EC-256 \
     "$NK_TMP/rot-v2.pem" "$cfgr"
 
+# A cached description that no longer matches the service's key (and a
+# certificate made for that stale key) passes every check before signing;
+# the signature then fails the check against the certificate, nothing is
+# returned, and the entry is dropped so the next run fetches the key again.
+rm -rf "$XDG_CACHE_HOME"
+run describe-key "{\"contractVersion\":\"1.0\",\"keyId\":\"hashivault://ecdsa-p256\",\"pluginConfig\":$cfgc}"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
+    openssl pkey -pubout -out "$NK_TMP/stale.pem"
+entry=$(ls "$XDG_CACHE_HOME"/notation-keystore/*.json 2>/dev/null | head -n 1)
+if [ -n "$entry" ]; then
+    jq -c --arg p "$(openssl pkey -pubin -in "$NK_TMP/stale.pem" -outform DER | base64 -w0)" \
+        '.pub=$p' "$entry" >"$entry.new" && mv "$entry.new" "$entry"
+fi
+run generate-signature "$(sigreq hashivault://ecdsa-p256 EC-256 \
+    "{\"certificate-chain\":\"$(chain stale-p256 "$NK_TMP/stale.pem")\"}")"
+check "kms-vault stale cached key: no signature, ERROR saying the entry was dropped" \
+    err_is ERROR 'bad signature; nothing was sent.*cached description was dropped'
+check "kms-vault stale cached key: the entry is gone" test ! -e "$entry"
+
 # Parallel runs on a cold cache race to write the same entry: all succeed,
 # one whole entry remains, no temporary file is left behind.
 rm -rf "$XDG_CACHE_HOME"
