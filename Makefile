@@ -63,7 +63,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBOBJ)
 
 # The whole suite: unit tests, golden protocol tests, integration tests on
 # SoftHSM and loopback servers, then the same protocol tests under
-# ASan+UBSan and valgrind. Ends with one line "N passed, N failed".
+# ASan+UBSan and valgrind. Ends with one line "N passed, N failed, N skipped".
 check: $(BIN) $(UNIT_BIN)
 	@tests/run.sh all
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs the test layers and prints one closing line "N passed, N failed".
+# Runs the test layers and prints one closing line
+# "N passed, N failed, N skipped". A check that cannot run here (data or a
+# tool a user cannot get from Debian) is reported as "SKIP <name>: <why>".
 #   tests/run.sh all|unit|golden|integration|asan|valgrind|fuzz
 set -u
 cd "$(dirname "$0")/.."
@@ -23,6 +25,7 @@ run_unit() {
         printf '%s\n' "$out"
         printf '%s\n' "$out" | sed -n 's/^ok [0-9]* - \(.*\)/PASS unit \1/p' >>"$NK_RESULTS"
         printf '%s\n' "$out" | sed -n 's/^not ok [0-9]* - \(.*\)/FAIL unit \1/p' >>"$NK_RESULTS"
+        printf '%s\n' "$out" | sed -n 's/^SKIP \(.*\)/SKIP unit \1/p' >>"$NK_RESULTS"
         if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^not ok'; then
             echo "FAIL unit binary $(basename "$t") exited $rc" >>"$NK_RESULTS"
         fi
@@ -110,11 +113,17 @@ esac
 
 passed=$(grep -c '^PASS' "$NK_RESULTS")
 failed=$(grep -c '^FAIL' "$NK_RESULTS")
+skipped=$(grep -c '^SKIP' "$NK_RESULTS")
+if [ "$skipped" -gt 0 ]; then
+    echo
+    echo "Skipped:"
+    grep '^SKIP' "$NK_RESULTS"
+fi
 if [ "$failed" -gt 0 ]; then
     echo
     echo "Failures:"
     grep '^FAIL' "$NK_RESULTS"
 fi
 echo
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -12,7 +12,7 @@
 
 MOTO_PY=${MOTO_PY:-/root/.pyenv/shims/python3}
 if ! "$MOTO_PY" -c 'import moto, flask' 2>/dev/null; then
-    fail "kms-aws-auth: moto is not importable with $MOTO_PY"
+    skip "kms-aws-auth" "moto is not importable with $MOTO_PY (not a Debian package)"
     exit 0
 fi
 port=$(free_port) iport=$(free_port)
@@ -112,7 +112,6 @@ AWS_WEB_IDENTITY_TOKEN_FILE=$NK_TMP/bad.jwt AWS_ROLE_ARN=$role \
     denied "kms-aws-auth web identity token refused by STS" ACCESS_DENIED 'InvalidIdentityToken'
 AWS_WEB_IDENTITY_TOKEN_FILE=$NK_TMP/missing.jwt AWS_ROLE_ARN=$role \
     plugin generate-signature "$(sreq "awskms:///alias/$k")"
-not() { ! "$@"; }
 named() { jq -e --arg r "$1" '.errorMessage|test($r)' <<<"$ERR" >/dev/null; }
 check "kms-aws-auth web identity token file missing is named" named AWS_WEB_IDENTITY_TOKEN_FILE
 mkdir -p "$HOME/.aws"
@@ -153,15 +152,20 @@ if [ -n "$hostip" ]; then
     at_exit "kill $!"
     sleep 0.5
     dead=http://127.0.0.1:9
-    check "kms-aws-auth the dead proxy would break a proxied request" \
-        not curl -s -m 3 -x "$dead" -o /dev/null -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \
-        "http://$hostip:$xport/latest/api/token"
+    # curl's exit code 7 is "could not connect" (to the proxy): a missing
+    # curl (127) or any other failure does not count.
+    proxy_breaks() {
+        curl -s -m 3 -x "$dead" -o /dev/null -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \
+            "http://$hostip:$xport/latest/api/token"
+        [ $? = 7 ]
+    }
+    check "kms-aws-auth the dead proxy would break a proxied request" proxy_breaks
     (unset AWS_EC2_METADATA_DISABLED NO_PROXY no_proxy
      export HTTP_PROXY=$dead HTTPS_PROXY=$dead http_proxy=$dead https_proxy=$dead ALL_PROXY=$dead
      AWS_EC2_METADATA_SERVICE_ENDPOINT=http://$hostip:$xport \
          sign_ok "kms-aws-auth IMDSv2 on $hostip bypasses HTTP(S)_PROXY")
 else
-    echo "kms-aws-auth: no non-loopback address here, proxy bypass not checked"
+    skip "kms-aws-auth IMDSv2 bypasses HTTP(S)_PROXY" "no non-loopback address on this machine"
 fi
 
 # 6. Container credentials (ECS/EKS): full URI plus authorization token.

@@ -1,5 +1,5 @@
 # Sourced by every tests/integration/*.sh and tests/golden/run.sh.
-# Each check appends "PASS <name>" or "FAIL <name>" to $NK_RESULTS;
+# Each check appends "PASS <name>", "FAIL <name>" or "SKIP <name>: <why>" to $NK_RESULTS;
 # tests/run.sh counts them. A script that dies early is a failure too.
 set -u
 NK_ROOT=${NK_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -25,6 +25,8 @@ at_exit() { nk_cleanup_hooks+=("$1"); }
 NK_CHECK_PREFIX=${NK_CHECK_PREFIX:-}
 pass() { echo "PASS $NK_CHECK_PREFIX$*"; echo "PASS $NK_CHECK_PREFIX$*" >>"$NK_RESULTS"; }
 fail() { echo "FAIL $NK_CHECK_PREFIX$*"; echo "FAIL $NK_CHECK_PREFIX$*" >>"$NK_RESULTS"; }
+# skip NAME WHY: a check that cannot run on this machine, counted apart.
+skip() { echo "SKIP $NK_CHECK_PREFIX$1: $2"; echo "SKIP $NK_CHECK_PREFIX$1: $2" >>"$NK_RESULTS"; }
 # check NAME CMD...: passes when CMD succeeds.
 check() {
     local name=$1; shift
