@@ -29,3 +29,24 @@ check "install: NOTATION_LIBEXEC from the environment" \
     test -x "$d/srv/nl/plugins/keystore/notation-keystore"
 check "install: the installed plugin answers metadata" \
     test "$(echo '{}' | "$d/opt/notation/plugins/keystore/notation-keystore" get-plugin-metadata | jq -r .name)" = keystore
+
+# The Makefile: every .PHONY target has a rule (a phony name without one
+# "succeeds" doing nothing), headers are real dependencies (-MMD), and
+# -Werror comes only with WERROR=1 (CI).
+phony_ok() {
+    local t
+    for t in $(sed -n '/^\.PHONY:/,/[^\\]$/p' Makefile | tr -d '\\' | sed 's/^\.PHONY://'); do
+        grep -q "^$t:" Makefile || { echo "no rule for .PHONY target $t"; return 1; }
+    done
+}
+check "build: every .PHONY target has a rule" phony_ok
+b64_rebuilt() {
+    local o=$NK_TMP/b/plugin/common/b64.o
+    make -s BUILD="$NK_TMP/b" "$o" >/dev/null 2>&1 &&
+        [ -z "$(make -n BUILD="$NK_TMP/b" "$o" 2>/dev/null | grep -- '-c -o')" ] &&
+        make -n -W plugin/common/b64.h BUILD="$NK_TMP/b" "$o" 2>/dev/null | grep -q -- '-c -o'
+}
+check "build: a header change rebuilds what includes it" b64_rebuilt
+werror_in() { make -n -W plugin/common/b64.c BUILD="$NK_TMP/b" WERROR="$1" "$NK_TMP/b/plugin/common/b64.o" | grep -c -- '-Werror'; }
+check "build: -Werror only with WERROR=1" \
+    test "$(werror_in '')" = 0 -a "$(werror_in 1)" = 1

@@ -23,6 +23,20 @@ check "dist: checksum file is one sha256sum line for the tarball" \
 check "dist: checksum matches" \
     bash -c "cd '$NK_ROOT/dist' && sha256sum --quiet -c '$(basename "$TGZ").sha256'"
 
+# Reproducible: the same sources built in another directory give a
+# byte-identical tarball (no checkout path or time inside).
+other=$NK_TMP/elsewhere/deeper/notation-keystore
+mkdir -p "$other"
+cp -a "$NK_ROOT"/Makefile "$NK_ROOT"/VERSION "$NK_ROOT"/plugin "$NK_ROOT"/pkcs11 \
+    "$NK_ROOT"/kms "$other"/
+find "$other" \( -name '*.o' -o -name '*.d' \) -delete
+if make -C "$other" --no-print-directory -j2 dist >"$NK_TMP/dist2.log" 2>&1 &&
+    cmp -s "$TGZ" "$other/dist/$(basename "$TGZ")"; then
+    pass "dist: byte-identical tarball from another checkout path"
+else
+    fail "dist: byte-identical tarball from another checkout path ($(tail -3 "$NK_TMP/dist2.log"))"
+fi
+
 # The install rules, step by step, as notation-go's plugin manager applies
 # them to a gzip file; prints the extracted executable's path.
 "$NK_PY" - "$TGZ" "$NK_TMP/extract" >"$NK_TMP/sim.out" 2>"$NK_TMP/sim.err" <<'PY'
