@@ -1,26 +1,20 @@
 #!/usr/bin/env bash
-# AWS credential and region resolution against moto (SigV4 and session
-# tokens checked from the first request, tests/lib/moto_launcher.py) and
-# tests/lib/imds_mock.py: session tokens (environment and shared file),
+# AWS credential and region resolution against our KMS/STS mock
+# (tests/lib/aws_mock.py: SigV4 and session tokens checked on every
+# request) and tests/lib/imds_mock.py: session tokens (environment and
+# shared file),
 # web identity through STS AssumeRoleWithWebIdentity (environment and
 # profile), IMDSv2, AWS_PROFILE with shared config/credentials files, and
 # the region from the profile, the ARN and instance metadata. Signatures
-# are checked with Python cryptography, never by moto.
+# are checked with Python cryptography, never by the server.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/pki.sh"
 . "$NK_ROOT/tests/lib/kms_pki.sh"
+. "$NK_ROOT/tests/lib/aws.sh"
 
-MOTO_PY=${MOTO_PY:-/root/.pyenv/shims/python3}
-if ! "$MOTO_PY" -c 'import moto, flask' 2>/dev/null; then
-    skip "kms-aws-auth" "moto is not importable with $MOTO_PY (not a Debian package)"
-    exit 0
-fi
 port=$(free_port) iport=$(free_port)
-setup=$NK_TMP/moto.json
-"$MOTO_PY" "$NK_ROOT/tests/lib/moto_launcher.py" --setup "$setup" \
-    -H 127.0.0.1 -p "$port" >"$NK_TMP/moto.log" 2>&1 &
-at_exit "kill $!"
-wait_port "$port" 30 && wait_file "$setup" 10 || { fail "kms-aws-auth: moto did not start"; exit 0; }
+setup=$NK_TMP/aws.json mlog=$NK_TMP/aws-mock.jsonl
+aws_mock_start "$port" "$setup" "$mlog" || { fail "kms-aws-auth: the AWS mock did not start"; exit 0; }
 
 export XDG_CACHE_HOME=$NK_TMP/cache HOME=$NK_TMP/home
 mkdir -p "$HOME/.aws"
@@ -77,11 +71,17 @@ check "kms-aws-auth STS gave temporary credentials" test "${tak:0:4}" = ASIA -a 
 AWS_ACCESS_KEY_ID=$tak AWS_SECRET_ACCESS_KEY=$tsec AWS_SESSION_TOKEN=$ttok \
     sign_ok "kms-aws-auth session token from the environment"
 AWS_ACCESS_KEY_ID=$tak AWS_SECRET_ACCESS_KEY=$tsec \
-    denied "kms-aws-auth temporary keys without their session token" ACCESS_DENIED 'InvalidClientTokenId|security token|UnrecognizedClient'
+    denied "kms-aws-auth temporary keys without their session token" ACCESS_DENIED 'UnrecognizedClientException.*security token'
 AWS_ACCESS_KEY_ID=$tak AWS_SECRET_ACCESS_KEY=$tsec AWS_SESSION_TOKEN=${ttok%????}AAAA \
-    denied "kms-aws-auth wrong session token" ACCESS_DENIED 'InvalidClientTokenId|security token|Signature'
+    denied "kms-aws-auth wrong session token" ACCESS_DENIED 'UnrecognizedClientException.*security token'
+# The mock signs the request again with the signer's real secret: a wrong
+# one is refused as KMS refuses it.
+: >"$mlog"
 AWS_ACCESS_KEY_ID=$sid AWS_SECRET_ACCESS_KEY=${ssec}x \
-    denied "kms-aws-auth wrong secret" ACCESS_DENIED 'SignatureDoesNotMatch|signature'
+    denied "kms-aws-auth wrong secret" ACCESS_DENIED 'InvalidSignatureException.*signature'
+check "kms-aws-auth wrong secret refused for the signer's access key" test \
+    "$(jq -r '"\(.target) \(.akid) \(.status) \(.error)"' "$mlog")" = \
+    "GetPublicKey $sid 400 InvalidSignatureException"
 
 # 2. Shared files and AWS_PROFILE: credentials file with a session token,
 # keys in the config file, custom file locations, region from the profile.
@@ -99,14 +99,20 @@ mv "$HOME/.aws" "$NK_TMP/aws-elsewhere"
 AWS_SHARED_CREDENTIALS_FILE=$NK_TMP/aws-elsewhere/credentials AWS_CONFIG_FILE=$NK_TMP/aws-elsewhere/config \
     AWS_PROFILE=ci sign_ok "kms-aws-auth AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE"
 AWS_SHARED_CREDENTIALS_FILE=$NK_TMP/aws-elsewhere/credentials \
-    denied "kms-aws-auth default profile used without AWS_PROFILE (its bad keys refused)" ACCESS_DENIED 'AKIDNOTUSED|UnrecognizedClient|InvalidClientTokenId'
+    denied "kms-aws-auth default profile used without AWS_PROFILE (its bad keys refused)" ACCESS_DENIED 'UnrecognizedClientException'
 AWS_ACCESS_KEY_ID=$sid AWS_SECRET_ACCESS_KEY=$ssec AWS_SHARED_CREDENTIALS_FILE=$NK_TMP/aws-elsewhere/credentials \
     AWS_PROFILE=default sign_ok "kms-aws-auth environment beats the profile"
 
 # 3. Web identity through STS AssumeRoleWithWebIdentity (unsigned).
 printf 'ci-oidc-token\n' >"$NK_TMP/oidc.jwt"
+: >"$mlog"
 AWS_WEB_IDENTITY_TOKEN_FILE=$NK_TMP/oidc.jwt AWS_ROLE_ARN=$role AWS_ROLE_SESSION_NAME=gha \
     sign_ok "kms-aws-auth web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN)"
+wi_requests() {
+    [ "$(aws_log_ops "$mlog")" = "AssumeRoleWithWebIdentity 200 GetPublicKey 200 DescribeKey 200 Sign 200" ] &&
+        [ "$(jq -r .akid "$mlog" | cut -c1-4 | paste -sd' ')" = "null ASIA ASIA ASIA" ]
+}
+check "kms-aws-auth web identity: unsigned STS call, then KMS with its temporary key ($(aws_log_ops "$mlog"))" wi_requests
 printf 'invalid-token' >"$NK_TMP/bad.jwt"
 AWS_WEB_IDENTITY_TOKEN_FILE=$NK_TMP/bad.jwt AWS_ROLE_ARN=$role \
     denied "kms-aws-auth web identity token refused by STS" ACCESS_DENIED 'InvalidIdentityToken'
@@ -118,7 +124,7 @@ mkdir -p "$HOME/.aws"
 printf '[profile oidc]\nregion = us-east-1\nrole_arn = %s\nweb_identity_token_file = %s\n' "$role" "$NK_TMP/oidc.jwt" >"$HOME/.aws/config"
 AWS_PROFILE=oidc sign_ok "kms-aws-auth web identity from the profile"
 
-# 4. IMDSv2 from our mock (moto's user keys served as the role's).
+# 4. IMDSv2 from our mock (the mock's signer keys served as the role's).
 jq '{AccessKeyId:.signer.id, SecretAccessKey:.signer.secret, Token:""}' "$setup" >"$NK_TMP/imds-creds.json"
 ilog=$NK_TMP/imds.jsonl
 IMDS_MOCK_LIFETIME=200 "$NK_PY" "$NK_ROOT/tests/lib/imds_mock.py" --port "$iport" \
