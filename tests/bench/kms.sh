@@ -1,25 +1,22 @@
 #!/usr/bin/env bash
 # KMS timings: prints "name median_ms p90_ms peak_rss_kb" for
 # get-plugin-metadata, and describe-key and generate-signature (EC-256)
-# against moto (AWS KMS, SigV4 checked) and the Vault mock (plain http on
-# loopback), with the key-description cache off and warm. Then checks that
-# get-plugin-metadata never loads libcurl. Called by tests/bench.sh; RUNS
-# (or NK_BENCH_RUNS) runs each, default 30.
+# against our AWS KMS mock (tests/lib/aws_mock.py, SigV4 checked) and the
+# Vault mock (plain http on loopback), with the key-description cache off
+# and warm. Then checks that get-plugin-metadata never loads libcurl.
+# Called by tests/bench.sh; RUNS (or NK_BENCH_RUNS) runs each, default 30.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/pki.sh"
 . "$NK_ROOT/tests/lib/kms_pki.sh"
+. "$NK_ROOT/tests/lib/aws.sh"
 RUNS=${NK_BENCH_RUNS:-${RUNS:-30}}
 M=$NK_ROOT/tests/bench/measure.py
-MOTO_PY=${MOTO_PY:-/root/.pyenv/shims/python3}
 
 mport=$(free_port) vport=$(free_port)
-"$MOTO_PY" "$NK_ROOT/tests/lib/moto_launcher.py" --setup "$NK_TMP/moto.json" \
-    -H 127.0.0.1 -p "$mport" >"$NK_TMP/moto.log" 2>&1 &
-at_exit "kill $!"
 VAULT_MOCK_LIFETIME=600 "$NK_PY" "$NK_ROOT/tests/lib/vault_mock.py" --only ecdsa-p256 \
     --setup "$NK_TMP/vault.json" --http "$vport" >"$NK_TMP/vault.log" 2>&1 &
 at_exit "kill $!"
-wait_port "$mport" 30 && wait_file "$NK_TMP/moto.json" 10 && wait_file "$NK_TMP/vault.json" 30 ||
+aws_mock_start "$mport" "$NK_TMP/aws.json" "$NK_TMP/aws-mock.jsonl" && wait_file "$NK_TMP/vault.json" 30 ||
     { echo "kms bench: servers did not start" >&2; exit 1; }
 
 export XDG_CACHE_HOME=$NK_TMP/cache HOME=$NK_TMP/home
@@ -29,10 +26,10 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN \
 export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL_KMS=http://127.0.0.1:$mport
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY VAULT_ADDR=http://127.0.0.1:$vport VAULT_TOKEN
-AWS_ACCESS_KEY_ID=$(jq -r .signer.id "$NK_TMP/moto.json")
-AWS_SECRET_ACCESS_KEY=$(jq -r .signer.secret "$NK_TMP/moto.json")
+AWS_ACCESS_KEY_ID=$(jq -r .signer.id "$NK_TMP/aws.json")
+AWS_SECRET_ACCESS_KEY=$(jq -r .signer.secret "$NK_TMP/aws.json")
 VAULT_TOKEN=$(jq -r .root_token "$NK_TMP/vault.json")
-jq -r '.keys["ec-256"].pub' "$NK_TMP/moto.json" >"$NK_TMP/aws.pub"
+jq -r '.keys["ec-256"].pub' "$NK_TMP/aws.json" >"$NK_TMP/aws.pub"
 jq -r '.keys["/transit/ecdsa-p256"]["1"]' "$NK_TMP/vault.json" >"$NK_TMP/vault.pub"
 kms_chain "$NK_TMP/pki" aws "$NK_TMP/aws.pub" && kms_chain "$NK_TMP/pki" vault "$NK_TMP/vault.pub" ||
     { echo "kms bench: chains" >&2; exit 1; }
