@@ -17,6 +17,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/privdir.h"
 #include "kms_cache.h"
 #include "kms_util.h"
 
@@ -39,7 +40,6 @@ static char *cache_dir(void)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char *base, *dir;
-    struct stat st;
 
     if (xdg != NULL && xdg[0] == '/')
         base = nk_xstrdup(xdg);
@@ -50,11 +50,8 @@ static char *cache_dir(void)
     (void)mkdir(base, 0700);
     dir = nk_xasprintf("%s/notation-keystore", base);
     free(base);
-    (void)mkdir(dir, 0700);
     /* Only a directory of ours that nobody else can write to. */
-    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
-        st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-        nk_info("key cache: ignoring \"%s\" (not a private directory)", dir);
+    if (nk_privdir_make(dir, "key cache") != 0) {
         free(dir);
         return NULL;
     }

@@ -1,7 +1,10 @@
 /* The on-disk CRL cache: one file per distribution point URL, named by the
  * SHA-256 of the URL, holding a header line, the URL and the DER CRL.
  * Written through a temp file + fsync + rename, so readers running in
- * parallel see either the old or the new entry, never a torn one. */
+ * parallel see either the old or the new entry, never a torn one. Used only
+ * when the directory and its parent are private (common/privdir.c): an
+ * old CRL the issuer really signed, planted by someone else, would
+ * otherwise hide a revocation until its nextUpdate. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/privdir.h"
 #include "verify/revoke.h"
 
 #define MAGIC "nk-crl-cache 1\n"
@@ -32,6 +36,23 @@ static char *entry_path(const char *dir, const char *url)
     return nk_xasprintf("%s/%s", dir, hex);
 }
 
+/* dir (".../notation-keystore/crl") and its parent must both be private:
+ * whoever may write to the parent may swap dir for one of theirs. */
+static int private_dirs(const char *dir)
+{
+    char *parent = nk_xstrdup(dir), *slash = strrchr(parent, '/');
+    int r;
+
+    if (slash != NULL && slash != parent)
+        *slash = '\0';
+    r = nk_privdir_check(parent, "crl cache") != 0 ||
+                nk_privdir_check(dir, "crl cache") != 0
+            ? -1
+            : 0;
+    free(parent);
+    return r;
+}
+
 X509_CRL *nk_crlcache_get(const char *dir, const char *url)
 {
     struct nk_buf b;
@@ -42,7 +63,8 @@ X509_CRL *nk_crlcache_get(const char *dir, const char *url)
     size_t hlen = strlen(MAGIC) + strlen(url) + 1;
 
     nk_buf_init(&b, NK_CRL_MAX_SIZE + hlen);
-    if (path == NULL || nk_buf_read_file(&b, path, &err) != 0)
+    if (path == NULL || private_dirs(dir) != 0 ||
+        nk_privdir_read(path, &b, &err) != 0)
         goto out; /* a miss */
     if (b.len <= hlen || memcmp(b.data, MAGIC, strlen(MAGIC)) != 0 ||
         memcmp(b.data + strlen(MAGIC), url, strlen(url)) != 0 ||
@@ -114,6 +136,10 @@ int nk_crlcache_put(const char *dir, const char *url, const unsigned char *der,
 
     if (make_dirs(dir, err) != 0)
         return -1;
+    if (private_dirs(dir) != 0)
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "\"%s\" or its parent is not a private directory",
+                          dir);
     path = entry_path(dir, url);
     if (path == NULL)
         return nk_err_set(err, NK_ERR_GENERIC, "cannot hash the CRL URL");

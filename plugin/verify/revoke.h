@@ -27,11 +27,14 @@ void nk_crl_check(X509 *cert, X509 *issuer, const struct nk_verify_opts *o,
 /* Nonzero when cert has an http CRL distribution point. */
 int nk_crl_supported(X509 *cert);
 
-/* Cached CRL for url if present and readable, else NULL. The caller must
- * still verify it (signature, issuer, freshness): entries are not trusted. */
+/* Cached CRL for url if present and readable, else NULL. Only dir and its
+ * parent being private directories and the entry a regular file of the
+ * user make it readable. The caller must still verify it (signature,
+ * issuer, freshness, scope). */
 X509_CRL *nk_crlcache_get(const char *dir, const char *url);
 /* Stores the DER CRL atomically (temp file, fsync, rename) in dir,
- * created 0700 when missing. */
+ * created 0700 when missing; refused when dir or its parent is not a
+ * private directory. */
 int nk_crlcache_put(const char *dir, const char *url, const unsigned char *der,
                     size_t len, struct nk_err *err) NK_MUST_CHECK;
 

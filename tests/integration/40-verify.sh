@@ -192,3 +192,60 @@ check "verify: no temp files left" [ "$(find "$CDIR" -name '*.tmp.*' | wc -l)" =
 stop_crl
 expect_rev "cache written by parallel runs is valid" true 'CRL Leaf" good via CRL' \
     leaf-crl inter "$CACHED"
+
+# --- who may put CRLs into the cache ---
+# An old CRL the issuer really signed, from before leaf-crlrev was revoked:
+# whoever plants it in the cache hides the revocation until its nextUpdate.
+# So the cache is used only when it and its entries are the user's alone.
+CRAFT=$NK_ROOT/tests/lib/x509_craft.py
+KSDIR=$XDG_CACHE_HOME/notation-keystore
+"$NK_PY" "$CRAFT" crl "$P/inter.pem" "$P/inter.key" "$P/old.crl" &&
+    "$NK_PY" "$CRAFT" entry "http://127.0.0.1:$CRL_PORT/inter.crl" "$P/old.crl" "$P/old.entry" ||
+    fail "verify: cannot craft the planted CRL"
+hr=$(printf '%s' "http://127.0.0.1:$CRL_PORT/root.crl" | sha256sum | cut -d' ' -f1)
+cp "$CDIR/$hr" "$P/root.entry" || fail "verify: no cached root.crl to keep"
+plant() { # a private cache: the root's CRL and the planted one for inter.crl
+    rm -rf "$KSDIR" && mkdir -p "$CDIR" && chmod 700 "$KSDIR" "$CDIR" &&
+        cp "$P/root.entry" "$CDIR/$hr" && cp "$P/old.entry" "$CDIR/$h" &&
+        chmod 600 "$CDIR/$h"
+}
+CACHED1='{"crl-timeout":"1"}'
+plant
+expect_rev "own planted entry is used (control: the plant works)" true \
+    'CRL Revoked Leaf" good via CRL' leaf-crlrev inter "$CACHED1"
+plant && chown nobody "$CDIR/$h"
+expect_rev "cache entry owned by another user is ignored" false \
+    'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
+plant && chmod 666 "$CDIR/$h"
+expect_rev "world-writable cache entry is ignored" false \
+    'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
+plant && chmod 770 "$CDIR"
+expect_rev "group-writable crl/ directory is not used" false \
+    'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
+plant && chmod 777 "$KSDIR"
+expect_rev "world-writable notation-keystore/ directory is not used" false \
+    'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
+plant && chown nobody "$CDIR"
+expect_rev "crl/ directory owned by another user is not used" false \
+    'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
+plant && mv "$CDIR" "$KSDIR/elsewhere" && ln -s elsewhere "$CDIR"
+expect_rev "crl/ as a symlink is not used" false \
+    'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
+plant && chmod 770 "$CDIR"
+start_crl
+expect_rev "not-private cache: fetched instead" false \
+    'CRL Revoked Leaf".*reason superseded' leaf-crlrev inter "$CACHED1"
+check "verify: nothing written into a not-private cache" cmp -s "$P/old.entry" "$CDIR/$h"
+stop_crl
+# A FIFO as entry: opening it for reading would wait for a writer forever.
+plant && rm -f "$CDIR/$h" && mkfifo "$CDIR/$h"
+t0=$(date +%s%N)
+NK_WRAP="timeout 20 $NK_WRAP" expect_rev "FIFO cache entry is ignored" false \
+    'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "verify: FIFO cache entry does not hang (${ms} ms < 5000 ms)" [ "$ms" -lt 5000 ]
+start_crl
+NK_WRAP="timeout 20 $NK_WRAP" expect_rev "FIFO cache entry replaced by a fetched CRL" false \
+    'reason superseded' leaf-crlrev inter "$CACHED1"
+check "verify: FIFO replaced by a regular file" [ -f "$CDIR/$h" ] && [ ! -p "$CDIR/$h" ]
+stop_crl
