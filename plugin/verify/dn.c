@@ -24,21 +24,23 @@ static const struct {
 
 static const char *const mandatory[] = {"C", "ST", "O"};
 
-static void add_attr(struct nk_dn *dn, char *type, char *value)
+static void add_attr(struct nk_dn *dn, char *type, char *value, size_t len)
 {
     dn->attrs = nk_xrealloc(dn->attrs, (dn->n + 1) * sizeof(*dn->attrs));
     dn->attrs[dn->n].type = type;
     dn->attrs[dn->n].value = value;
+    dn->attrs[dn->n].len = len;
     dn->n++;
 }
 
-static const char *lookup(const struct nk_dn *dn, const char *type)
+static const struct nk_dn_attr *find(const struct nk_dn *dn,
+                                     const char *type)
 {
     size_t i;
 
     for (i = 0; i < dn->n; i++)
         if (strcmp(dn->attrs[i].type, type) == 0)
-            return dn->attrs[i].value;
+            return &dn->attrs[i];
     return NULL;
 }
 
@@ -46,7 +48,7 @@ static const char *lookup(const struct nk_dn *dn, const char *type)
 static int check_rules(const struct nk_dn *dn, struct nk_err *err)
 {
     size_t i, j;
-    const char *v;
+    const struct nk_dn_attr *a;
 
     for (i = 0; i < dn->n; i++)
         for (j = i + 1; j < dn->n; j++)
@@ -56,8 +58,8 @@ static int check_rules(const struct nk_dn *dn, struct nk_err *err)
                                   "name each attribute once)",
                                   dn->attrs[i].type);
     for (i = 0; i < sizeof(mandatory) / sizeof(mandatory[0]); i++) {
-        v = lookup(dn, mandatory[i]);
-        if (v == NULL || v[0] == '\0')
+        a = find(dn, mandatory[i]);
+        if (a == NULL || a->len == 0)
             return nk_err_set(err, NK_ERR_VALIDATION,
                               "no \"%s\" attribute (C, ST and O are "
                               "required)", mandatory[i]);
@@ -144,7 +146,8 @@ static int unescape(const char **pp, unsigned char *out)
 
 /* Reads a value up to an unescaped ',', ';', '+' or the end; unescaped
  * leading and trailing spaces are dropped. */
-static int parse_value(const char **pp, char **out, struct nk_err *err)
+static int parse_value(const char **pp, char **out, size_t *len,
+                       struct nk_err *err)
 {
     const char *p = *pp;
     struct nk_buf b;
@@ -174,6 +177,12 @@ static int parse_value(const char **pp, char **out, struct nk_err *err)
         } else {
             c = (unsigned char)*p++;
         }
+        /* "\00" would cut the value short where it is used as a string. */
+        if (c == '\0') {
+            nk_buf_release(&b);
+            return nk_err_set(err, NK_ERR_VALIDATION,
+                              "a value must not hold a NUL character");
+        }
         if (nk_buf_append(&b, &c, 1, err) != 0) {
             nk_buf_release(&b);
             return -1;
@@ -182,6 +191,7 @@ static int parse_value(const char **pp, char **out, struct nk_err *err)
             keep = b.len;
     }
     *out = nk_xstrndup((const char *)b.data, keep);
+    *len = keep;
     nk_buf_release(&b);
     *pp = p;
     return 0;
@@ -191,15 +201,16 @@ static int parse_rdns(const char *s, struct nk_dn *dn, struct nk_err *err)
 {
     const char *p = s;
     char *type = NULL, *value = NULL;
+    size_t len = 0;
 
     for (;;) {
         if (parse_type(&p, &type, err) != 0)
             return -1;
-        if (parse_value(&p, &value, err) != 0) {
+        if (parse_value(&p, &value, &len, err) != 0) {
             free(type);
             return -1;
         }
-        add_attr(dn, type, value);
+        add_attr(dn, type, value, len);
         if (*p == '+')
             return nk_err_set(err, NK_ERR_VALIDATION,
                               "multi-valued RDN (\"+\") is not supported");
@@ -255,8 +266,15 @@ int nk_dn_from_name(const X509_NAME *name, struct nk_dn *dn,
             nk_err_ssl(err, NK_ERR_VALIDATION, "unreadable attribute value");
             goto fail;
         }
+        /* "O=Acme\0.evil" must not pass for "O=Acme". */
+        if (memchr(utf8, 0, (size_t)len) != NULL) {
+            OPENSSL_free(utf8);
+            nk_err_set(err, NK_ERR_VALIDATION,
+                       "an attribute value holds a NUL byte");
+            goto fail;
+        }
         add_attr(dn, attr_type(X509_NAME_ENTRY_get_object(e)),
-                 nk_xstrndup((const char *)utf8, (size_t)len));
+                 nk_xstrndup((const char *)utf8, (size_t)len), (size_t)len);
         OPENSSL_free(utf8);
         utf8 = NULL;
     }
@@ -270,11 +288,12 @@ fail:
 int nk_dn_is_subset(const struct nk_dn *sub, const struct nk_dn *dn)
 {
     size_t i;
-    const char *v;
+    const struct nk_dn_attr *a;
 
     for (i = 0; i < sub->n; i++) {
-        v = lookup(dn, sub->attrs[i].type);
-        if (v == NULL || strcmp(v, sub->attrs[i].value) != 0)
+        a = find(dn, sub->attrs[i].type);
+        if (a == NULL || a->len != sub->attrs[i].len ||
+            memcmp(a->value, sub->attrs[i].value, a->len) != 0)
             return 0;
     }
     return 1;

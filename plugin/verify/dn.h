@@ -13,7 +13,8 @@
 
 struct nk_dn_attr {
     char *type;  /* upper case short name ("C", "ST", "CN") or dotted OID */
-    char *value; /* unescaped UTF-8 */
+    char *value; /* unescaped UTF-8, NUL-terminated, never holding a NUL */
+    size_t len;  /* bytes in value */
 };
 
 struct nk_dn {
@@ -23,13 +24,15 @@ struct nk_dn {
 
 /* Parses an RFC 4514 DN ("C=US, ST=WA, O=Acme\, Inc.") and applies
  * notation's rules. "S" is read as "ST". VALIDATION_ERROR saying what is
- * wrong. */
+ * wrong, also for a value holding a NUL ("\00"). */
 int nk_dn_parse(const char *s, struct nk_dn *dn,
                 struct nk_err *err) NK_MUST_CHECK;
-/* The same map from a certificate name, with the same rules. */
+/* The same map from a certificate name, with the same rules; a value
+ * holding a NUL byte is refused (it could pass for a prefix of itself). */
 int nk_dn_from_name(const X509_NAME *name, struct nk_dn *dn,
                     struct nk_err *err) NK_MUST_CHECK;
-/* Nonzero when every attribute of sub equals the same attribute of dn. */
+/* Nonzero when every attribute of sub equals the same attribute of dn
+ * (same length, same bytes). */
 int nk_dn_is_subset(const struct nk_dn *sub, const struct nk_dn *dn);
 void nk_dn_release(struct nk_dn *dn);
 

@@ -117,6 +117,24 @@ shape "malformed identity fails closed" \
 shape "only foreign identities fail" \
     "($IDR.success == false) and ($IDR.reason | test(\"no trusted identity\"))" \
     "$(req "$IDC" '"arn:aws:signer:us-east-1:1:/signing-profiles/x"' '{}' leaf-bare inter root)"
+# A NUL byte in O: "...Revocation Test\0.evil.example" is not the O the
+# policy names, however C string functions read it.
+CRAFT=$NK_ROOT/tests/lib/x509_craft.py
+craft_leaf() { # NAME O
+    "$NK_PY" "$CRAFT" leaf "$P/inter.pem" "$P/inter.key" "$P/$1.pem" --o "$2" &&
+        openssl x509 -in "$P/$1.pem" -outform DER | base64 -w0 >"$P/$1.b64"
+}
+craft_leaf leaf-nul 'Notation Keystore Revocation Test\0.evil.example' &&
+    craft_leaf leaf-crafted 'Notation Keystore Revocation Test' ||
+    fail "verify: cannot craft the identity leaves"
+shape "crafted leaf with the policy's O matches (control)" "$IDR.success == true" \
+    "$(req "$IDC" "$ID_OK" '{}' leaf-crafted inter root)"
+shape "NUL byte in the leaf's O does not match the policy's O" \
+    "($IDR.success == false) and ($IDR.reason | test(\"NUL\"))" \
+    "$(req "$IDC" "$ID_OK" '{}' leaf-nul inter root)"
+shape "NUL escape in a trusted identity is malformed" \
+    "($IDR.success == false) and ($IDR.reason | test(\"malformed.*NUL\"))" \
+    "$(req "$IDC" '"x509.subject: C=US, ST=WA, O=Notation Keystore Revocation Test\\00.evil.example"' '{}' leaf-bare inter root)"
 base=$(req "$IDC,$REV" "$ID_OK" "$NOCACHE" leaf-bare inter root)
 shape "unknown attributes are not processed" \
     '(.processedAttributes == []) and (.verificationResults | length == 2)' \
@@ -197,7 +215,6 @@ expect_rev "cache written by parallel runs is valid" true 'CRL Leaf" good via CR
 # An old CRL the issuer really signed, from before leaf-crlrev was revoked:
 # whoever plants it in the cache hides the revocation until its nextUpdate.
 # So the cache is used only when it and its entries are the user's alone.
-CRAFT=$NK_ROOT/tests/lib/x509_craft.py
 KSDIR=$XDG_CACHE_HOME/notation-keystore
 "$NK_PY" "$CRAFT" crl "$P/inter.pem" "$P/inter.key" "$P/old.crl" &&
     "$NK_PY" "$CRAFT" entry "http://127.0.0.1:$CRL_PORT/inter.crl" "$P/old.crl" "$P/old.entry" ||

@@ -265,6 +265,23 @@ expect_rc "verify names the failed check" 1 'FAIL +integrity .*does not verify' 
     verify payload.jws.sig --trust-store store
 expect_rc "verify: identity mismatch" 1 'FAIL +trusted identity' \
     verify good.cose.sig --trust-store store --identity 'x509.subject: C=US, ST=WA, O=Someone Else'
+# The same key in a leaf whose O holds a NUL byte after the policy's O: the
+# signature still verifies, the identity must not match.
+craft_sig() { # O OUT: good.cose.sig with a crafted rsa3072 leaf
+    "$NK_PY" "$NK_ROOT/tests/lib/x509_craft.py" leaf "$PKI/inter.pem" "$PKI/inter.key" \
+        "$2.pem" --o "$1" --pub "$PKI/rsa3072.pub.der" &&
+        openssl x509 -in "$2.pem" -outform DER -out "$2.der" &&
+        tamper good.cose.sig "$2" chain "$2.der"
+}
+craft_sig 'Notation Keystore Test' crafted.cose.sig &&
+    craft_sig 'Notation Keystore Test\0.evil.example' nul.cose.sig ||
+    fail "cli: cannot craft the NUL leaf"
+expect_rc "verify: crafted leaf with the policy's O (control)" 0 \
+    'PASS +integrity.*PASS +trusted identity' \
+    verify crafted.cose.sig --trust-store store --identity "$ID"
+expect_rc "verify: NUL byte in the leaf's O does not match" 1 \
+    'PASS +integrity.*FAIL +trusted identity .*NUL' \
+    verify nul.cose.sig --trust-store store --identity "$ID"
 expect_rc "verify: payload digest mismatch" 1 'FAIL +payload .*signature covers' \
     verify good.jws.sig --trust-store store --payload-digest sha256:0000
 ks verify good.cose.sig --trust-store store --json

@@ -82,6 +82,7 @@ static void test_dn_rules(void **state)
     dn_bad("C=US, ST=WA, O=bad\\q", "invalid escape");
     dn_bad("C=US, ST=WA, O=a\"b", "must be escaped");
     dn_bad("C=US, ST=WA, 1O=Acme", "invalid attribute type");
+    dn_bad("C=US, ST=WA, O=Acme\\00.evil", "NUL");
 }
 
 static void test_dn_subset(void **state)
@@ -100,6 +101,21 @@ static void test_dn_subset(void **state)
     assert_false(nk_dn_is_subset(&a, &b)); /* values are case-sensitive */
     nk_dn_release(&a);
     nk_dn_release(&b);
+}
+
+/* Values compare by length and bytes: a longer value whose C string reads
+ * the same (an embedded NUL) is another value. */
+static void test_dn_subset_length(void **state)
+{
+    char o1[] = "O", o2[] = "O", v1[] = "Acme", v2[] = "Acme\0.evil";
+    struct nk_dn_attr wa = {o1, v1, 4};
+    struct nk_dn_attr ha = {o2, v2, sizeof(v2) - 1};
+    struct nk_dn want = {1, &wa}, have = {1, &ha};
+
+    (void)state;
+    assert_false(nk_dn_is_subset(&want, &have));
+    ha.len = 4;
+    assert_true(nk_dn_is_subset(&want, &have)); /* control */
 }
 
 /* A self-signed P-256 certificate with the given subject entries
@@ -187,6 +203,26 @@ static void test_identity_bad_leaf(void **state)
     X509_free(leaf);
     leaf = make_cert(good_subject, 4, 0, 3600, 1, NULL);
     identity(leaf, "x509.subject: C=US, ST=WA, O=Acme", 0, "multi-valued");
+    X509_free(leaf);
+}
+
+/* O = "Acme\0.evil.example" in the certificate must not match O=Acme. */
+static void test_identity_nul(void **state)
+{
+    static const unsigned char org[] = "Acme\0.evil.example";
+    X509 *leaf = make_cert(good_subject, 2, 0, 3600, 0, NULL);
+    struct nk_err err = {0};
+    struct nk_dn dn;
+
+    (void)state;
+    assert_int_equal(X509_NAME_add_entry_by_txt(X509_get_subject_name(leaf),
+                                                "O", V_ASN1_UTF8STRING, org,
+                                                (int)sizeof(org) - 1, -1, 0),
+                     1);
+    assert_int_equal(nk_dn_from_name(X509_get_subject_name(leaf), &dn, &err),
+                     -1);
+    assert_non_null(strstr(err.msg, "NUL"));
+    identity(leaf, "x509.subject: C=US, ST=WA, O=Acme", 0, "NUL");
     X509_free(leaf);
 }
 
@@ -320,8 +356,10 @@ int main(void)
         cmocka_unit_test(test_dn_escapes),
         cmocka_unit_test(test_dn_rules),
         cmocka_unit_test(test_dn_subset),
+        cmocka_unit_test(test_dn_subset_length),
         cmocka_unit_test(test_identity),
         cmocka_unit_test(test_identity_bad_leaf),
+        cmocka_unit_test(test_identity_nul),
         cmocka_unit_test(test_time),
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_reason_names),
