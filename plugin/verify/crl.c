@@ -1,7 +1,6 @@
 /* CRL (RFC 5280) status of one certificate: the CRL of every http
- * distribution point, from the cache or downloaded, verified against the
- * issuer (signature, name, thisUpdate/nextUpdate, no delta CRLs or unknown
- * critical extensions), then searched for the serial. */
+ * distribution point, from the cache or downloaded, checked by
+ * nk_crl_unusable() (crlcheck.c), then searched for the serial. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -53,49 +52,10 @@ int nk_crl_supported(X509 *cert)
     return found;
 }
 
-/* Delta CRLs and unknown critical extensions make a CRL unusable. */
-static const char *bad_extension(const X509_CRL *crl)
-{
-    const X509_EXTENSION *ext;
-    int i, nid;
-
-    for (i = 0; i < X509_CRL_get_ext_count(crl); i++) {
-        ext = X509_CRL_get_ext(crl, i);
-        nid = OBJ_obj2nid(X509_EXTENSION_get_object((X509_EXTENSION *)ext));
-        if (nid == NID_freshest_crl || nid == NID_delta_crl)
-            return "delta CRLs are not supported";
-        if (X509_EXTENSION_get_critical(ext) &&
-            nid != NID_issuing_distribution_point)
-            return "the CRL has an unsupported critical extension";
-    }
-    return NULL;
-}
-
-/* NULL when crl is usable for certificates of issuer at o->now. */
-static const char *invalid(X509_CRL *crl, X509 *issuer, time_t now)
-{
-    time_t tu, nu;
-
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-                      X509_get_subject_name(issuer)) != 0)
-        return "the CRL issuer is not the certificate's issuer";
-    if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
-        ERR_clear_error();
-        return "the CRL signature does not verify with the issuer's key";
-    }
-    if (nk_time_from_asn1(X509_CRL_get0_lastUpdate(crl), &tu) != 0 ||
-        tu > now + NK_REVOCATION_SKEW)
-        return "the CRL thisUpdate is unreadable or in the future";
-    if (X509_CRL_get0_nextUpdate(crl) != NULL &&
-        (nk_time_from_asn1(X509_CRL_get0_nextUpdate(crl), &nu) != 0 ||
-         now >= nu))
-        return "the CRL is stale (its nextUpdate has passed)";
-    return bad_extension(crl);
-}
-
-/* Downloads, parses and checks the CRL at url. */
-static X509_CRL *fetch(const char *url, X509 *issuer,
-                       const struct nk_verify_opts *o, struct nk_rev_cert *rc)
+/* Downloads, parses and checks the CRL at url (distribution point dp). */
+static X509_CRL *fetch(const char *url, const DIST_POINT *dp, X509 *cert,
+                       X509 *issuer, const struct nk_verify_opts *o,
+                       struct nk_rev_cert *rc)
 {
     struct nk_http_req hr = {0};
     struct nk_http_resp resp = {0};
@@ -123,14 +83,14 @@ static X509_CRL *fetch(const char *url, X509 *issuer,
     crl = d2i_X509_CRL(NULL, &p, (long)resp.body.len);
     why = crl == NULL || p != resp.body.data + resp.body.len
               ? "the response is not a DER CRL"
-              : invalid(crl, issuer, o->now);
+              : nk_crl_unusable(crl, cert, issuer, dp, o->now);
     if (why != NULL) {
         unknown(rc, url, why);
         X509_CRL_free(crl);
         crl = NULL;
         goto out;
     }
-    if (o->crl_cache && X509_CRL_get0_nextUpdate(crl) != NULL &&
+    if (o->crl_cache &&
         nk_crlcache_put(o->cache_dir, url, resp.body.data, resp.body.len,
                         &err) != 0)
         nk_info("crl cache: not stored: %s", err.msg);
@@ -142,8 +102,8 @@ out:
 
 /* A verified CRL for url: the cached one while it is valid, else a new
  * download. A damaged or unverifiable cache entry is simply replaced. */
-static X509_CRL *get_crl(const char *url, X509 *issuer,
-                         const struct nk_verify_opts *o,
+static X509_CRL *get_crl(const char *url, const DIST_POINT *dp, X509 *cert,
+                         X509 *issuer, const struct nk_verify_opts *o,
                          struct nk_rev_cert *rc)
 {
     X509_CRL *crl = NULL;
@@ -152,13 +112,13 @@ static X509_CRL *get_crl(const char *url, X509 *issuer,
     if (o->crl_cache)
         crl = nk_crlcache_get(o->cache_dir, url);
     if (crl != NULL) {
-        why = invalid(crl, issuer, o->now);
+        why = nk_crl_unusable(crl, cert, issuer, dp, o->now);
         nk_debug("crl cache %s: %s", url, why != NULL ? why : "hit");
         if (why == NULL)
             return crl;
         X509_CRL_free(crl);
     }
-    return fetch(url, issuer, o, rc);
+    return fetch(url, dp, cert, issuer, o, rc);
 }
 
 /* Unknown critical entry extensions make the entry unusable (RFC 5280). */
@@ -223,6 +183,7 @@ void nk_crl_check(X509 *cert, X509 *issuer, const struct nk_verify_opts *o,
     STACK_OF(DIST_POINT) *dps =
         X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
     X509_CRL *crl;
+    const DIST_POINT *dp;
     const char *url;
     double t0;
     int i;
@@ -232,11 +193,12 @@ void nk_crl_check(X509 *cert, X509 *issuer, const struct nk_verify_opts *o,
     snprintf(rc->detail, sizeof(rc->detail), "no http CRL distribution point");
     /* Every distribution point counts (partitioned CRLs), as in notation. */
     for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
-        url = dp_url(sk_DIST_POINT_value(dps, i));
+        dp = sk_DIST_POINT_value(dps, i);
+        url = dp_url(dp);
         if (url == NULL)
             continue;
         t0 = nk_log_now_ms();
-        crl = get_crl(url, issuer, o, rc);
+        crl = get_crl(url, dp, cert, issuer, o, rc);
         if (crl != NULL)
             lookup(cert, crl, url, o, rc);
         X509_CRL_free(crl);

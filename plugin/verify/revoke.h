@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/err.h"
 #include "verify/verify.h"
@@ -26,6 +27,14 @@ void nk_crl_check(X509 *cert, X509 *issuer, const struct nk_verify_opts *o,
                   struct nk_rev_cert *rc);
 /* Nonzero when cert has an http CRL distribution point. */
 int nk_crl_supported(X509 *cert);
+/* NULL when crl, fetched from cert's distribution point dp (a fullName),
+ * may decide cert's status at now, else why not (RFC 5280 6.3.3): issuer
+ * name, signature, authority key id, the issuer's cRLSign, thisUpdate,
+ * a nextUpdate still ahead, no delta CRL or unknown critical extension,
+ * and an issuing distribution point covering cert and dp (no indirect or
+ * reason-partitioned CRLs). */
+const char *nk_crl_unusable(X509_CRL *crl, X509 *cert, X509 *issuer,
+                            const DIST_POINT *dp, time_t now);
 
 /* Cached CRL for url if present and readable, else NULL. Only dir and its
  * parent being private directories and the entry a regular file of the

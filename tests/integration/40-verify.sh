@@ -11,11 +11,13 @@ OCSP_PORT=$(free_port)
 CRL_PORT=$(free_port)
 ROGUE_PORT=$(free_port)
 HANG_PORT=$(free_port)
+PYOCSP_PORT=$(free_port)
 ID_OK='"x509.subject: C=US, ST=WA, O=Notation Keystore Revocation Test"'
 REV='"SIGNATURE_VERIFIER.REVOCATION_CHECK"'
 IDC='"SIGNATURE_VERIFIER.TRUSTED_IDENTITY"'
 
-if ! rev_pki "$P" "$OCSP_PORT" "$CRL_PORT" "$ROGUE_PORT" "$HANG_PORT"; then
+if ! rev_pki "$P" "$OCSP_PORT" "$CRL_PORT" "$ROGUE_PORT" "$HANG_PORT" ||
+    ! rev_pki_more "$P" "$CRL_PORT" "$PYOCSP_PORT"; then
     fail "verify: cannot build the test PKI"
     exit 1
 fi
@@ -93,6 +95,47 @@ expect_rev "unresponsive OCSP responder gives unknown" false \
     'Down Leaf".*is unknown: OCSP responder' leaf-down inter '{"crl-cache":"false","ocsp-timeout":"1"}'
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "verify: unresponsive responder bounded (${ms} ms < 2500 ms)" [ "$ms" -lt 2500 ]
+
+# --- CRL scope and age (RFC 5280 6.3.3) ---
+# Crafted CRLs, all signed by the real issuer, served as idp.crl for
+# leaf-idp; over plain http anyone on the path could serve any of them.
+CRAFT=$NK_ROOT/tests/lib/x509_craft.py
+W=$P/www
+IDP_URL=http://127.0.0.1:$CRL_PORT/idp.crl
+idp_crl() { "$NK_PY" "$CRAFT" crl "$P/inter.pem" "$P/inter.key" "$W/idp.crl" "$@"; }
+idp_case() { # NAME WANT REGEX CRAFT-OPTIONS...
+    local name=$1 want=$2 re=$3
+    shift 3
+    if idp_crl "$@"; then
+        expect_rev "$name" "$want" "$re" leaf-idp
+    else
+        fail "verify: $name (cannot craft the CRL)"
+    fi
+}
+idp_case "CRL with a matching IDP still revokes" false \
+    'IDP Leaf".*is revoked .*reason keyCompromise' \
+    --idp-url "$IDP_URL" --only-user --revoke "$P/leaf-idp.pem"
+idp_case "CRL with a matching IDP, leaf not listed (control)" true \
+    'IDP Leaf" good via CRL' --idp-url "$IDP_URL" --only-user
+idp_case "onlyContainsCACerts CRL does not clear a leaf" false \
+    'IDP Leaf".*is unknown: CRL.*CA certificates only' --only-ca
+idp_case "CRL of another partition does not clear a leaf" false \
+    'IDP Leaf".*is unknown: CRL.*another partition' \
+    --idp-url "http://127.0.0.1:$CRL_PORT/other-part.crl"
+idp_case "onlySomeReasons CRL does not clear a leaf" false \
+    'IDP Leaf".*is unknown: CRL.*only some revocation reasons' --some-reasons
+idp_case "indirect CRL is not used" false \
+    'IDP Leaf".*is unknown: CRL.*indirect' --indirect
+idp_case "CRL without nextUpdate (from 2020) is not used" false \
+    'IDP Leaf".*is unknown: CRL.*no nextUpdate' --no-next-update --this-update 20200101000000Z
+idp_case "CRL whose authority key id is not the issuer's" false \
+    'IDP Leaf".*is unknown: CRL.*authority key identifier' --aki 0102030405060708090a
+if "$NK_PY" "$CRAFT" crl "$P/inter-nocrl.pem" "$P/inter-nocrl.key" "$W/nocrl.crl"; then
+    expect_rev "CRL of an issuer whose keyUsage lacks cRLSign" false \
+        'NoCRLSign Leaf".*is unknown: CRL.*cRLSign' leaf-nocrl inter-nocrl
+else
+    fail "verify: cannot craft the cRLSign CRL"
+fi
 
 # --- trusted identity and shapes ---
 shape() { # NAME JQ-EXPR REQUEST
@@ -266,3 +309,4 @@ NK_WRAP="timeout 20 $NK_WRAP" expect_rev "FIFO cache entry replaced by a fetched
     'reason superseded' leaf-crlrev inter "$CACHED1"
 check "verify: FIFO replaced by a regular file" [ -f "$CDIR/$h" ] && [ ! -p "$CDIR/$h" ]
 stop_crl
+

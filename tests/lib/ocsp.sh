@@ -2,6 +2,7 @@
 # CRLs and the `openssl ocsp` responder's index come from the same source).
 # Source it after harness.sh, then:
 #   rev_pki DIR OCSP_PORT CRL_PORT ROGUE_PORT DOWN_PORT
+# (rev_pki_more, at the end, adds certificates for the newer tests.)
 # Files (PEM, plus .b64 = base64 of the DER, one line):
 #   root, inter (CDP root.crl), inter2 (CDP root.crl, revoked by the root)
 #   leaf-good      AIA OCSP + CDP inter.crl         good
@@ -173,4 +174,41 @@ rev_responder() {
         sleep 0.05
     done
     return 1
+}
+
+# rev_pki_more DIR CRL_PORT PYOCSP_PORT: after rev_pki, the certificates for
+# the CRL scope tests and the Python OCSP responder (tests/lib/ocsp_server.py):
+#   leaf-idp        CDP idp.crl (the test writes crafted CRLs there)
+#   inter-nocrl     CA under the root whose keyUsage lacks cRLSign
+#   leaf-nocrl      issued by inter-nocrl, CDP nocrl.crl
+#   leaf-2dp-rev    CDPs rev-2dp.crl then empty.crl
+#   leaf-2dp-down   CDPs missing.crl (404) then empty.crl
+#   leaf-ogood, leaf-ostale, leaf-oreplay   AIA PYOCSP_PORT/good|stale|replay
+rev_pki_more() {
+    local d=$1 crl="http://127.0.0.1:$2" py="http://127.0.0.1:$3" n
+    local ca="$d/interca" k="$d/inter.key" c="$d/inter.pem"
+    rev_leaf_ext "$d/idp.ext" "" "$crl/idp.crl"
+    rev_leaf_ext "$d/nocrl.ext" "" "$crl/nocrl.crl"
+    rev_leaf_ext "$d/2dp-rev.ext" "" "$crl/rev-2dp.crl, URI:$crl/empty.crl"
+    rev_leaf_ext "$d/2dp-down.ext" "" "$crl/missing.crl, URI:$crl/empty.crl"
+    for n in good stale replay; do
+        rev_leaf_ext "$d/o$n.ext" "$py/$n" ""
+        rev_issue "$ca" "$k" "$c" "leaf-o$n" "Py OCSP $n Leaf" "$d/o$n.ext" "$d"
+    done
+    rev_issue "$ca" "$k" "$c" leaf-idp "IDP Leaf" "$d/idp.ext" "$d"
+    rev_issue "$ca" "$k" "$c" leaf-2dp-rev "Two DP Revoked Leaf" "$d/2dp-rev.ext" "$d"
+    rev_issue "$ca" "$k" "$c" leaf-2dp-down "Two DP Down Leaf" "$d/2dp-down.ext" "$d"
+    printf '%s\n' "basicConstraints = critical, CA:true" \
+        "keyUsage = critical, keyCertSign" \
+        "subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid:always" \
+        "crlDistributionPoints = URI:$crl/root.crl" >"$d/nocrlca.ext"
+    rev_ca_dir "$d/nocrlca"
+    rev_issue "$d/rootca" "$d/root.key" "$d/root.pem" inter-nocrl "Rev Inter NoCRLSign" \
+        "$d/nocrlca.ext" "$d"
+    rev_issue "$d/nocrlca" "$d/inter-nocrl.key" "$d/inter-nocrl.pem" leaf-nocrl \
+        "NoCRLSign Leaf" "$d/nocrl.ext" "$d"
+    for n in leaf-idp inter-nocrl leaf-nocrl leaf-2dp-rev leaf-2dp-down leaf-ogood \
+        leaf-ostale leaf-oreplay; do
+        openssl x509 -in "$d/$n.pem" -outform DER | base64 -w0 >"$d/$n.b64" || return 1
+    done
 }
