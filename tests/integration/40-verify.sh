@@ -42,6 +42,11 @@ HANG_PID=$!
 at_exit 'kill $HANG_PID'
 start_crl
 at_exit 'stop_crl'
+"$NK_PY" "$NK_ROOT/tests/lib/ocsp_server.py" "$PYOCSP_PORT" "$P/inter.pem" "$P/inter.key" \
+    "$P/leaf-ogood.pem" "$P/leaf-ostale.pem" "$P/leaf-oreplay.pem" &
+PYOCSP_PID=$!
+at_exit 'kill $PYOCSP_PID'
+wait_port "$PYOCSP_PORT" || { fail "verify: Python OCSP responder did not start"; exit 1; }
 wait_port "$HANG_PORT" || { fail "verify: hanging server did not start"; exit 1; }
 
 # req CAPS IDS CONFIG CERT...: a verify-signature request as notation-go
@@ -96,6 +101,14 @@ expect_rev "unresponsive OCSP responder gives unknown" false \
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "verify: unresponsive responder bounded (${ms} ms < 2500 ms)" [ "$ms" -lt 2500 ]
 
+# OCSP answers the openssl responder will not give (tests/lib/ocsp_server.py).
+expect_rev "OCSP good from the Python responder (control)" true \
+    'Py OCSP good Leaf" good via OCSP' leaf-ogood
+expect_rev "OCSP answer whose nextUpdate passed an hour ago" false \
+    'Py OCSP stale Leaf".*is unknown: OCSP responder.*expired' leaf-ostale
+expect_rev "OCSP answer with another nonce (a replay)" false \
+    'Py OCSP replay Leaf".*is unknown: OCSP responder.*nonce does not match' leaf-oreplay
+
 # --- CRL scope and age (RFC 5280 6.3.3) ---
 # Crafted CRLs, all signed by the real issuer, served as idp.crl for
 # leaf-idp; over plain http anyone on the path could serve any of them.
@@ -136,6 +149,16 @@ if "$NK_PY" "$CRAFT" crl "$P/inter-nocrl.pem" "$P/inter-nocrl.key" "$W/nocrl.crl
 else
     fail "verify: cannot craft the cRLSign CRL"
 fi
+
+# Two distribution points: the first one decides unless it says good.
+"$NK_PY" "$CRAFT" crl "$P/inter.pem" "$P/inter.key" "$W/empty.crl" &&
+    "$NK_PY" "$CRAFT" crl "$P/inter.pem" "$P/inter.key" "$W/rev-2dp.crl" \
+        --revoke "$P/leaf-2dp-rev.pem" ||
+    fail "verify: cannot craft the two-DP CRLs"
+expect_rev "first of two CDPs revokes, second says good" false \
+    'Two DP Revoked Leaf".*is revoked .*rev-2dp.crl' leaf-2dp-rev
+expect_rev "first of two CDPs unreachable, second says good" false \
+    'Two DP Down Leaf".*is unknown: CRL.*missing.crl.*404' leaf-2dp-down
 
 # --- trusted identity and shapes ---
 shape() { # NAME JQ-EXPR REQUEST
@@ -310,3 +333,19 @@ NK_WRAP="timeout 20 $NK_WRAP" expect_rev "FIFO cache entry replaced by a fetched
 check "verify: FIFO replaced by a regular file" [ -f "$CDIR/$h" ] && [ ! -p "$CDIR/$h" ]
 stop_crl
 
+# A cache entry that no longer holds (stale, or signed by another key) is
+# not used: unknown while the CRL server is down, replaced once it is up.
+"$NK_PY" "$CRAFT" entry "http://127.0.0.1:$CRL_PORT/inter.crl" "$W/inter.crl" "$P/inter.entry" ||
+    fail "verify: cannot build the fresh cache entry"
+for bad in stale badsig; do
+    "$NK_PY" "$CRAFT" entry "http://127.0.0.1:$CRL_PORT/inter.crl" "$W/$bad.crl" "$P/old.entry" ||
+        fail "verify: cannot build the $bad cache entry"
+    plant
+    expect_rev "$bad cache entry not used (server down)" false \
+        'CRL Leaf".*is unknown: CRL' leaf-crl inter "$CACHED1"
+    start_crl
+    expect_rev "$bad cache entry: fetched again (server up)" true \
+        'CRL Leaf" good via CRL' leaf-crl inter "$CACHED1"
+    check "verify: $bad cache entry replaced by the served CRL" cmp -s "$P/inter.entry" "$CDIR/$h"
+    stop_crl
+done
