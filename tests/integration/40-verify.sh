@@ -302,6 +302,9 @@ expect_rev "cache entry owned by another user is ignored" false \
 plant && chmod 666 "$CDIR/$h"
 expect_rev "world-writable cache entry is ignored" false \
     'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
+plant && mv "$CDIR/$h" "$P/planted" && ln -s "$P/planted" "$CDIR/$h"
+expect_rev "cache entry that is a symlink is ignored" false \
+    'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
 plant && chmod 770 "$CDIR"
 expect_rev "group-writable crl/ directory is not used" false \
     'CRL Revoked Leaf".*is unknown: CRL' leaf-crlrev inter "$CACHED1"
