@@ -10,6 +10,7 @@
 #include "aws_config.h"
 #include "aws_creds.h"
 #include "common/b64.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/sigcheck.h"
@@ -98,6 +99,7 @@ static int aws_open(const char *key_id, const struct nk_config *cfg,
 {
     static const char *const ca_envs[] = {"AWS_CA_BUNDLE", NULL};
     struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
+    char shown[512];
     int ret = -1;
 
     *out = NULL;
@@ -114,8 +116,11 @@ static int aws_open(const char *key_id, const struct nk_config *cfg,
         goto out;
     if (s->endpoint == NULL)
         s->endpoint = nk_aws_endpoint(cfg, "KMS", "kms", s->region);
-    s->ident = nk_xasprintf("awskms\n%s\n%s\n%s", s->endpoint, s->region,
-                            s->key_ref);
+    /* Logged and stored in the cache file: no credentials from the URL. */
+    s->ident =
+        nk_xasprintf("awskms\n%s\n%s\n%s",
+                     nk_http_url_loggable(s->endpoint, shown, sizeof(shown)),
+                     s->region, s->key_ref);
     s->cache_on = nk_kms_cache_enabled(cfg, &s->ttl);
     *out = s;
     s = NULL;

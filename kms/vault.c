@@ -10,6 +10,7 @@
 
 #include "common/b64.h"
 #include "common/certs.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/sigcheck.h"
@@ -68,6 +69,7 @@ static int vault_open(const char *key_id, const struct nk_config *cfg,
 {
     struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
     const char *mount;
+    char shown[512];
     int openbao, ret = -1;
 
     *out = NULL;
@@ -84,9 +86,12 @@ static int vault_open(const char *key_id, const struct nk_config *cfg,
         mount = "transit";
     s->mount = nk_xstrndup(mount, strlen(mount) -
                            (mount[strlen(mount) - 1] == '/'));
-    s->ident = nk_xasprintf("vault\n%s\n%s\n%s\n%s\n%ld", s->conn.addr,
-                            s->conn.ns ? s->conn.ns : "", s->mount, s->name,
-                            s->want_version);
+    /* The ident is logged and stored in the cache file: no user:password@
+     * from VAULT_ADDR in it. */
+    s->ident = nk_xasprintf(
+        "vault\n%s\n%s\n%s\n%s\n%ld",
+        nk_http_url_loggable(s->conn.addr, shown, sizeof(shown)),
+        s->conn.ns ? s->conn.ns : "", s->mount, s->name, s->want_version);
     s->cache_on = nk_kms_cache_enabled(cfg, &s->ttl);
     *out = s;
     s = NULL;

@@ -132,22 +132,26 @@ static void url_host(const char *url, char *host, size_t n)
     host[len] = '\0';
 }
 
-/* "host[:port]/path" of url without scheme, userinfo, query or fragment. */
-static void url_loggable(const char *url, char *out, size_t n)
+const char *nk_http_url_loggable(const char *url, char *out, size_t n)
 {
-    const char *p = strstr(url, "://"), *at, *hend;
-    size_t len;
+    const char *p = strstr(url, "://"), *host, *hend, *q;
+    size_t skip = 0;
 
-    p = p != NULL ? p + 3 : url;
-    hend = p + strcspn(p, "/?#");
-    at = memchr(p, '@', (size_t)(hend - p));
-    if (at != NULL)
-        p = at + 1;
-    len = strcspn(p, "?#");
-    if (len >= n)
-        len = n - 1;
-    memcpy(out, p, len);
-    out[len] = '\0';
+    if (n == 0)
+        return "";
+    /* Only a "://" before the first '/', '?' or '#' ends a scheme: a
+     * query may hold another URL. */
+    if (p != NULL && (size_t)(p - url) < strcspn(url, "/?#"))
+        skip = (size_t)(p + 3 - url);
+    host = url + skip;
+    hend = host + strcspn(host, "/?#");
+    /* The last '@' of the authority ends the userinfo, as in curl. */
+    for (q = host; q < hend; q++)
+        if (*q == '@')
+            host = q + 1;
+    snprintf(out, n, "%.*s%.*s", (int)skip, url, (int)strcspn(host, "?#"),
+             host);
+    return out;
 }
 
 int nk_http_is_loopback(const char *url)
@@ -175,7 +179,10 @@ int nk_http_is_loopback(const char *url)
 static int check_url(const struct nk_http_req *req, const char *host,
                      int *plain, struct nk_err *err)
 {
+    char shown[256];
+
     *plain = 0;
+    nk_http_url_loggable(req->url, shown, sizeof(shown));
     if (strncasecmp(req->url, "https://", 8) == 0) {
         /* fine */
     } else if (strncasecmp(req->url, "http://", 7) == 0) {
@@ -186,12 +193,13 @@ static int check_url(const struct nk_http_req *req, const char *host,
         *plain = 1;
     } else {
         return nk_err_set(err, NK_ERR_VALIDATION,
-                          "unsupported URL \"%.200s\": only https:// is "
-                          "allowed", req->url);
+                          "unsupported URL \"%s\": only https:// is "
+                          "allowed",
+                          shown);
     }
     if (host[0] == '\0')
-        return nk_err_set(err, NK_ERR_VALIDATION,
-                          "URL \"%.200s\" has no host", req->url);
+        return nk_err_set(err, NK_ERR_VALIDATION, "URL \"%s\" has no host",
+                          shown);
     if (req->timeout <= 0)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "no timeout set for the request to \"%s\"", host);
@@ -480,7 +488,7 @@ static int perform(const struct nk_http_req *req, const char *what,
     resp->retry_after = -1;
     nk_buf_init(&resp->body, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
     url_host(req->url, host, sizeof(host));
-    url_loggable(req->url, where, sizeof(where));
+    nk_http_url_loggable(req->url, where, sizeof(where));
     if (check_url(req, host, &plain, err) != 0 || load_curl(err) != 0)
         goto out;
     ebuf[0] = '\0';

@@ -55,6 +55,12 @@ struct nk_http_resp {
 int nk_http_do(const struct nk_http_req *req, const char *what,
                struct nk_http_resp *resp, struct nk_err *err) NK_MUST_CHECK;
 
+/* url fit for an error message or the log: scheme://host[:port]/path,
+ * without user:password@, query or fragment, which may carry credentials
+ * or API keys. Every URL shown anywhere goes through this. Writes into out
+ * (cut to n - 1 bytes) and returns it. */
+const char *nk_http_url_loggable(const char *url, char *out, size_t n);
+
 /* True for 127.0.0.0/8, ::1 and "localhost" hosts in url. */
 int nk_http_is_loopback(const char *url);
 

@@ -70,12 +70,14 @@ int nk_tsa_config(const struct nk_config *cfg, struct nk_tsa *t,
                           "missing",
                           url == NULL ? "timestamp-url"
                                       : "timestamp-root-cert");
+    /* The URL may carry user:password@ or an API key in its query. */
+    nk_http_url_loggable(url, t->shown, sizeof(t->shown));
     if (strncasecmp(url, "http://", 7) != 0 &&
         strncasecmp(url, "https://", 8) != 0)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "pluginConfig \"timestamp-url\" must be an http:// "
                           "or https:// URL, not \"%.128s\"",
-                          url);
+                          t->shown);
     if (load_root(root, &t->root, err) != 0)
         return -1;
     t->url = nk_xstrdup(url);
@@ -154,13 +156,13 @@ static int check_http(const struct nk_tsa *t, const struct nk_http_resp *r,
     if (r->status != 200)
         return nk_err_set(err, NK_ERR_GENERIC,
                           "timestamp authority \"%s\" answered HTTP %ld",
-                          t->url, r->status);
+                          t->shown, r->status);
     if (strncasecmp(ct, "application/timestamp-reply", k) != 0 ||
         (ct[k] != '\0' && ct[k] != ';' && ct[k] != ' '))
         return nk_err_set(err, NK_ERR_GENERIC,
                           "timestamp authority \"%s\" answered with content "
                           "type \"%.64s\", not \"application/timestamp-reply\"",
-                          t->url, ct);
+                          t->shown, ct);
     return 0;
 }
 
@@ -175,7 +177,7 @@ static int unreachable(const struct nk_tsa *t, struct nk_err *err)
     nk_err_clear(err);
     return nk_err_set(err, NK_ERR_TIMEOUT,
                       "timestamp authority \"%.200s\" is unreachable (%s)",
-                      t->url, msg);
+                      t->shown, msg);
 }
 
 static int post(const struct nk_tsa *t, const unsigned char *q, size_t n,
@@ -224,7 +226,7 @@ int nk_tsa_stamp(const struct nk_tsa *t, enum nk_hash hash,
         nk_tsa_check(req, t->root, resp.body.data, resp.body.len, tst, tstlen,
                      err) != 0)
         goto out;
-    nk_info("timestamp from %s (%.1f ms)", t->url, nk_log_now_ms() - t0);
+    nk_info("timestamp from %s (%.1f ms)", t->shown, nk_log_now_ms() - t0);
     ret = 0;
 out:
     OPENSSL_free(q);
@@ -238,5 +240,6 @@ void nk_tsa_release(struct nk_tsa *t)
     free(t->url);
     X509_free(t->root);
     t->url = NULL;
+    t->shown[0] = '\0';
     t->root = NULL;
 }

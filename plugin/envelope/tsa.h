@@ -16,9 +16,10 @@
 #define NK_TSA_MAX_TIMEOUT 300.0
 
 struct nk_tsa {
-    char *url;      /* NULL: no timestamp wanted */
-    X509 *root;     /* the one self-signed root the token must chain to */
-    double timeout; /* seconds for the whole exchange */
+    char *url;       /* NULL: no timestamp wanted */
+    char shown[256]; /* url without credentials, for messages and the log */
+    X509 *root;      /* the one self-signed root the token must chain to */
+    double timeout;  /* seconds for the whole exchange */
 };
 
 /* Reads timestamp-url, timestamp-root-cert (both or neither) and

@@ -12,11 +12,15 @@
 #include "common/log.h"
 #include "verify/revoke.h"
 
+/* Distribution point URLs come from certificates: shown without userinfo
+ * or query all the same (nk_http_url_loggable). */
 static void unknown(struct nk_rev_cert *rc, const char *url, const char *why)
 {
+    char shown[256];
+
     rc->status = NK_REV_UNKNOWN;
-    snprintf(rc->detail, sizeof(rc->detail), "CRL \"%.200s\": %.280s", url,
-             why);
+    snprintf(rc->detail, sizeof(rc->detail), "CRL \"%.200s\": %.280s",
+             nk_http_url_loggable(url, shown, sizeof(shown)), why);
 }
 
 /* The first http URI of a distribution point, or NULL. */
@@ -108,6 +112,7 @@ static X509_CRL *get_crl(const char *url, const DIST_POINT *dp, X509 *cert,
 {
     X509_CRL *crl = NULL;
     const char *why;
+    char shown[256];
 
     if (o->crl_cache)
         crl = nk_crlcache_get(o->cache_dir, url);
@@ -144,12 +149,14 @@ static void lookup(X509 *cert, X509_CRL *crl, const char *url,
     X509_REVOKED *rev = NULL;
     ASN1_ENUMERATED *reason;
     ASN1_GENERALIZEDTIME *inv;
+    char shown[400];
     time_t invt = 0;
     int found = X509_CRL_get0_by_serial(crl, &rev,
                                         X509_get0_serialNumber(cert)) == 1;
 
     rc->status = NK_REV_GOOD;
-    snprintf(rc->detail, sizeof(rc->detail), "CRL \"%.400s\"", url);
+    nk_http_url_loggable(url, shown, sizeof(shown));
+    snprintf(rc->detail, sizeof(rc->detail), "CRL \"%s\"", shown);
     if (!found)
         return;
     if (bad_entry(rev)) {
@@ -164,7 +171,8 @@ static void lookup(X509 *cert, X509_CRL *crl, const char *url,
         ASN1_GENERALIZEDTIME_free(inv);
         snprintf(rc->detail, sizeof(rc->detail),
                  "CRL \"%.300s\" (revoked, but invalid only after the "
-                 "authentic signing time)", url);
+                 "authentic signing time)",
+                 shown);
         return;
     }
     ASN1_GENERALIZEDTIME_free(inv);
@@ -185,6 +193,7 @@ void nk_crl_check(X509 *cert, X509 *issuer, const struct nk_verify_opts *o,
     X509_CRL *crl;
     const DIST_POINT *dp;
     const char *url;
+    char shown[256];
     double t0;
     int i;
 
@@ -202,8 +211,9 @@ void nk_crl_check(X509 *cert, X509 *issuer, const struct nk_verify_opts *o,
         if (crl != NULL)
             lookup(cert, crl, url, o, rc);
         X509_CRL_free(crl);
-        nk_debug("crl %s: status %d (%.1f ms)", url, (int)rc->status,
-                 nk_log_now_ms() - t0);
+        nk_debug("crl %s: status %d (%.1f ms)",
+                 nk_http_url_loggable(url, shown, sizeof(shown)),
+                 (int)rc->status, nk_log_now_ms() - t0);
         if (rc->status != NK_REV_GOOD)
             break;
     }

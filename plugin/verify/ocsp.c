@@ -32,11 +32,16 @@ int nk_ocsp_supported(X509 *cert)
     return found;
 }
 
+/* Responder URLs come from certificates: shown without userinfo or
+ * query all the same (nk_http_url_loggable). */
 static enum answer fault(struct nk_rev_cert *rc, const char *url,
                          const char *what)
 {
+    char shown[256];
+
     snprintf(rc->detail, sizeof(rc->detail),
-             "OCSP responder \"%.200s\": %.280s", url, what);
+             "OCSP responder \"%.200s\": %.280s",
+             nk_http_url_loggable(url, shown, sizeof(shown)), what);
     return ANSWER_FAULT;
 }
 
@@ -143,6 +148,7 @@ static enum answer read_status(OCSP_BASICRESP *bs, OCSP_CERTID *id,
     ASN1_GENERALIZEDTIME *inv = NULL;
     OCSP_SINGLERESP *single;
     const char *why;
+    char shown[400];
     time_t invt = 0;
     int idx = OCSP_resp_find(bs, id, -1), reason = -1, st;
 
@@ -154,15 +160,16 @@ static enum answer read_status(OCSP_BASICRESP *bs, OCSP_CERTID *id,
     why = stale(thisupd, nextupd, o->now);
     if (why != NULL)
         return fault(rc, url, why);
-    snprintf(rc->detail, sizeof(rc->detail), "OCSP responder \"%.400s\"",
-             url);
+    nk_http_url_loggable(url, shown, sizeof(shown));
+    snprintf(rc->detail, sizeof(rc->detail), "OCSP responder \"%s\"", shown);
     rc->status = st == V_OCSP_CERTSTATUS_GOOD ? NK_REV_GOOD
                : st == V_OCSP_CERTSTATUS_REVOKED ? NK_REV_REVOKED
                                                  : NK_REV_UNKNOWN;
     if (rc->status == NK_REV_UNKNOWN)
         snprintf(rc->detail, sizeof(rc->detail),
-                 "OCSP responder \"%.400s\" does not know the "
-                 "certificate", url);
+                 "OCSP responder \"%s\" does not know the "
+                 "certificate",
+                 shown);
     if (rc->status != NK_REV_REVOKED)
         return ANSWER_OK;
     rc->reason_code = reason;
@@ -177,7 +184,8 @@ static enum answer read_status(OCSP_BASICRESP *bs, OCSP_CERTID *id,
         rc->status = NK_REV_GOOD;
         snprintf(rc->detail, sizeof(rc->detail),
                  "OCSP responder \"%.300s\" (revoked, but invalid only after "
-                 "the authentic signing time)", url);
+                 "the authentic signing time)",
+                 shown);
     }
     ASN1_GENERALIZEDTIME_free(inv);
     return ANSWER_OK;
@@ -226,6 +234,7 @@ static enum answer query(const char *url, X509 *cert, STACK_OF(X509) *chain,
     OCSP_CERTID *dup = id != NULL ? OCSP_CERTID_dup(id) : NULL;
     enum answer a = ANSWER_FAULT;
     double t0 = nk_log_now_ms();
+    char shown[256];
 
     if (req == NULL || dup == NULL || !OCSP_request_add0_id(req, dup)) {
         OCSP_CERTID_free(dup); /* not taken on failure */
@@ -238,10 +247,12 @@ static enum answer query(const char *url, X509 *cert, STACK_OF(X509) *chain,
     }
     if (post(url, req, o, &resp, rc) == ANSWER_OK)
         a = check_response(resp, req, id, chain, issuer_idx, url, o, rc);
-    nk_debug("ocsp %s: %s (%.1f ms)", url,
-             a != ANSWER_OK ? rc->detail
-             : rc->status == NK_REV_GOOD ? "good"
-             : rc->status == NK_REV_REVOKED ? "revoked" : "unknown",
+    nk_debug("ocsp %s: %s (%.1f ms)",
+             nk_http_url_loggable(url, shown, sizeof(shown)),
+             a != ANSWER_OK                 ? rc->detail
+             : rc->status == NK_REV_GOOD    ? "good"
+             : rc->status == NK_REV_REVOKED ? "revoked"
+                                            : "unknown",
              nk_log_now_ms() - t0);
 out:
     ERR_clear_error();

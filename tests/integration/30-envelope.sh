@@ -184,6 +184,43 @@ expect_error "envelope: TSA token for another root" ERROR generate-envelope \
     "$(request ec256 "$COSE" "$(cfg_with '{"timestamp-url":"'"$TSA_URL/ok"'","timestamp-root-cert":"'"$NK_P11_PKI/root.pem"'"}')")" \
     'does not verify'
 
+# Credentials in timestamp-url (user:password@, an API key in the query)
+# reach neither stderr nor the trace log, whether the TSA answers or not.
+CRED_LOG=$NK_TMP/cred-trace.log CRED_ERR=$NK_TMP/cred-stderr
+: >"$CRED_ERR"
+cred_run() { # NAME CODE URL [REGEX]: CODE "" means success
+    local req
+    req=$(request ec256 "$JWS" "$(cfg_with '{"timestamp-url":"'"$3"'","timestamp-root-cert":"'"$NK_TMP/tsa/tsa-root.pem"'"}')")
+    if [ -z "$2" ]; then
+        NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=$CRED_LOG \
+            expect_ok "$1" generate-envelope "$req"
+    else
+        NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=$CRED_LOG \
+            expect_error "$1" "$2" generate-envelope "$req" "${4-}"
+    fi
+    printf '%s\n' "$ERR" >>"$CRED_ERR"
+}
+TSA_HOSTPORT=${TSA_URL#http://}
+cred_run "envelope: TSA with credentials, unreachable" TIMEOUT \
+    "https://user:s3cret@127.0.0.1:$DEAD/tsa?apikey=s3cret2" \
+    '"https://127.0.0.1:'"$DEAD"'/tsa" is unreachable'
+cred_run "envelope: TSA with credentials, TLS to a plain server" ERROR \
+    "https://user:s3cret@$TSA_HOSTPORT/ok?apikey=s3cret2" 'TLS'
+cred_run "envelope: TSA with credentials, HTTP 500" ERROR \
+    "http://user:s3cret@$TSA_HOSTPORT/status500?apikey=s3cret2" \
+    '"http://'"$TSA_HOSTPORT"'/status500" answered HTTP 500'
+cred_run "envelope: TSA with credentials, wrong content type" ERROR \
+    "http://user:s3cret@$TSA_HOSTPORT/ctype?apikey=s3cret2" 'content type'
+cred_run "envelope: TSA URL with credentials and a bad scheme" VALIDATION_ERROR \
+    "ftp://user:s3cret@$TSA_HOSTPORT/tsa?apikey=s3cret2" '"ftp://'"$TSA_HOSTPORT"'/tsa"'
+cred_run "envelope: TSA with credentials, timestamped" "" \
+    "http://user:s3cret@$TSA_HOSTPORT/ok?apikey=s3cret2"
+check "envelope: the credential runs were traced" \
+    grep -q "timestamp from http://$TSA_HOSTPORT/ok " "$CRED_LOG"
+check "envelope: their stderr was captured" grep -q 'answered HTTP 500' "$CRED_ERR"
+check "envelope: no timestamp-url password or API key in stderr or the log" \
+    bash -c '! grep -qF s3cret "$0" "$1"' "$CRED_ERR" "$CRED_LOG"
+
 # ---- request and configuration errors ----
 expect_error "envelope: unsupported envelope type" VALIDATION_ERROR generate-envelope \
     "$(request ec256 application/x-pkcs7 "$CFG")" 'signatureEnvelopeType'

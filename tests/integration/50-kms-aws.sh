@@ -91,6 +91,17 @@ check "kms-aws sign from cache: the mock saw exactly one Sign ($(aws_log_ops "$m
     test "$(aws_log_ops "$mlog")" = "Sign 200"
 check "kms-aws log never shows a credential" bash -c "! grep -q -- '$AWS_SECRET_ACCESS_KEY' '$log' '$log.2'"
 
+# user:password@ in the endpoint URL reaches neither stderr, nor the trace
+# log, nor the cache (whose key names the endpoint).
+AWS_ENDPOINT_URL_KMS=http://u:s3cret@127.0.0.1:$port NOTATION_KEYSTORE_LOG=info \
+    NOTATION_KEYSTORE_LOG_FILE=$NK_TMP/cred.log plugin describe-key \
+    "{\"contractVersion\":\"1.0\",\"keyId\":\"awskms:///alias/ec-384\",\"pluginConfig\":{\"certificate-chain\":\"$pki/ec-384-chain.pem\"}}"
+check "kms-aws endpoint with user:password: the key cache was traced" \
+    grep -q "key cache [a-z]* for awskms http://127.0.0.1:$port us-east-1 alias/ec-384" "$NK_TMP/cred.log"
+check "kms-aws no password from the endpoint URL in stderr, the log or the cache" \
+    bash -c '! printf "%s\n" "$0" | cat - "$1" | grep -qF s3cret && ! grep -rqF s3cret "$2"' \
+    "$ERR" "$NK_TMP/cred.log" "$XDG_CACHE_HOME"
+
 cfg256="{\"certificate-chain\":\"$pki/ec-256-chain.pem\",\"cache\":\"false\"}"
 # Errors.
 # A wrong secret: the mock recomputed the signature with the signer's real

@@ -299,6 +299,24 @@ check "kms-vault parallel runs leave one whole cache entry" bash -c "
     [ \$(ls '$XDG_CACHE_HOME/notation-keystore' | wc -l) = 1 ] &&
     jq -e .pub '$XDG_CACHE_HOME'/notation-keystore/*.json >/dev/null"
 
+# user:password@ in VAULT_ADDR reaches neither stderr, nor the trace log,
+# nor the cache file (its key names the address).
+rm -rf "$XDG_CACHE_HOME"
+credlog=$NK_TMP/cred.log dead=$(free_port)
+VAULT_ADDR=https://vuser:s3cret@127.0.0.1:$sport NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=$credlog \
+    sign_ok "kms-vault VAULT_ADDR with user:password" hashivault://ecdsa-p256 EC-256 "$p256" "$cfgc"
+check "kms-vault VAULT_ADDR with user:password: cache entry written, key cache traced" bash -c "
+    ls '$XDG_CACHE_HOME'/notation-keystore/*.json >/dev/null &&
+    grep -q 'key cache miss for vault https://127.0.0.1:$sport ' '$credlog'"
+for a in "https://vuser:s3cret@127.0.0.1:$dead" "ftp://vuser:s3cret@127.0.0.1:$sport?t=s3cret" \
+    "http://vuser:s3cret@vault.example.com:8200"; do
+    VAULT_ADDR=$a NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=$credlog \
+        run describe-key "{\"contractVersion\":\"1.0\",\"keyId\":\"hashivault://ecdsa-p256\",\"pluginConfig\":$cfg256}"
+    check "kms-vault VAULT_ADDR ${a%%:*}://vuser:...: fails" test "$RC" = 1
+done
+check "kms-vault no password from VAULT_ADDR in stderr, the log or the cache" \
+    bash -c '! grep -rqF s3cret "$0" "$1" "$2"' "$allerr" "$credlog" "$XDG_CACHE_HOME"
+
 # 11. No token, secret id or JWT in any error message or log.
 secrets=("$root" "$(jq -r .ns_token "$setup")" "$(jq -r .read_token "$setup")"
     "$(jq -r .approle.secret_id "$setup")" "$(jq -r .jwt.jwt "$setup")" "$(jq -r .k8s.jwt "$setup")")

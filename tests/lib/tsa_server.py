@@ -67,7 +67,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         query = self.rfile.read(n)
-        mode = self.path.strip("/") or "ok"
+        # A query (an API key, say) does not change the behaviour.
+        mode = self.path.split("?")[0].strip("/") or "ok"
         if self.headers.get("Content-Type") != "application/timestamp-query":
             return self.answer(415, b"want application/timestamp-query",
                                "text/plain")

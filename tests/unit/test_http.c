@@ -95,6 +95,46 @@ static void test_url_rules(void **state)
     expect_url_error("https:///nohost", 0, NK_ERR_VALIDATION, "no host");
 }
 
+static void expect_shown(const char *url, const char *want)
+{
+    char buf[128];
+
+    assert_string_equal(nk_http_url_loggable(url, buf, sizeof(buf)), want);
+}
+
+/* What a message or the log may show of a URL: never userinfo or query. */
+static void test_url_loggable(void **state)
+{
+    char small[8];
+
+    (void)state;
+    expect_shown("https://vault.example:8200", "https://vault.example:8200");
+    expect_shown("https://user:s3cret@127.0.0.1:99/tsa?apikey=k#frag",
+                 "https://127.0.0.1:99/tsa");
+    expect_shown("http://u:p@ss@host/x", "http://host/x");
+    expect_shown("http://host/a@b?x=1", "http://host/a@b");
+    expect_shown("http://host?token=t", "http://host");
+    expect_shown("user:pw@host/path?q", "host/path");
+    /* A "://" inside the query starts no scheme. */
+    expect_shown("u:pw@host/p?r=https://x", "host/p");
+    expect_shown("ftp://a:b@127.0.0.1/", "ftp://127.0.0.1/");
+    expect_shown("https:///nohost", "https:///nohost");
+    expect_shown("", "");
+    assert_string_equal(
+        nk_http_url_loggable("https://a:b@longhost/", small, sizeof(small)),
+        "https:/");
+    assert_string_equal(nk_http_url_loggable("x", small, 0), "");
+}
+
+static void test_url_error_hides_credentials(void **state)
+{
+    (void)state;
+    expect_url_error("ftp://user:s3cret@127.0.0.1/x?key=k2", 1,
+                     NK_ERR_VALIDATION, "\"ftp://127.0.0.1/x\"");
+    expect_url_error("https://user:s3cret@/x?key=k2", 0, NK_ERR_VALIDATION,
+                     "\"https:///x\" has no host");
+}
+
 /* ---- a scripted HTTP server in a child process ---- */
 
 static pid_t child;
@@ -379,6 +419,8 @@ int main(void)
         cmocka_unit_test(test_loopback),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_url_rules),
+        cmocka_unit_test(test_url_loggable),
+        cmocka_unit_test(test_url_error_hides_credentials),
         cmocka_unit_test(test_ok),
         cmocka_unit_test(test_retry_429_then_ok),
         cmocka_unit_test(test_retry_exhausted),
