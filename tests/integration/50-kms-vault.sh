@@ -257,6 +257,32 @@ vput secret/data/rot "$(jq -nc --rawfile c "$(chain rotate-me-v2 "$NK_TMP/rot-v2
 sign_ok "kms-vault rotation: renewed KV certificate, signs with version 2" hashivault://rotate-me EC-256 \
     "$NK_TMP/rot-v2.pem" "$cfgr"
 
+# Rotation with the chain in pluginConfig certificate-chain: the cache
+# holds version 1, the configured certificate is version 2's. The one
+# generate-signature run drops the entry, reads the key once more and
+# signs with version 2; the next run is a cache hit again.
+rm -rf "$XDG_CACHE_HOME"
+c1=$(pub /transit/rotate-cc 1)
+run describe-key "{\"contractVersion\":\"1.0\",\"keyId\":\"hashivault://rotate-cc\",\"pluginConfig\":{\"certificate-chain\":\"$(chain rotate-cc-v1 "$c1")\"}}"
+check "kms-vault rotation (certificate-chain): describe-key caches version 1" test "$RC" = 0
+vput transit/keys/rotate-cc/rotate '{}' | jq -r '.data.keys["2"].public_key' >"$NK_TMP/rcc-v2.pem"
+cfgcc="{\"certificate-chain\":\"$(chain rotate-cc-v2 "$NK_TMP/rcc-v2.pem")\"}"
+# since N JQ-CONDITION: how many requests after line N of the mock's log match.
+since() { tail -n +$(($1 + 1)) "$mocklog" | jq -c "select($2)" | wc -l; }
+n0=$(wc -l <"$mocklog")
+NOTATION_KEYSTORE_LOG=info NOTATION_KEYSTORE_LOG_FILE=$NK_TMP/rcc.log \
+    sign_ok "kms-vault rotation (certificate-chain): signs with version 2 in the same run" \
+    hashivault://rotate-cc EC-256 "$NK_TMP/rcc-v2.pem" "$cfgcc"
+check "kms-vault rotation (certificate-chain): exactly one key read, one sign (version 2)" \
+    test "$(since "$n0" '.path=="/v1/transit/keys/rotate-cc"')/$(since "$n0" '(.path|startswith("/v1/transit/sign/rotate-cc")) and .body.key_version==2')/$(since "$n0" '.')" = 1/1/2
+check "kms-vault rotation (certificate-chain): the stale entry was dropped" \
+    grep -q "cached key differs from the leaf certificate's: refetch" "$NK_TMP/rcc.log"
+n0=$(wc -l <"$mocklog")
+sign_ok "kms-vault rotation (certificate-chain): the next run signs from the cache" \
+    hashivault://rotate-cc EC-256 "$NK_TMP/rcc-v2.pem" "$cfgcc"
+check "kms-vault rotation (certificate-chain): the next run reads no key" \
+    test "$(since "$n0" '.path=="/v1/transit/keys/rotate-cc"')/$(since "$n0" '.')" = 0/1
+
 # A cached description that no longer matches the service's key (and a
 # certificate made for that stale key) passes every check before signing;
 # the signature then fails the check against the certificate, nothing is

@@ -330,6 +330,7 @@ def setup(path, only=None):
             add_key("", "transit", t, t)
     add_key("", "transit", "rotated", "ecdsa-p256", versions=2)
     add_key("", "transit", "rotate-me", "ecdsa-p256")
+    add_key("", "transit", "rotate-cc", "ecdsa-p256")
     add_key("", "transit", "aes", "aes256-gcm96")
     add_key("", "transit", "ed", "ed25519")
     add_key("", "signing-transit", "other", "ecdsa-p384")
