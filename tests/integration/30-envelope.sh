@@ -174,6 +174,9 @@ expect_error "envelope: TSA extra EKU" ERROR generate-envelope "$(TSREQ badeku)"
     'timeStamping only'
 expect_error "envelope: TSA wrong nonce" ERROR generate-envelope "$(TSREQ nonce)" \
     'nonce mismatch'
+# The same reply to the same imprint, only the nonce differs.
+expect_error "envelope: TSA reply differing only in its nonce" ERROR \
+    generate-envelope "$(TSREQ othernonce)" 'answer rejected: nonce mismatch'
 expect_error "envelope: TSA ESS v1 only" ERROR generate-envelope "$(TSREQ ess1)" \
     'signing-certificate-v2'
 expect_error "envelope: TSA HTTP 500" ERROR generate-envelope "$(TSREQ status500)" \

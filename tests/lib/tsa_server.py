@@ -6,6 +6,8 @@ behind a tiny HTTP server. The URL path picks the behaviour:
   /badeku    signed by a TSA certificate with an extra extended key usage
   /ess1      only the ESS signing-certificate (v1, SHA-1) attribute
   /nonce     a granted reply to a different query (wrong nonce)
+  /othernonce  a granted reply to this query but another nonce: a proper
+             reply in every other respect
   /garbage   HTTP 200, application/timestamp-reply, but not DER
   /slow      sleeps --slow seconds, then a proper reply
   /status500 HTTP 500
@@ -41,6 +43,31 @@ def ts_reply(section, query):
             return None
         with open(r, "rb") as f:
             return f.read()
+
+
+def der_len(b, i):
+    """(length, offset of the contents) for the DER length at b[i]."""
+    if b[i] < 0x80:
+        return b[i], i + 1
+    k = b[i] & 0x7F
+    return int.from_bytes(b[i + 1:i + 1 + k], "big"), i + 1 + k
+
+
+def other_nonce(query):
+    """query with one bit of its nonce flipped (TimeStampReq: version,
+    messageImprint, reqPolicy?, nonce?, certReq?, extensions?)."""
+    q = bytearray(query)
+    _, i = der_len(q, 1)
+    seen = 0
+    while i < len(q):
+        n, c = der_len(q, i + 1)
+        if q[i] == 0x02:  # INTEGER: version first, then the nonce
+            seen += 1
+            if seen == 2:
+                q[c + n - 1] ^= 0x02  # low byte: sign and size unchanged
+                return bytes(q)
+        i = c + n
+    raise ValueError("the query has no nonce")
 
 
 def other_query():
@@ -82,6 +109,8 @@ class Handler(BaseHTTPRequestHandler):
             mode, "tsa_ok")
         if mode == "nonce":
             query = other_query()
+        if mode == "othernonce":
+            query = other_nonce(query)
         reply = ts_reply(section, query)
         if reply is None:
             return self.answer(500, b"openssl ts failed", "text/plain")
