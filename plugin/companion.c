@@ -72,6 +72,8 @@ int nk_companion_main(int argc, char **argv)
     for (i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++) {
         if (strcmp(argv[1], cli_commands[i].name) != 0)
             continue;
+        if (nk_log_refusal() != NULL)
+            fprintf(stderr, "notation-keystore: %s\n", nk_log_refusal());
         nk_info("companion command %s", argv[1]);
         rc = cli_commands[i].fn(argc - 1, argv + 1);
         nk_info("companion command %s: exit %d", argv[1], rc);

@@ -1,10 +1,12 @@
 /* The opt-in trace log. Lines: "<UTC time> +<ms since start> <level> msg". */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@ static enum nk_log_level cur = NK_LOG_OFF;
 static FILE *out;
 static double start_ms;
 static int inited;
+static char refusal[320]; /* why the log file was not used, or "" */
 
 double nk_log_now_ms(void)
 {
@@ -23,10 +26,47 @@ double nk_log_now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Opens path for appending: never through a symbolic link, and only a
+ * regular file of ours that nobody else may read or write, as the trace
+ * names keys, tokens and files and a planted file would collect it. NULL
+ * with refusal set otherwise. */
+static FILE *open_private(const char *path)
+{
+    const char *why = NULL;
+    struct stat st;
+    FILE *f = NULL;
+    int fd;
+
+    /* O_NONBLOCK: a FIFO at the path must not hang the plugin; regular
+     * files ignore it. */
+    fd = open(path,
+              O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+                  O_NONBLOCK,
+              0600);
+    if (fd < 0)
+        why = errno == ELOOP ? "it is a symbolic link" : strerror(errno);
+    else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        why = "it is not a regular file";
+    else if (st.st_uid != geteuid())
+        why = "it belongs to another user";
+    else if ((st.st_mode & 077) != 0)
+        why = "group or others may use it (chmod 600 it)";
+    else
+        f = fdopen(fd, "a");
+    if (f == NULL && why == NULL)
+        why = strerror(errno);
+    if (f == NULL) {
+        snprintf(refusal, sizeof(refusal),
+                 "trace log \"%.200s\" not written: %s", path, why);
+        if (fd >= 0)
+            close(fd);
+    }
+    return f;
+}
+
 void nk_log_init(void)
 {
     const char *lvl, *path;
-    int fd;
 
     if (inited)
         return;
@@ -41,10 +81,8 @@ void nk_log_init(void)
         cur = NK_LOG_INFO;
     else
         return;
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0 || (out = fdopen(fd, "a")) == NULL) {
-        if (fd >= 0)
-            close(fd);
+    out = open_private(path);
+    if (out == NULL) {
         cur = NK_LOG_OFF;
         return;
     }
@@ -73,6 +111,11 @@ const char *nk_log_keyid(const char *id, char *buf, unsigned long len)
     else
         snprintf(buf, len, "%.*s", (int)n, id);
     return buf;
+}
+
+const char *nk_log_refusal(void)
+{
+    return refusal[0] != '\0' ? refusal : NULL;
 }
 
 int nk_log_enabled(enum nk_log_level level)

@@ -378,6 +378,68 @@ rm -f "$NK_TMP/nolog"
 NOTATION_KEYSTORE_LOG_FILE=$NK_TMP/nolog "$NK_BIN" keys --id "$(key_id ec256)" >/dev/null 2>&1
 check "cli: no trace without NOTATION_KEYSTORE_LOG" test ! -e "$NK_TMP/nolog"
 
+# ---- the trace log file: only a private regular file of the user's ----
+TL=$NK_TMP/tl
+mkdir -p "$TL"
+# tl PATH [ARGS...]: with the trace on into PATH, the metadata command
+# (which succeeds) or the command for people ARGS; sets OUT, ERR, RC.
+tl() {
+    local f=$1
+    shift
+    if [ $# = 0 ]; then
+        NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=$f plugin get-plugin-metadata '{}'
+    else
+        NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=$f ks "$@"
+    fi
+}
+quiet_ok() { [ "$RC" = 0 ] && [ -z "$ERR" ] && printf '%s' "$OUT" | jq -e .name >/dev/null; }
+tl "$TL/fresh.log"
+check "cli: trace log: a fresh path is created 0600, ours, and written" bash -c "
+    [ \"\$(stat -c '%a %u' '$TL/fresh.log')\" = '600 $(id -u)' ] &&
+    grep -q 'info command get-plugin-metadata' '$TL/fresh.log'"
+tl "$TL/fresh.log"
+check "cli: trace log: our own 0600 file is appended to" \
+    test "$(grep -c 'debug log opened' "$TL/fresh.log")" = 2
+printf 'not a log\n' >"$TL/target"
+chmod 600 "$TL/target"
+ln -s "$TL/target" "$TL/link.log"
+tl "$TL/link.log"
+check "cli: trace log: a symbolic link is not followed (run quiet and fine)" quiet_ok
+check "cli: trace log: the link's target is untouched" test "$(cat "$TL/target")" = 'not a log'
+ln -s "$TL/made-by-link" "$TL/dangling.log"
+tl "$TL/dangling.log"
+check "cli: trace log: a dangling link creates nothing" test ! -e "$TL/made-by-link"
+: >"$TL/nobody.log"
+chmod 600 "$TL/nobody.log"
+if chown nobody "$TL/nobody.log" && [ "$(stat -c %U "$TL/nobody.log")" = nobody ]; then
+    tl "$TL/nobody.log"
+    check "cli: trace log: a file of another user is not appended to" \
+        bash -c "[ ! -s '$TL/nobody.log' ] && [ $RC = 0 ] && [ -z \"\$0\" ]" "$ERR"
+else
+    fail "cli: trace log: cannot chown a file to nobody (the test needs root)"
+fi
+: >"$TL/open.log"
+chmod 644 "$TL/open.log"
+tl "$TL/open.log"
+check "cli: trace log: an existing 0644 file is refused" \
+    bash -c "[ ! -s '$TL/open.log' ] && [ \"\$(stat -c %a '$TL/open.log')\" = 644 ]"
+check "cli: trace log: ... and the protocol command stays quiet" quiet_ok
+mkfifo -m 600 "$TL/fifo.log"
+NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=$TL/fifo.log \
+    timeout 10 "$NK_BIN" get-plugin-metadata </dev/null >/dev/null 2>&1
+check "cli: trace log: a FIFO at the path does not hang the plugin" test $? = 0
+NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=$TL/open.log \
+    plugin generate-signature '{"contractVersion":"1.0"}'
+check "cli: trace log refused: a failing protocol command's stderr is the error JSON alone" \
+    bash -c "[ $RC = 1 ] && [ \"\$(printf '%s\n' \"\$0\" | wc -l)\" = 1 ] &&
+        printf '%s' \"\$0\" | jq -e .errorCode >/dev/null" "$ERR"
+tl "$TL/open.log" keys --help
+check "cli: trace log refused: a command for people says why, once, on stderr" \
+    bash -c "[ $RC = 0 ] && [ \"\$0\" = 'notation-keystore: trace log \"$TL/open.log\" not written: group or others may use it (chmod 600 it)' ]" "$ERR"
+tl "$TL/link.log" keys --help
+check "cli: trace log refused: ... naming a symbolic link" \
+    bash -c "[ \"\$0\" = 'notation-keystore: trace log \"$TL/link.log\" not written: it is a symbolic link' ]" "$ERR"
+
 # ---- KMS keys (the loopback Vault Transit mock): keys --id, generate-test,
 # request and doctor through the signer interface ----
 . "$NK_ROOT/tests/lib/kms_pki.sh"
