@@ -1,9 +1,11 @@
 /* notation-keystore cert generate-test | request: a self-signed test
  * certificate or a CSR, signed by the key in its store. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/pem.h>
@@ -17,7 +19,7 @@
 
 static const char gen_usage[] =
     "usage: notation-keystore cert generate-test --id <key-id> <name>\n"
-    "           [--out FILE] [--days N] [--store] [--trust]\n"
+    "           [--out FILE] [--days N] [--store] [--trust [--force]]\n"
     "           [--plugin-config KEY=VALUE]... [--json]\n"
     "\n"
     "The external-key version of `notation cert generate-test`: a\n"
@@ -31,7 +33,10 @@ static const char gen_usage[] =
     "  --days N                validity in days (default 365)\n"
     "  --store                 also store it on the token beside the key\n"
     "                          (same CKA_ID and label; PKCS#11 keys only)\n"
-    "  --trust                 add it to notation's trust store as ca:<name>\n"
+    "  --trust                 add it to notation's trust store as ca:<name>;\n"
+    "                          refused when ca:<name> or the output file\n"
+    "                          exists\n"
+    "  --force                 with --trust: replace them\n"
     "  --plugin-config K=V     pluginConfig for the key (pin-file, ...)\n"
     "  --json                  print the result as JSON\n";
 
@@ -54,7 +59,7 @@ static const char req_usage[] =
 struct cert_opts {
     const char *id, *out, *subject, *name;
     long days;
-    int store, trust, json;
+    int store, trust, force, json;
     struct nk_config cfg;
 };
 
@@ -64,6 +69,7 @@ enum {
     OPT_DAYS,
     OPT_STORE,
     OPT_TRUST,
+    OPT_FORCE,
     OPT_CONFIG,
     OPT_JSON,
     OPT_SUBJECT,
@@ -76,6 +82,7 @@ static const struct option long_opts[] = {
     {"days", required_argument, NULL, OPT_DAYS},
     {"store", no_argument, NULL, OPT_STORE},
     {"trust", no_argument, NULL, OPT_TRUST},
+    {"force", no_argument, NULL, OPT_FORCE},
     {"plugin-config", required_argument, NULL, OPT_CONFIG},
     {"json", no_argument, NULL, OPT_JSON},
     {"subject", required_argument, NULL, OPT_SUBJECT},
@@ -106,6 +113,9 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage,
             break;
         case OPT_TRUST:
             o->trust = 1;
+            break;
+        case OPT_FORCE:
+            o->force = 1;
             break;
         case OPT_JSON:
             o->json = 1;
@@ -268,14 +278,17 @@ fail:
     return nk_err_ssl(err, NK_ERR_GENERIC, "cannot build the certificate");
 }
 
-static int write_pem(const char *path, X509 *cert, X509_REQ *req,
+/* Writes the PEM to path (stdout when NULL); with excl, an existing file
+ * is an error rather than replaced. */
+static int write_pem(const char *path, int excl, X509 *cert, X509_REQ *req,
                      struct nk_err *err)
 {
-    FILE *f = path != NULL ? fopen(path, "w") : stdout;
+    FILE *f = path != NULL ? fopen(path, excl ? "wx" : "w") : stdout;
     int ok;
 
     if (f == NULL)
-        return nk_err_set(err, NK_ERR_GENERIC, "cannot write \"%s\"", path);
+        return nk_err_set(err, NK_ERR_GENERIC, "cannot write \"%s\": %s", path,
+                          strerror(errno));
     ok = cert != NULL ? PEM_write_X509(f, cert) : PEM_write_X509_REQ(f, req);
     if (path != NULL && fclose(f) != 0)
         ok = 0;
@@ -323,6 +336,32 @@ static void report_cert(const struct cert_opts *o, X509 *cert, const char *out,
     free(abs);
 }
 
+/* --trust must not silently replace a trust anchor that trust policies
+ * may rely on, nor the certificate file beside it: checked before the key
+ * is even opened. */
+static int check_not_there(const struct cert_opts *o, const char *out,
+                           struct nk_err *err)
+{
+    struct stat st;
+    char *dir;
+
+    if (!o->trust || o->force)
+        return 0;
+    if (lstat(out, &st) == 0)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "\"%s\" already exists; add --force to replace it",
+                          out);
+    if (!nk_cli_trust_exists(o->name))
+        return 0;
+    dir = nk_cli_trust_store_dir(o->name);
+    nk_err_set(err, NK_ERR_VALIDATION,
+               "notation's trust store already has ca:%s (\"%s\"); add "
+               "--force to replace its %s.crt",
+               o->name, dir, o->name);
+    free(dir);
+    return -1;
+}
+
 static int generate_test(struct cert_opts *o)
 {
     struct nk_signing sg;
@@ -334,7 +373,8 @@ static int generate_test(struct cert_opts *o)
 
     memset(&sg, 0, sizeof(sg));
     out = o->out != NULL ? nk_xstrdup(o->out) : nk_xasprintf("%s.crt", o->name);
-    if (nk_signing_open(&sg, o->id, &o->cfg, &err) != 0 ||
+    if (check_not_there(o, out, &err) != 0 ||
+        nk_signing_open(&sg, o->id, &o->cfg, &err) != 0 ||
         build_cert(sg.info.pub, o->name, o->days, &tbs, &err) != 0 ||
         nk_cli_sign_cert(&sg, tbs, &cert, &err) != 0)
         goto out;
@@ -342,7 +382,7 @@ static int generate_test(struct cert_opts *o)
     X509_up_ref(cert);
     sk_X509_push(one, cert);
     if (nk_chain_check_codesigning(one, time(NULL), &err) != 0 ||
-        write_pem(out, cert, NULL, &err) != 0)
+        write_pem(out, o->trust && !o->force, cert, NULL, &err) != 0)
         goto out;
     if (o->store && sg.ops != &nk_pkcs11_ops) {
         nk_err_set(&err, NK_ERR_VALIDATION,
@@ -355,7 +395,8 @@ static int generate_test(struct cert_opts *o)
             goto out;
         stored = 1;
     }
-    if (o->trust && nk_cli_trust_add(o->name, cert, &trusted, &err) != 0)
+    if (o->trust &&
+        nk_cli_trust_add(o->name, cert, o->force, &trusted, &err) != 0)
         goto out;
     report_cert(o, cert, out, trusted, stored);
     ret = 0;
@@ -411,7 +452,7 @@ static int request(struct cert_opts *o)
     }
     if (add_req_exts(r, &err) != 0 ||
         nk_cli_sign_req(&sg, r, &signed_req, &err) != 0 ||
-        write_pem(o->out, NULL, signed_req, &err) != 0)
+        write_pem(o->out, 0, NULL, signed_req, &err) != 0)
         goto out;
     if (o->out != NULL)
         printf("certificate request: %s\n", o->out);
@@ -455,6 +496,9 @@ int nk_cli_cert(int argc, char **argv)
             rc = nk_cli_usage_error("cert generate-test",
                                     "give exactly one "
                                     "<name> (the certificate's CN)");
+        else if (o.force && !o.trust)
+            rc = nk_cli_usage_error("cert generate-test",
+                                    "--force goes with --trust");
         else if (!nk_cli_store_name_ok((o.name = argv[optind + 1])))
             rc = nk_cli_usage_error("cert generate-test",
                                     "<name> \"%s\" must "
@@ -464,9 +508,9 @@ int nk_cli_cert(int argc, char **argv)
         else
             rc = generate_test(&o);
     } else if (rc < 0) {
-        if (o.store || o.trust || o.days != 365)
+        if (o.store || o.trust || o.force || o.days != 365)
             rc = nk_cli_usage_error("cert request",
-                                    "--store, --trust and "
+                                    "--store, --trust, --force and "
                                     "--days are for generate-test");
         else if (o.subject == NULL || optind != argc - 1)
             rc = nk_cli_usage_error("cert request",

@@ -86,9 +86,15 @@ int nk_cli_sign_req(struct nk_signing *sg, X509_REQ *r, X509_REQ **out,
 /* notation's config directory: $NOTATION_CONFIG, else
  * $XDG_CONFIG_HOME/notation, else ~/.config/notation (malloc'd). */
 char *nk_cli_notation_config_dir(void);
+/* <config>/truststore/x509/ca/<name>, the directory of ca:<name>
+ * (malloc'd). */
+char *nk_cli_trust_store_dir(const char *name);
+/* Nonzero when ca:<name> exists: its directory holds any entry. */
+int nk_cli_trust_exists(const char *name);
 /* Writes cert to <config>/truststore/x509/ca/<name>/<name>.crt (dirs
- * 0700, file 0600); *path is malloc'd. name must match [A-Za-z0-9_.-]+. */
-int nk_cli_trust_add(const char *name, X509 *cert, char **path,
+ * 0700, file 0600); an existing file is replaced only when replace is
+ * set. *path is malloc'd. name must match [A-Za-z0-9_.-]+. */
+int nk_cli_trust_add(const char *name, X509 *cert, int replace, char **path,
                      struct nk_err *err) NK_MUST_CHECK;
 /* Every certificate of every regular file in dir (PEM or DER), as notation
  * reads a trust store. */

@@ -65,11 +65,39 @@ static int mkdirs(char *path, struct nk_err *err)
     return 0;
 }
 
-int nk_cli_trust_add(const char *name, X509 *cert, char **path,
-                     struct nk_err *err)
+char *nk_cli_trust_store_dir(const char *name)
 {
     char *conf = nk_cli_notation_config_dir();
     char *dir = nk_xasprintf("%s/truststore/x509/ca/%s", conf, name);
+
+    free(conf);
+    return dir;
+}
+
+int nk_cli_trust_exists(const char *name)
+{
+    char *dir = nk_cli_trust_store_dir(name);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+
+    /* An empty directory holds no anchor; anything in it counts. */
+    while (d != NULL && !found) {
+        e = readdir(d);
+        if (e == NULL)
+            break;
+        found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    }
+    if (d != NULL)
+        closedir(d);
+    free(dir);
+    return found;
+}
+
+int nk_cli_trust_add(const char *name, X509 *cert, int replace, char **path,
+                     struct nk_err *err)
+{
+    char *dir = nk_cli_trust_store_dir(name);
     FILE *f = NULL;
     int fd, ret = -1;
 
@@ -84,7 +112,11 @@ int nk_cli_trust_add(const char *name, X509 *cert, char **path,
     if (mkdirs(dir, err) != 0)
         goto out;
     *path = nk_xasprintf("%s/%s.crt", dir, name);
-    fd = open(*path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Without replace, a file that appeared since the caller looked is
+     * not overwritten either. */
+    fd = open(*path,
+              O_WRONLY | O_CREAT | O_CLOEXEC | (replace ? O_TRUNC : O_EXCL),
+              0600);
     if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
         if (fd >= 0)
             close(fd);
@@ -107,7 +139,6 @@ out:
         *path = NULL;
     }
     free(dir);
-    free(conf);
     return ret;
 }
 

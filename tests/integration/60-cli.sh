@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The companion commands on SoftHSM: keys, cert generate-test (accepted by
-# openssl and by the plugin's own pre-sign checks; --store, --trust), cert
-# request, doctor, usage errors, and the offline verify against good and
-# tampered JWS/COSE envelopes, compared with the independent checkers
-# (tests/lib/check_jws.py, check_cose.py), plus expired and revoked
-# signatures (CRL on loopback) checked against openssl / the header.
+# openssl and by the plugin's own pre-sign checks; --store, --trust, which
+# replaces an existing anchor only with --force), cert request, doctor,
+# usage errors, the trace log (and the files it refuses), and the offline
+# verify against good and tampered JWS/COSE envelopes, compared with the
+# independent checkers (tests/lib/check_jws.py, check_cose.py), plus expired
+# and revoked signatures (CRL on loopback) checked against openssl / the
+# header.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/softhsm.sh"
 . "$NK_ROOT/tests/lib/ocsp.sh"
@@ -116,6 +118,43 @@ expect_rc "generate-test --store --trust" 0 \
     'stored on the token beside the key.*' cert generate-test --id "$FRESH" fresh-app --store --trust
 check "cli: --trust wrote ca:fresh-app" \
     test -s "$NOTATION_CONFIG/truststore/x509/ca/fresh-app/fresh-app.crt"
+
+# ---- --trust never silently replaces a trust anchor or its file ----
+TO=$NOTATION_CONFIG/truststore/x509/ca/trust-once
+NOKEY="pkcs11:token=no-such-token;object=x?module-path=$M"
+expect_rc "generate-test --trust (first time)" 0 'added to notation.s trust store as ca:trust-once' \
+    cert generate-test --id "$(key_id ec256)" trust-once --trust
+cp "$TO/trust-once.crt" anchor-1.pem && cp trust-once.crt file-1.pem
+expect_rc "generate-test --trust again is refused" 1 \
+    '"trust-once.crt" already exists; add --force to replace it' \
+    cert generate-test --id "$(key_id ec256)" trust-once --trust
+check "cli: ... and both files stay byte-identical" \
+    bash -c "cmp -s anchor-1.pem '$TO/trust-once.crt' && cmp -s file-1.pem trust-once.crt"
+mv trust-once.crt trust-once.aside
+# The refusals come before the key is opened: a key id that names no
+# token would fail otherwise.
+expect_rc "generate-test --trust is refused when ca:<name> alone exists" 1 \
+    "trust store already has ca:trust-once \\(\"$TO\"\\); add --force" \
+    cert generate-test --id "$NOKEY" trust-once --trust --json
+check "cli: ... the refusal is JSON with --json" \
+    bash -c 'printf "%s" "$0" | jq -e ".error.code == \"VALIDATION_ERROR\"" >/dev/null' "$OUT"
+check "cli: ... no file written, the anchor unchanged" \
+    bash -c "[ ! -e trust-once.crt ] && cmp -s anchor-1.pem '$TO/trust-once.crt'"
+mv trust-once.aside trust-once.crt
+printf 'keep me\n' >kept.pem
+expect_rc "generate-test --trust is refused when the --out file exists" 1 \
+    '"kept.pem" already exists; add --force' \
+    cert generate-test --id "$NOKEY" trust-new --out kept.pem --trust
+check "cli: ... the file is untouched and no ca:trust-new made" \
+    bash -c "[ \"\$(cat kept.pem)\" = 'keep me' ] && [ ! -e '$NOTATION_CONFIG/truststore/x509/ca/trust-new' ]"
+expect_rc "generate-test --trust --force replaces both" 0 'added to notation.s trust store as ca:trust-once' \
+    cert generate-test --id "$(key_id ec256)" trust-once --trust --force
+check "cli: ... with one new certificate in both places" \
+    bash -c "! cmp -s anchor-1.pem '$TO/trust-once.crt' && cmp -s '$TO/trust-once.crt' trust-once.crt &&
+        openssl x509 -in trust-once.crt -noout -subject | grep -q 'CN *= *trust-once'"
+expect_rc "generate-test --force without --trust is a usage error" 2 'goes with --trust' \
+    cert generate-test --id "$NOKEY" trust-once --force
+
 ks keys --module "$M" --json
 check "cli: the stored certificate sits beside the key" \
     test "$(printf '%s' "$OUT" | jq -r '[.slots[].token // empty | .keys[] | select(.label=="fresh")][0].certificateSubject')" = \
