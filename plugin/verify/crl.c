@@ -118,7 +118,9 @@ static X509_CRL *get_crl(const char *url, const DIST_POINT *dp, X509 *cert,
         crl = nk_crlcache_get(o->cache_dir, url);
     if (crl != NULL) {
         why = nk_crl_unusable(crl, cert, issuer, dp, o->now);
-        nk_debug("crl cache %s: %s", url, why != NULL ? why : "hit");
+        nk_debug("crl cache %s: %s",
+                 nk_http_url_loggable(url, shown, sizeof(shown)),
+                 why != NULL ? why : "hit");
         if (why == NULL)
             return crl;
         X509_CRL_free(crl);

@@ -160,6 +160,25 @@ expect_rev "first of two CDPs revokes, second says good" false \
 expect_rev "first of two CDPs unreachable, second says good" false \
     'Two DP Down Leaf".*is unknown: CRL.*missing.crl.*404' leaf-2dp-down
 
+# Responder and CRL URLs with user:password@ and a key in the query (both
+# unreachable): the reason, stderr and the trace log name them without.
+DEAD_PORT=$(free_port)
+rev_leaf_ext "$P/cred.ext" "http://u:s3cret@127.0.0.1:$DEAD_PORT/ocsp?key=s3cret2" \
+    "http://u:s3cret@127.0.0.1:$DEAD_PORT/inter.crl?key=s3cret2"
+if rev_issue "$P/interca" "$P/inter.key" "$P/inter.pem" leaf-cred "Cred Leaf" "$P/cred.ext" "$P" &&
+    openssl x509 -in "$P/leaf-cred.pem" -noout -text | grep -q 'u:s3cret@' &&
+    openssl x509 -in "$P/leaf-cred.pem" -outform DER | base64 -w0 >"$P/leaf-cred.b64"; then
+    NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=$NK_TMP/cred.log \
+        expect_rev "credentials in OCSP and CRL URLs are not shown" false \
+        'Cred Leaf".*unknown: OCSP responder "http://127.0.0.1:'"$DEAD_PORT"'/ocsp": .*CRL "http://127.0.0.1:'"$DEAD_PORT"'/inter.crl"' \
+        leaf-cred
+    check "verify: the credential run was traced" grep -q "ocsp http://127.0.0.1:$DEAD_PORT/ocsp:" "$NK_TMP/cred.log"
+    check "verify: no URL password or key in the reason, stderr or the log" \
+        bash -c '! printf "%s\n%s\n" "$0" "$1" | cat - "$2" | grep -qF s3cret' "$OUT" "$ERR" "$NK_TMP/cred.log"
+else
+    fail "verify: cannot issue the leaf with credentials in its URLs"
+fi
+
 # --- trusted identity and shapes ---
 shape() { # NAME JQ-EXPR REQUEST
     plugin verify-signature "$3"
