@@ -116,8 +116,14 @@ EVP_PKEY *nk_p11_read_public_key(struct nk_signer *s);
 int nk_p11_sign(struct nk_signer *s, enum nk_keyspec spec,
                 const unsigned char *digest, size_t dlen, unsigned char **sig,
                 size_t *siglen, struct nk_err *err) NK_MUST_CHECK;
+/* sign.c: how many leading zero bytes a token may drop from an RSA
+ * signature or from each ECDSA half. A correct value starts with more zero
+ * bytes once in 2^72 signatures, so anything shorter is a token fault. */
+#define NK_P11_MAX_STRIPPED 8
 /* sign.c: token ECDSA output (r||s, possibly shorter or zero-padded
- * halves) to fixed-width r||s of 2 * width bytes in out. */
+ * halves) to fixed-width r||s of 2 * width bytes in out. An odd length or
+ * halves more than NK_P11_MAX_STRIPPED bytes short are a token fault
+ * (ERROR). */
 int nk_p11_ec_raw(const unsigned char *in, size_t inlen, size_t width,
                   unsigned char *out, struct nk_err *err) NK_MUST_CHECK;
 

@@ -14,10 +14,10 @@ int nk_p11_ec_raw(const unsigned char *in, size_t inlen, size_t width,
     size_t half = inlen / 2, i, skip;
     const unsigned char *p;
 
-    if (inlen == 0 || inlen % 2 != 0 || width == 0)
+    if (width == 0 || inlen % 2 != 0 || half + NK_P11_MAX_STRIPPED < width)
         return nk_err_set(err, NK_ERR_GENERIC,
-                          "token returned a malformed ECDSA signature (%zu "
-                          "bytes)", inlen);
+                          "token fault: malformed ECDSA signature of %zu "
+                          "bytes for a %zu-byte curve", inlen, width);
     memset(out, 0, 2 * width);
     for (i = 0; i < 2; i++) {
         p = in + i * half;
@@ -84,14 +84,22 @@ static CK_RV context_login(struct nk_signer *s)
                           (CK_UTF8CHAR *)s->pin, strlen(s->pin));
 }
 
-/* C_SignInit (+ context login) and C_Sign into a malloc'd buffer. */
+/* The first C_Sign buffer; a token asking for more may get up to MAX_SIG. */
+#define FIRST_SIG 1024
+#define MAX_SIG 65536
+
+/* C_SignInit (+ context login) and C_Sign into a malloc'd buffer. The
+ * length the module reports is checked against the buffer it was given:
+ * a module claiming more (or nothing) is faulty, and believing it would
+ * read past the buffer. */
 static int token_sign(struct nk_signer *s, CK_MECHANISM *mech,
                       unsigned char *in, size_t inlen, unsigned char **out,
                       size_t *outlen, struct nk_err *err)
 {
     const char *mname = nk_p11_mech_name(mech->mechanism);
     const char *label = s->label ? s->label : "";
-    CK_ULONG len = 1024;
+    size_t cap = FIRST_SIG;
+    CK_ULONG len = cap;
     unsigned char *buf = NULL;
     CK_RV rv;
     int ret = -1;
@@ -113,15 +121,23 @@ static int token_sign(struct nk_signer *s, CK_MECHANISM *mech,
             goto out;
         }
     }
-    buf = nk_xmalloc(len);
+    buf = nk_xmalloc(cap);
     rv = s->fl->C_Sign(s->session, in, inlen, buf, &len);
-    if (rv == CKR_BUFFER_TOO_SMALL && len > 1024 && len < 65536) {
-        buf = nk_xrealloc(buf, len);
+    if (rv == CKR_BUFFER_TOO_SMALL && len > cap && len <= MAX_SIG) {
+        cap = len;
+        buf = nk_xrealloc(buf, cap);
         rv = s->fl->C_Sign(s->session, in, inlen, buf, &len);
     }
     if (rv != CKR_OK) {
         nk_p11_rv_err(err, rv, "%s signature with key \"%s\" failed", mname,
                       label);
+        goto out;
+    }
+    if (len == 0 || len > cap) {
+        nk_err_set(err, NK_ERR_GENERIC,
+                   "token fault: C_Sign (%s, key \"%s\") reported a "
+                   "%lu-byte signature in a %zu-byte buffer", mname, label,
+                   (unsigned long)len, cap);
         goto out;
     }
     *out = buf;
@@ -179,10 +195,10 @@ static int sign_rsa(struct nk_signer *s, enum nk_keyspec spec,
                    s->slot->token->label);
         goto out;
     }
-    if (rawlen > k || rawlen == 0) {
+    if (rawlen > k || rawlen + NK_P11_MAX_STRIPPED < k) {
         nk_err_set(err, NK_ERR_GENERIC,
-                   "token returned an RSA signature of %zu bytes for a "
-                   "%zu-byte modulus", rawlen, k);
+                   "token fault: RSA signature of %zu bytes for a %zu-byte "
+                   "modulus", rawlen, k);
         goto out;
     }
     *sig = nk_xcalloc(1, k);

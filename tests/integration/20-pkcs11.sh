@@ -12,6 +12,9 @@ for f in /usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so \
     /usr/lib/x86_64-linux-gnu/pkcs11-spy.so /usr/lib/pkcs11/pkcs11-spy.so; do
     [ -f "$f" ] && { SPY=$f; break; }
 done
+# pkcs11-spy leaks what its C_GetFunctionList allocates: under the ASan
+# build (tests/run.sh asan), runs through it check memory errors, not leaks.
+SPY_ASAN=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0
 M=$NK_P11_MODULE
 if [ ! -x "$NK_BIN" ]; then
     fail "pkcs11: plugin binary $NK_BIN not built"
@@ -143,7 +146,7 @@ if [ -n "$SPY" ]; then
         read -r spec hash _ _ <<<"$(spec_of "$k")"
         log=$NK_TMP/spy-$k.log
         rm -f "$log"
-        PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
+        ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
             "$(sign_req "pkcs11:token=nk-test;object=$k?module-path=$SPY" "$spec" "$hash" "$NK_TMP/tbs-$k.jws")"
         if [[ $k == rsa* ]]; then want="CKM_RSA_PKCS_PSS "; else want="CKM_ECDSA "; fi
         check "pkcs11 spy: $k signed with ${want% } only (rc=$RC)" \
@@ -168,7 +171,7 @@ fi
 if [ -n "$SPY" ]; then
     log=$NK_TMP/spy-describe.log
     rm -f "$log"
-    PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin describe-key \
+    ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin describe-key \
         "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")"
     objs=$(awk '/: C_GetAttributeValue$/{g=1} g && /hObject/{print $NF; g=0}' "$log" | sort -u | wc -l)
     vals=$(awk '/: C_GetAttributeValue$/{g=1; o=""} g && /hObject/{o=$NF}
@@ -304,7 +307,7 @@ done
 
 if [ -n "$SPY" ]; then
     log=$NK_TMP/spy-aa.log
-    NOTATION_KEYSTORE_PIN=5678 PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
+    NOTATION_KEYSTORE_PIN=5678 ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
         "$(sign_req "pkcs11:token=nk-second;object=always?module-path=$SPY" EC-256 SHA-256 "$NK_TMP/tbs-ec256.jws")"
     check "pkcs11 always-authenticate key signs (rc=$RC ${ERR:0:200})" test "$RC" = 0
     check "pkcs11 always-authenticate: CKU_CONTEXT_SPECIFIC login after C_SignInit" \
@@ -312,7 +315,7 @@ if [ -n "$SPY" ]; then
 
     # Wrong PIN: exactly one C_Login, and the token's counter shows it.
     log=$NK_TMP/spy-wrong.log
-    NOTATION_KEYSTORE_PIN=0000 PKCS11SPY=$M PKCS11SPY_OUTPUT=$log expect_error \
+    NOTATION_KEYSTORE_PIN=0000 ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log expect_error \
         "pkcs11 wrong PIN" ACCESS_DENIED describe-key \
         "$(describe_req "pkcs11:token=nk-second;object=always?module-path=$SPY")" \
         'wrong PIN for token "nk-second".*CKR_PIN_INCORRECT.*not retried'
@@ -335,7 +338,7 @@ if [ -n "$SPY" ] && p11shim_build "$NK_TMP/shim.so" 2>"$NK_TMP/shim.log"; then
     for case in "locked 0x40000 locked" "final-try 0x20000 final try"; do
         read -r what fl re <<<"$case"
         log=$NK_TMP/spy-$what.log
-        NK_SHIM_FLAGS=$fl PKCS11SPY=$NK_TMP/shim.so PKCS11SPY_OUTPUT=$log expect_error \
+        NK_SHIM_FLAGS=$fl ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$NK_TMP/shim.so PKCS11SPY_OUTPUT=$log expect_error \
             "pkcs11 PIN $what: ACCESS_DENIED" ACCESS_DENIED describe-key \
             "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")" "$re"
         check "pkcs11 PIN $what: no C_Login attempted" \
@@ -344,12 +347,39 @@ if [ -n "$SPY" ] && p11shim_build "$NK_TMP/shim.so" 2>"$NK_TMP/shim.log"; then
     log=$NK_TMP/spy-pad.log
     (
         unset NOTATION_KEYSTORE_PIN
-        NK_SHIM_FLAGS=0x100 NK_SHIM_PAD_PIN=$NK_P11_PIN PKCS11SPY=$NK_TMP/shim.so \
+        NK_SHIM_FLAGS=0x100 NK_SHIM_PAD_PIN=$NK_P11_PIN ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$NK_TMP/shim.so \
             PKCS11SPY_OUTPUT=$log expect_ok "pkcs11 PIN pad token logs in without a PIN" \
             describe-key "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")"
     )
     check "pkcs11 PIN pad: C_Login got a NULL PIN" \
         eval 'grep -A6 ": C_Login\$" "$log" | grep -q "pPin\[ulPinLen\] NULL"'
+
+    # A module that reports a signature length its buffer cannot hold (or
+    # none) is faulty; believing it read past the buffer (run this script
+    # with the ASan build to see it). Lengths that do not fit the key are
+    # faults too. NK_SHIM_SIG_LEN overrides the length C_Sign reports.
+    big='(4096|18446744073709551615|0)-byte signature in a 1024-byte buffer'
+    for c in "ec256 EC-256 SHA-256" "rsa2048 RSA-2048 SHA-256"; do
+        read -r k spec hash <<<"$c"
+        for n in 4096 -1 0; do
+            NK_SHIM_SIG_LEN=$n expect_error \
+                "pkcs11 $k: module reporting a $n-byte signature is a token fault" \
+                ERROR generate-signature \
+                "$(sign_req "pkcs11:token=nk-test;object=$k?module-path=$NK_TMP/shim.so" "$spec" "$hash" "$NK_TMP/tbs-$k.jws")" \
+                "^token fault: C_Sign \((CKM_ECDSA|CKM_RSA_PKCS_PSS), key \"$k\"\) reported a $big"
+        done
+    done
+    for c in "ec256 EC-256 SHA-256 63 malformed ECDSA signature of 63 bytes" \
+        "ec256 EC-256 SHA-256 10 malformed ECDSA signature of 10 bytes" \
+        "ec521 EC-521 SHA-512 100 malformed ECDSA signature of 100 bytes" \
+        "rsa2048 RSA-2048 SHA-256 200 RSA signature of 200 bytes for a 256-byte"; do
+        read -r k spec hash n re <<<"$c"
+        NK_SHIM_SIG_LEN=$n expect_error \
+            "pkcs11 $k: a $n-byte signature does not fit the key (token fault)" \
+            ERROR generate-signature \
+            "$(sign_req "pkcs11:token=nk-test;object=$k?module-path=$NK_TMP/shim.so" "$spec" "$hash" "$NK_TMP/tbs-$k.jws")" \
+            "^token fault: $re"
+    done
 else
     cat "$NK_TMP/shim.log" 2>/dev/null
     fail "pkcs11 flag shim could not be built"
@@ -376,14 +406,14 @@ export SOFTHSM2_CONF=$STD_CONF
 check "pkcs11 reduced-mechanism tokens set up" test "$ok" = 1
 if [ -n "$SPY" ]; then
     log=$NK_TMP/spy-fallback.log
-    SOFTHSM2_CONF=$FB/softhsm2.conf PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
+    SOFTHSM2_CONF=$FB/softhsm2.conf ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
         "$(sign_req "pkcs11:token=nk-raw;object=rsa3072?module-path=$SPY" RSA-3072 SHA-384 "$NK_TMP/tbs-rsa3072.jws")"
     check "pkcs11 no-PSS token: raw RSA (CKM_RSA_X_509), never CKM_RSA_PKCS (rc=$RC ${ERR:0:200})" \
         test "$RC/$(spy_mechs "$log")" = "0/CKM_RSA_X_509 "
     [ "$RC" = 0 ] && check "pkcs11 no-PSS token: software PSS verifies with openssl" \
         verify_sig rsa3072 "$NK_TMP/tbs-rsa3072.jws"
     log=$NK_TMP/spy-nopss.log
-    SOFTHSM2_CONF=$NOPSS/softhsm2.conf PKCS11SPY=$M PKCS11SPY_OUTPUT=$log expect_error \
+    SOFTHSM2_CONF=$NOPSS/softhsm2.conf ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log expect_error \
         "pkcs11 token with neither PSS nor raw RSA" VALIDATION_ERROR generate-signature \
         "$(sign_req "pkcs11:token=nk-raw;object=rsa3072?module-path=$SPY" RSA-3072 SHA-384 "$NK_TMP/tbs-rsa3072.jws")" \
         'neither CKM_RSA_PKCS_PSS nor CKM_RSA_X_509'

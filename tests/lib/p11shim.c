@@ -5,6 +5,10 @@
  *                           final try, protected authentication path)
  *   NK_SHIM_PAD_PIN=PIN     a NULL PIN logs in with PIN (a PIN pad)
  *   NK_SHIM_CORRUPT_SIG=1   flips one bit of every signature
+ *   NK_SHIM_SIG_LEN=N       C_Sign zeroes the buffer it was given and
+ *                           reports an N-byte signature (strtoul: -1 is
+ *                           (CK_ULONG)-1), whatever the buffer's size; zero
+ *                           bytes keep a reader that trusts N going
  *   NK_SHIM_CHATTY=1        writes to stdout when loaded and when signing
  * Built by p11shim_build in tests/lib/softhsm.sh. */
 #include <dlfcn.h>
@@ -48,6 +52,8 @@ static CK_RV login(CK_SESSION_HANDLE s, CK_USER_TYPE t, CK_UTF8CHAR_PTR pin,
 static CK_RV sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n,
                   CK_BYTE_PTR sig, CK_ULONG_PTR len)
 {
+    const char *fake = getenv("NK_SHIM_SIG_LEN");
+    CK_ULONG cap = len != NULL ? *len : 0;
     CK_RV rv;
 
     if (on("NK_SHIM_CHATTY")) {
@@ -57,6 +63,10 @@ static CK_RV sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n,
     rv = real->C_Sign(s, d, n, sig, len);
     if (rv == CKR_OK && sig != NULL && *len > 0 && on("NK_SHIM_CORRUPT_SIG"))
         sig[*len / 3] ^= 0x01;
+    if (rv == CKR_OK && sig != NULL && fake != NULL) {
+        memset(sig, 0, cap);
+        *len = strtoul(fake, NULL, 0);
+    }
     return rv;
 }
 

@@ -82,6 +82,13 @@ static void test_ec_raw_bad(void **state)
     nk_err_clear(&err);
     assert_int_equal(nk_p11_ec_raw(in, 66, 32, out, &err), -1); /* too wide */
     assert_non_null(strstr(err.msg, "too long"));
+    nk_err_clear(&err);
+    /* halves of 24 bytes for a 32-byte curve: 8 leading zeros dropped, the
+     * most a token may drop; 23 bytes is a token fault */
+    assert_int_equal(nk_p11_ec_raw(in, 48, 32, out, &err), 0);
+    assert_int_equal(nk_p11_ec_raw(in, 46, 32, out, &err), -1);
+    assert_int_equal(err.code, NK_ERR_GENERIC);
+    assert_non_null(strstr(err.msg, "token fault"));
 }
 
 /* Encodes with nk_p11_pss_encode, does the raw RSA operation in software
