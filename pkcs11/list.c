@@ -6,23 +6,10 @@
 #include <string.h>
 
 #include "mem.h"
+#include "module.h"
 #include "p11.h"
 #include "pin.h"
 #include "pkcs11.h"
-
-/* "pkcs11:" with the module from the command line: a path when it has a
- * '/', else a name to search for. */
-static int list_uri(const char *module, struct nk_p11_uri **u,
-                    struct nk_err *err)
-{
-    if (nk_p11_uri_parse("pkcs11:", u, err) != 0)
-        return -1;
-    if (module != NULL && strchr(module, '/') != NULL)
-        (*u)->module_path = nk_xstrdup(module);
-    else if (module != NULL)
-        (*u)->module_name = nk_xstrdup(module);
-    return 0;
-}
 
 static char *hex_of(const unsigned char *p, size_t n)
 {
@@ -125,7 +112,15 @@ int nk_p11_list(const char *module, const char *token,
     size_t i;
 
     *out = NULL;
-    if (list_uri(module, &s->uri, err) != 0 || nk_p11_load(s, cfg, err) != 0)
+    if (nk_p11_uri_parse("pkcs11:", &s->uri, err) != 0)
+        goto out;
+    /* The module from the command line, else the usual sources. */
+    if (module != NULL) {
+        s->module_from = "--module";
+        if (nk_p11_module_value(module, s->module_from, &s->module, err) != 0)
+            goto out;
+    }
+    if (nk_p11_load(s, cfg, err) != 0)
         goto out;
     /* Read once, up front: no PIN means public keys only. */
     s->pin_tried = 1;

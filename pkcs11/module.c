@@ -120,13 +120,21 @@ out:
     return ret;
 }
 
-/* A configured value: a path when it has a '/', else a name to search. */
-static int from_value(const char *v, char **path, struct nk_err *err)
+int nk_p11_module_value(const char *v, const char *from, char **path,
+                        struct nk_err *err)
 {
-    if (strchr(v, '/') != NULL) {
+    *path = NULL;
+    if (v[0] == '/') {
         *path = nk_xstrdup(v);
         return 0;
     }
+    /* dlopen would take "lib/x.so" from the current directory, and look
+     * for a bare "x.so" in the loader's own path, not the module dirs. */
+    if (strchr(v, '/') != NULL)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "PKCS#11 module path \"%s\" (from %s) must be "
+                          "absolute, or a bare module name searched in the "
+                          "system module directories", v, from);
     return nk_p11_module_find(v, path, err);
 }
 
@@ -144,8 +152,7 @@ int nk_p11_module_resolve(const struct nk_p11_uri *u,
         if (u->module_path[0] == '\0')
             return nk_err_set(err, NK_ERR_VALIDATION,
                               "module-path in the key id is empty");
-        *path = nk_xstrdup(u->module_path);
-        return 0;
+        return nk_p11_module_value(u->module_path, *from, path, err);
     }
     if (u->module_name != NULL) {
         *from = "module-name";
@@ -154,12 +161,12 @@ int nk_p11_module_resolve(const struct nk_p11_uri *u,
     v = nk_config_str(cfg, "pkcs11-module");
     if (v != NULL) {
         *from = "pluginConfig pkcs11-module";
-        return from_value(v, path, err);
+        return nk_p11_module_value(v, *from, path, err);
     }
     v = getenv("NOTATION_KEYSTORE_PKCS11_MODULE");
     if (v != NULL && v[0] != '\0') {
         *from = "NOTATION_KEYSTORE_PKCS11_MODULE";
-        return from_value(v, path, err);
+        return nk_p11_module_value(v, *from, path, err);
     }
     for (i = 0; proxies[i] != NULL; i++) {
         if (is_file(proxies[i])) {
@@ -187,6 +194,10 @@ int nk_p11_module_open(const char *path, const char *from, void **dl,
 
     *dl = NULL;
     *fl = NULL;
+    if (path[0] != '/')
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "PKCS#11 module path \"%s\" (from %s) must be "
+                          "absolute", path, from);
     if (stat(path, &st) != 0)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "PKCS#11 module \"%s\" (from %s) cannot be used: "

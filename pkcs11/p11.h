@@ -61,7 +61,8 @@ void nk_p11_signer_free(struct nk_signer *s);
  * so that s can be pointed at another object. */
 void nk_p11_key_release(struct nk_signer *s);
 
-/* token.c: loads the module (s->module) and enumerates slots. */
+/* token.c: loads the module (s->module when set, else the one
+ * nk_p11_module_resolve picks) and enumerates slots. */
 int nk_p11_load(struct nk_signer *s, const struct nk_config *cfg,
                 struct nk_err *err) NK_MUST_CHECK;
 /* token.c: nonzero when the slot's token passes the URI's token filter. */

@@ -17,7 +17,8 @@ int nk_p11_load(struct nk_signer *s, const struct nk_config *cfg,
     double t0 = nk_log_now_ms();
     CK_RV rv;
 
-    if (nk_p11_module_resolve(s->uri, cfg, &s->module, &s->module_from,
+    if (s->module == NULL &&
+        nk_p11_module_resolve(s->uri, cfg, &s->module, &s->module_from,
                               err) != 0)
         return -1;
     if (nk_p11_module_open(s->module, s->module_from, &s->dl, &s->fl,

@@ -216,6 +216,68 @@ if [ -f /usr/share/p11-kit/modules/softhsm2.module ] &&
     expect_ok "pkcs11 p11-kit proxy when no module is named" describe-key \
         "$(describe_req "pkcs11:token=nk-test;object=ec521")"
 fi
+
+# --- module paths: absolute, or a bare name from the system directories --
+# A loadable module (the shim, forwarding to SoftHSM) sits in the current
+# directory as ./libnkcwd.so and ./lib/libnkcwd.so, and a chatty one as
+# ./libsofthsm2.so: none of them may ever be loaded.
+CWD=$NK_TMP/cwd
+mkdir -p "$CWD/lib"
+if p11shim_build "$CWD/libnkcwd.so" 2>"$NK_TMP/shim.log" &&
+    cp "$CWD/libnkcwd.so" "$CWD/lib/libnkcwd.so" &&
+    cp "$CWD/libnkcwd.so" "$CWD/libsofthsm2.so"; then
+    (
+        cd "$CWD" || exit 1
+        export NK_SHIM_MODULE=$M NK_SHIM_CHATTY=1
+        abs='must be absolute, or a bare module name'
+        for p in ./libnkcwd.so lib/libnkcwd.so ../cwd/libnkcwd.so; do
+            expect_error "pkcs11 relative module-path $p refused" VALIDATION_ERROR \
+                describe-key "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$p")" \
+                "\"$p\" \\(from module-path\\) $abs"
+        done
+        expect_error "pkcs11 relative pluginConfig pkcs11-module refused" VALIDATION_ERROR \
+            describe-key "$(jq -cn '{contractVersion:"1.0",keyId:"pkcs11:token=nk-test;object=ec256",pluginConfig:{"pkcs11-module":"lib/libnkcwd.so"}}')" \
+            "\"lib/libnkcwd.so\" \\(from pluginConfig pkcs11-module\\) $abs"
+        NOTATION_KEYSTORE_PKCS11_MODULE=./libnkcwd.so expect_error \
+            "pkcs11 relative NOTATION_KEYSTORE_PKCS11_MODULE refused" VALIDATION_ERROR \
+            describe-key "$(describe_req "pkcs11:token=nk-test;object=ec256")" \
+            "\"\\./libnkcwd\\.so\" \\(from NOTATION_KEYSTORE_PKCS11_MODULE\\) $abs"
+        "$NK_BIN" keys --module ./libnkcwd.so --json >"$NK_TMP/keys.out" 2>"$NK_TMP/keys.err"
+        check "pkcs11 relative keys --module refused (rc=$?)" eval \
+            '[ "$(jq -r ".error.code + \" \" + .error.message" "$NK_TMP/keys.out")" = "VALIDATION_ERROR PKCS#11 module path \"./libnkcwd.so\" (from --module) $abs searched in the system module directories" ]'
+
+        # Bare names: the current directory is not searched.
+        nf='"libnkcwd\.so" not found in /usr/lib/'
+        expect_error "pkcs11 bare module-path only in the cwd is not loaded" \
+            VALIDATION_ERROR describe-key \
+            "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=libnkcwd.so")" "$nf"
+        expect_error "pkcs11 bare module-name only in the cwd is not loaded" \
+            VALIDATION_ERROR describe-key \
+            "$(describe_req "pkcs11:token=nk-test;object=ec256?module-name=libnkcwd.so")" "$nf"
+        expect_error "pkcs11 bare pkcs11-module only in the cwd is not loaded" \
+            VALIDATION_ERROR describe-key \
+            "$(jq -cn '{contractVersion:"1.0",keyId:"pkcs11:token=nk-test;object=ec256",pluginConfig:{"pkcs11-module":"libnkcwd.so"}}')" "$nf"
+        NOTATION_KEYSTORE_PKCS11_MODULE=libnkcwd.so expect_error \
+            "pkcs11 bare NOTATION_KEYSTORE_PKCS11_MODULE only in the cwd is not loaded" \
+            VALIDATION_ERROR describe-key "$(describe_req "pkcs11:token=nk-test;object=ec256")" "$nf"
+        "$NK_BIN" keys --module libnkcwd.so --json >"$NK_TMP/keys.out" 2>"$NK_TMP/keys.err"
+        check "pkcs11 bare keys --module only in the cwd is not loaded (rc=$?)" \
+            grep -Eq "$nf" "$NK_TMP/keys.err"
+
+        # A bare name the system directories hold is found there, not in
+        # the cwd (whose chatty libsofthsm2.so would say "chatty module").
+        plugin describe-key "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=libsofthsm2.so")"
+        check "pkcs11 bare module-path libsofthsm2.so loads SoftHSM from the system dir (rc=$RC ${ERR:0:200})" \
+            eval '[ "$RC" = 0 ] && [ "$(printf "%s" "$OUT" | jq -r .keySpec)" = EC-256 ] && [[ $ERR != *chatty* ]]'
+        "$NK_BIN" keys --module libsofthsm2.so --json >"$NK_TMP/keys.out" 2>"$NK_TMP/keys.err"
+        check "pkcs11 keys --module libsofthsm2.so lists the system SoftHSM (rc=$?)" \
+            eval '[[ $(jq -r .module "$NK_TMP/keys.out") == /usr/lib/*softhsm/libsofthsm2.so ]] && ! grep -q chatty "$NK_TMP/keys.out" "$NK_TMP/keys.err"'
+    )
+else
+    cat "$NK_TMP/shim.log"
+    fail "pkcs11 module path checks: shim could not be built"
+fi
+
 expect_error "pkcs11 module-name not found" VALIDATION_ERROR describe-key \
     "$(describe_req "pkcs11:token=nk-test;object=ec256?module-name=no-such-pkcs11")" \
     '"no-such-pkcs11" not found'

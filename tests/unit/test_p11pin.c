@@ -242,6 +242,72 @@ static void test_module_open_errors(void **state)
     assert_null(dl);
 }
 
+/* A relative path with a '/' is refused from each source, naming it; a
+ * bare name is searched in the system directories only: a file of that
+ * name in the current directory is never picked. */
+static void test_module_relative(void **state)
+{
+    static const char *const rel[] = {"./m.so", "lib/m.so", "../m.so"};
+    struct nk_config cfg;
+    struct nk_err err = {0};
+    struct nk_p11_uri *u;
+    const char *from = NULL;
+    char *p = NULL, *old = getcwd(NULL, 0), *id;
+    CK_FUNCTION_LIST *fl = NULL;
+    void *dl = NULL;
+    size_t i;
+
+    (void)state;
+    nk_config_init(&cfg);
+    for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        id = nk_xasprintf("pkcs11:object=k?module-path=%s", rel[i]);
+        u = uri(id);
+        assert_int_equal(nk_p11_module_resolve(u, &cfg, &p, &from, &err), -1);
+        assert_null(p);
+        assert_int_equal(err.code, NK_ERR_VALIDATION);
+        assert_non_null(strstr(err.msg, "(from module-path) must be absolute"));
+        nk_err_clear(&err);
+        nk_p11_uri_free(u);
+        free(id);
+    }
+    u = uri("pkcs11:object=k");
+    nk_config_set(&cfg, "pkcs11-module", "sub/m.so");
+    assert_int_equal(nk_p11_module_resolve(u, &cfg, &p, &from, &err), -1);
+    assert_non_null(strstr(err.msg, "\"sub/m.so\" (from pluginConfig "
+                                    "pkcs11-module) must be absolute"));
+    nk_err_clear(&err);
+    nk_config_release(&cfg);
+    setenv("NOTATION_KEYSTORE_PKCS11_MODULE", "./m.so", 1);
+    assert_int_equal(nk_p11_module_resolve(u, &cfg, &p, &from, &err), -1);
+    assert_non_null(strstr(err.msg, "(from NOTATION_KEYSTORE_PKCS11_MODULE) "
+                                    "must be absolute"));
+    nk_err_clear(&err);
+    unsetenv("NOTATION_KEYSTORE_PKCS11_MODULE");
+    assert_int_equal(nk_p11_module_value("x/m.so", "--module", &p, &err), -1);
+    assert_non_null(strstr(err.msg, "(from --module) must be absolute"));
+    nk_err_clear(&err);
+    /* The loader itself refuses anything but an absolute path. */
+    assert_int_equal(nk_p11_module_open("m.so", "test", &dl, &fl, &err), -1);
+    assert_non_null(strstr(err.msg, "must be absolute"));
+    nk_err_clear(&err);
+    nk_p11_uri_free(u);
+
+    /* "nk-cwd-module.so" exists in the current directory only. */
+    write_file("nk-cwd-module.so", "x", 1);
+    assert_int_equal(chdir(dir), 0);
+    u = uri("pkcs11:object=k?module-path=nk-cwd-module.so");
+    assert_int_equal(nk_p11_module_resolve(u, &cfg, &p, &from, &err), -1);
+    assert_null(p);
+    assert_non_null(strstr(err.msg, "\"nk-cwd-module.so\" not found in"));
+    nk_err_clear(&err);
+    nk_p11_uri_free(u);
+    assert_int_equal(nk_p11_module_value("nk-cwd-module.so", "--module", &p,
+                                         &err), -1);
+    nk_err_clear(&err);
+    assert_int_equal(chdir(old), 0);
+    free(old);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -267,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_module_find),
         cmocka_unit_test(test_module_precedence),
         cmocka_unit_test(test_module_open_errors),
+        cmocka_unit_test(test_module_relative),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
