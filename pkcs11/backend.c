@@ -42,7 +42,7 @@ void nk_p11_signer_free(struct nk_signer *s)
         s->fl->C_CloseSession(s->session);
     if (s->own_init)
         s->fl->C_Finalize(NULL);
-    /* libp11 keeps a copy of the PIN in the slot: release it now. */
+    /* libp11's order: slots, then the module, then the context. */
     if (s->slots != NULL)
         PKCS11_release_all_slots(s->ctx, s->slots, s->nslots);
     if (s->ctx != NULL) {
@@ -69,14 +69,13 @@ int nk_p11_signer_open(const char *key_id, const struct nk_config *cfg,
         nk_p11_load(s, cfg, err) != 0 ||
         nk_p11_find_key(s, cfg, err) != 0)
         goto out;
-    /* The PIN is kept only when every signature needs it again. */
-    if (s->always_auth && !s->pin_tried && !s->slot->token->secureLogin) {
-        s->pin_tried = 1;
-        if (nk_p11_pin_resolve(s->uri, cfg, &s->pin, &s->pin_from, err) != 0)
-            goto out;
-    }
-    if (!s->always_auth)
-        nk_p11_pin_drop(s);
+    /* The PIN is kept only when every signature needs it again (until
+     * that signature's C_SignInit); a pin-value in the key id goes now. */
+    if (s->always_auth && !s->slot->token->secureLogin &&
+        nk_p11_pin_resolve(s->uri, cfg, &s->pin, &s->pin_from, err) != 0)
+        goto out;
+    nk_strfreezero(s->uri->pin_value);
+    s->uri->pin_value = NULL;
     nk_debug("pkcs11: open took %.1f ms%s", nk_log_now_ms() - t0,
              s->always_auth ? " (always-authenticate key)" : "");
     *out = s;

@@ -13,9 +13,13 @@
 #define MAX_FOUND 8
 
 /* What the search saw: matching tokens, matching RSA and EC keys, and
- * matching keys of other types (never used). */
+ * matching keys of other types (never used); and the sessions it opened
+ * on tokens without the key, kept until it ends: closing a token's last
+ * session logs it out, and the error listing needs the login. */
 struct tally {
     size_t ntok, nfound, nother;
+    CK_SESSION_HANDLE *held;
+    size_t nheld;
 };
 /* CKA_LABEL and CKA_ID longer than this are not read. */
 #define MAX_NAME 4096
@@ -103,9 +107,10 @@ static int scan_token(struct nk_signer *s, PKCS11_SLOT *slot,
     int keep = 0, ret = -1;
     CK_RV rv;
 
-    if (nk_p11_login(s, slot, cfg, err) != 0 ||
-        nk_p11_open_session(s, slot, 0, &session, err) != 0)
+    if (nk_p11_open_session(s, slot, 0, &session, err) != 0)
         return -1;
+    if (nk_p11_login(s, slot, session, cfg, err) != 0)
+        goto out;
     rv = nk_p11_find(s, session, tmpl, nt, &h, &n);
     if (rv != CKR_OK) {
         nk_p11_rv_err(err, rv, "cannot list the private keys of token "
@@ -128,8 +133,10 @@ static int scan_token(struct nk_signer *s, PKCS11_SLOT *slot,
     }
     ret = 0;
 out:
-    if (!keep)
-        s->fl->C_CloseSession(session);
+    if (!keep) {
+        t->held = nk_xrealloc(t->held, (t->nheld + 1) * sizeof(*t->held));
+        t->held[t->nheld++] = session;
+    }
     free(h);
     return ret;
 }
@@ -255,7 +262,8 @@ int nk_p11_find_key(struct nk_signer *s, const struct nk_config *cfg,
 {
     char tokens[300] = "";
     char *want = nk_p11_uri_describe(s->uri);
-    struct tally t = {0, 0, 0};
+    struct tally t = {0, 0, 0, NULL, 0};
+    size_t i;
     int ret = -1;
 
     if (scan_tokens(s, cfg, tokens, sizeof(tokens), &t, err) != 0)
@@ -269,6 +277,9 @@ int nk_p11_find_key(struct nk_signer *s, const struct nk_config *cfg,
              s->slot->token->label);
     ret = 0;
 out:
+    for (i = 0; i < t.nheld; i++)
+        s->fl->C_CloseSession(t.held[i]);
+    free(t.held);
     free(want);
     return ret;
 }

@@ -57,20 +57,21 @@ static int list_token(struct nk_signer *s, PKCS11_SLOT *slot, int meant,
     CK_OBJECT_HANDLE *h = NULL;
     struct nk_err ignored = {0};
     size_t n = 0, i;
+    int ret = -1;
 
     t->label = nk_xstrdup(tok->label);
     t->manufacturer = nk_xstrdup(tok->manufacturer);
     t->model = nk_xstrdup(tok->model);
     t->serial = nk_xstrdup(tok->serialnr);
-    if (meant && s->pin != NULL && tok->loginRequired) {
-        if (nk_p11_login(s, slot, cfg, err) != 0)
-            return -1;
-        t->logged_in = 1;
-    }
     s->slot = slot;
     if (nk_p11_open_session(s, slot, 0, &s->session, &ignored) != 0)
-        goto out;
+        return 0;
     s->have_session = 1;
+    if (meant && tok->loginRequired) {
+        if (nk_p11_login(s, slot, s->session, cfg, err) != 0)
+            goto out;
+        t->logged_in = 1;
+    }
     cls = t->logged_in ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
     if (nk_p11_find(s, s->session, &tmpl, 1, &h, &n) != CKR_OK)
         n = 0;
@@ -78,13 +79,14 @@ static int list_token(struct nk_signer *s, PKCS11_SLOT *slot, int meant,
     for (i = 0; i < n; i++, t->nkeys++)
         list_key(s, h[i], t->logged_in, &t->keys[i]);
     nk_p11_key_release(s);
-    s->fl->C_CloseSession(s->session);
-    s->have_session = 0;
+    ret = 0;
 out:
     if (t->logged_in)
-        PKCS11_logout(slot);
+        s->fl->C_Logout(s->session);
+    s->fl->C_CloseSession(s->session);
+    s->have_session = 0;
     free(h);
-    return 0;
+    return ret;
 }
 
 static int count_tokens(const struct nk_signer *s)
@@ -108,7 +110,8 @@ int nk_p11_list(const char *module, const char *token,
     struct nk_p11_listing *l = nk_xcalloc(1, sizeof(*l));
     struct nk_p11_listed_slot *e;
     PKCS11_SLOT *slot;
-    int one, meant, ret = -1;
+    char *pin = NULL;
+    int one, meant, have_pin, ret = -1;
     size_t i;
 
     *out = NULL;
@@ -122,10 +125,12 @@ int nk_p11_list(const char *module, const char *token,
     }
     if (nk_p11_load(s, cfg, err) != 0)
         goto out;
-    /* Read once, up front: no PIN means public keys only. */
-    s->pin_tried = 1;
-    if (nk_p11_pin_resolve(s->uri, cfg, &s->pin, &s->pin_from, err) != 0)
+    /* No PIN means public keys only; login reads it again when it is
+     * there. */
+    if (nk_p11_pin_resolve(s->uri, cfg, &pin, &s->pin_from, err) != 0)
         goto out;
+    have_pin = pin != NULL;
+    nk_strfreezero(pin);
     one = count_tokens(s) == 1;
     l->module = nk_xstrdup(s->module);
     l->slots = nk_xcalloc(s->nslots, sizeof(*l->slots));
@@ -137,7 +142,8 @@ int nk_p11_list(const char *module, const char *token,
             e->description = nk_xstrdup(slot->description);
         if (slot->token == NULL || !slot->token->initialized)
             continue;
-        meant = token != NULL ? strcmp(token, slot->token->label) == 0 : one;
+        meant = have_pin &&
+                (token != NULL ? strcmp(token, slot->token->label) == 0 : one);
         e->token = nk_xcalloc(1, sizeof(*e->token));
         if (list_token(s, slot, meant, cfg, e->token, err) != 0)
             goto out;
@@ -147,7 +153,7 @@ int nk_p11_list(const char *module, const char *token,
     ret = 0;
 out:
     nk_p11_listing_free(l);
-    nk_p11_signer_free(s); /* wipes the PIN, and libp11's copy */
+    nk_p11_signer_free(s);
     return ret;
 }
 

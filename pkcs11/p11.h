@@ -13,15 +13,16 @@
 #include "keyspec.h"
 #include "uri.h"
 
-/* libp11 loads the module and does slot and token enumeration and login.
- * Everything after login goes through the module's own function list on a
- * session of ours: key and certificate lookup with C_FindObjects templates
+/* libp11 loads the module and does slot and token enumeration.
+ * Everything else goes through the module's own function list on a
+ * session of ours: login (libp11's keeps a copy of the PIN until the slots
+ * are released), key and certificate lookup with C_FindObjects templates
  * (libp11 0.4.12 can only enumerate every object on a token, reading all
  * their attributes and parsing every certificate), and signing with
  * C_SignInit/C_Sign, because libp11 0.4.12 pads PSS in software and sends
  * CKM_RSA_X_509, which many HSMs forbid; we want the token's
- * CKM_RSA_PKCS_PSS. Login state is per application, so our session on the
- * same slot is logged in once libp11 has logged in. */
+ * CKM_RSA_PKCS_PSS. Login state is per application: once one session of
+ * ours has logged in, every session on that token is. */
 struct nk_signer {
     struct nk_p11_uri *uri;
     char *module;             /* resolved module path */
@@ -41,9 +42,9 @@ struct nk_signer {
     unsigned char *id;        /* the key's CKA_ID (id_len bytes), or NULL */
     size_t id_len;
     int always_auth;          /* CKA_ALWAYS_AUTHENTICATE */
-    char *pin;                /* kept only for always-authenticate keys */
+    char *pin;                /* kept only for always-authenticate keys,
+                                 until their C_SignInit */
     const char *pin_from;
-    int pin_tried;            /* the PIN sources have been read */
     EVP_PKEY *pub;            /* the key's public half, once read */
     X509 *cert;               /* the certificate beside the key, once read */
     int cert_tried;
@@ -55,7 +56,7 @@ struct nk_signer {
 int nk_p11_signer_open(const char *key_id, const struct nk_config *cfg,
                        struct nk_signer **out,
                        struct nk_err *err) NK_MUST_CHECK;
-/* backend.c: closes, logs out (libp11 drops its PIN copy), frees; NULL ok. */
+/* backend.c: wipes the PIN, closes, unloads, frees; NULL ok. */
 void nk_p11_signer_free(struct nk_signer *s);
 /* backend.c: forgets the current key (label, id, public key, certificate)
  * so that s can be pointed at another object. */
@@ -67,10 +68,13 @@ int nk_p11_load(struct nk_signer *s, const struct nk_config *cfg,
                 struct nk_err *err) NK_MUST_CHECK;
 /* token.c: nonzero when the slot's token passes the URI's token filter. */
 int nk_p11_token_matches(const struct nk_signer *s, PKCS11_SLOT *slot);
-/* token.c: logs in to the slot's token when it needs it. Refuses when the
- * PIN is locked or on its final try; never retries a wrong PIN. */
+/* token.c: logs in to the slot's token through session (of ours, on
+ * slot) when it needs it, reading the PIN from its sources and wiping it
+ * right after C_Login. Refuses when the PIN is locked or on its final try;
+ * never retries a wrong PIN. */
 int nk_p11_login(struct nk_signer *s, PKCS11_SLOT *slot,
-                 const struct nk_config *cfg, struct nk_err *err) NK_MUST_CHECK;
+                 CK_SESSION_HANDLE session, const struct nk_config *cfg,
+                 struct nk_err *err) NK_MUST_CHECK;
 /* token.c: wipes and drops the PIN. */
 void nk_p11_pin_drop(struct nk_signer *s);
 

@@ -128,56 +128,66 @@ static int pin_state_ok(const PKCS11_TOKEN *t, struct nk_err *err)
     return 0;
 }
 
-/* The one PKCS11_login call: the PIN pad, or the PIN from its sources
- * (read once per signer). 0, or -1 with err set when there is no PIN;
- * *rc is PKCS11_login's result. */
+/* Nonzero when the application is already logged in to session's token
+ * (login state is shared by every session of the application). */
+static int logged_in(const struct nk_signer *s, CK_SESSION_HANDLE session)
+{
+    CK_SESSION_INFO info;
+
+    return s->fl->C_GetSessionInfo(session, &info) == CKR_OK &&
+           (info.state == CKS_RO_USER_FUNCTIONS ||
+            info.state == CKS_RW_USER_FUNCTIONS);
+}
+
+/* The one C_Login: with the PIN pad, or with the PIN read from its sources
+ * now and wiped as soon as the token has it. Our own C_Login, not libp11's
+ * PKCS11_login, which keeps a copy of the PIN until the slots are released
+ * (through every signature). 0 with *rv set, or -1 with err set when there
+ * is no PIN. */
 static int call_login(struct nk_signer *s, PKCS11_SLOT *slot,
-                      const struct nk_config *cfg, int *rc,
-                      struct nk_err *err)
+                      CK_SESSION_HANDLE session, const struct nk_config *cfg,
+                      CK_RV *rv, struct nk_err *err)
 {
     const PKCS11_TOKEN *t = slot->token;
+    char *pin = NULL;
 
     if (t->secureLogin) {
         /* PIN pad or biometric: the token asks the user itself. */
         nk_debug("pkcs11: protected authentication path on \"%s\"", t->label);
-        *rc = PKCS11_login(slot, 0, NULL);
+        *rv = s->fl->C_Login(session, CKU_USER, NULL, 0);
         return 0;
     }
-    if (!s->pin_tried) {
-        s->pin_tried = 1;
-        if (nk_p11_pin_resolve(s->uri, cfg, &s->pin, &s->pin_from, err) != 0)
-            return -1;
-    }
-    if (s->pin == NULL)
+    if (nk_p11_pin_resolve(s->uri, cfg, &pin, &s->pin_from, err) != 0)
+        return -1;
+    if (pin == NULL)
         return nk_err_set(err, NK_ERR_ACCESS,
                           "token \"%s\" needs a PIN: set "
                           "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
                           "to the key id, or set pluginConfig pin-file",
                           t->label);
-    *rc = PKCS11_login(slot, 0, s->pin);
+    *rv = s->fl->C_Login(session, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
+    nk_strfreezero(pin);
     return 0;
 }
 
 int nk_p11_login(struct nk_signer *s, PKCS11_SLOT *slot,
-                 const struct nk_config *cfg, struct nk_err *err)
+                 CK_SESSION_HANDLE session, const struct nk_config *cfg,
+                 struct nk_err *err)
 {
     const PKCS11_TOKEN *t = slot->token;
     double t0 = nk_log_now_ms();
-    int logged = 0, rc = -1;
-    CK_RV rv;
+    CK_RV rv = CKR_GENERAL_ERROR;
 
-    if (!t->loginRequired)
+    if (!t->loginRequired || logged_in(s, session))
         return 0;
-    if (PKCS11_is_logged_in(slot, 0, &logged) == 0 && logged)
-        return 0;
-    if (pin_state_ok(t, err) != 0 || call_login(s, slot, cfg, &rc, err) != 0)
+    if (pin_state_ok(t, err) != 0 ||
+        call_login(s, slot, session, cfg, &rv, err) != 0)
         return -1;
-    if (rc == 0) {
+    if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
         nk_info("pkcs11: logged in to token \"%s\" (%.1f ms)", t->label,
                 nk_log_now_ms() - t0);
         return 0;
     }
-    rv = nk_p11_libp11_rv();
     if (is_pin_error(rv))
         return nk_err_set(err, NK_ERR_ACCESS,
                           "wrong PIN for token \"%s\" (from %s): %s; not "

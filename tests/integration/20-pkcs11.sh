@@ -482,3 +482,54 @@ if [ -n "$SPY" ]; then
     check "pkcs11 token with only PKCS#1 v1.5: no C_SignInit at all" \
         test "$(spy_count "$log" C_SignInit)" = 0
 fi
+
+# --- no copy of the PIN in memory while the token signs ------------------
+# A token of its own whose PIN appears nowhere else; at C_Sign the shim
+# searches the plugin's writable memory for it (NK_SHIM_SCAN_PIN, skipping
+# the environment entries that carry it in). Our PIN copies are wiped right
+# after C_Login (done by us: libp11's PKCS11_login keeps a copy until its
+# slots are released). The control run puts the PIN in a pin-value and in
+# an unused pluginConfig value: the search must find those copies.
+SC=$NK_TMP/scan
+SCAN_PIN=Zq7-$(openssl rand -hex 12)
+sc() { pkcs11-tool --module "$M" --token-label nk-scan --login --pin "$SCAN_PIN" "$@" >/dev/null 2>&1; }
+if softhsm_init "$SC" nk-scan 12345678 "$SCAN_PIN" >/dev/null &&
+    softhsm_import_key nk-scan 01 ec256 "$NK_P11_PKI/ec256.key" "$NK_P11_PKI/ec256.pem" &&
+    sc --write-object "$NK_P11_PKI/ec256.key.der" --type privkey --id 02 --label always --usage-sign --always-auth &&
+    sc --write-object "$NK_P11_PKI/ec256.pub.der" --type pubkey --id 02 --label always &&
+    sc --write-object "$NK_P11_PKI/ec256.der" --type cert --id 02 --label always &&
+    p11shim_build "$SC/shim.so" 2>"$NK_TMP/shim.log"; then
+    printf '%s\n' "$SCAN_PIN" >"$SC/pin"
+    K="pkcs11:token=nk-scan;object=ec256?module-path=$SC/shim.so"
+    AA="pkcs11:token=nk-scan;object=always?module-path=$SC/shim.so"
+    # scan_run NAME PIN-IN-ENV KEY-ID [CONFIG]: signs; sets SCAN to what the
+    # shim found and checks the signature and the echoed key id.
+    scan_run() {
+        local out=$SC/scan-${1// /-}
+        rm -f "$out"
+        SOFTHSM2_CONF=$SC/softhsm2.conf NK_SHIM_MODULE=$M NK_SHIM_SCAN_PIN=$SCAN_PIN \
+            NK_SHIM_SCAN_OUT=$out NOTATION_KEYSTORE_PIN=$2 plugin generate-signature \
+            "$(sign_req "$3" EC-256 SHA-256 "$NK_TMP/tbs-ec256.jws" "${4:-{\}}")"
+        SCAN=$(cat "$out" 2>/dev/null)
+        SCAN_KID=$3
+        check "pkcs11 PIN scan $1: signed, key id echoed (rc=$RC ${ERR:0:200})" \
+            eval '[ "$RC" = 0 ] && [ "$(printf "%s" "$OUT" | jq -r .keyId)" = "$SCAN_KID" ] &&
+                verify_sig ec256 "$NK_TMP/tbs-ec256.jws"'
+    }
+    scan_run "NOTATION_KEYSTORE_PIN" "$SCAN_PIN" "$K"
+    check "pkcs11 no PIN in memory at C_Sign: NOTATION_KEYSTORE_PIN ($SCAN)" test "$SCAN" = "PIN ABSENT"
+    scan_run "pin-source" "" "$K&pin-source=$SC/pin"
+    check "pkcs11 no PIN in memory at C_Sign: pin-source file ($SCAN)" test "$SCAN" = "PIN ABSENT"
+    scan_run "pin-file" "" "$K" "$(jq -cn --arg f "$SC/pin" '{"pin-file":$f}')"
+    check "pkcs11 no PIN in memory at C_Sign: pluginConfig pin-file ($SCAN)" test "$SCAN" = "PIN ABSENT"
+    scan_run "always-authenticate env" "$SCAN_PIN" "$AA"
+    check "pkcs11 no PIN in memory at C_Sign: always-authenticate key, NOTATION_KEYSTORE_PIN ($SCAN)" \
+        test "$SCAN" = "PIN ABSENT"
+    scan_run "control" "" "$K&pin-value=$SCAN_PIN" "$(jq -cn --arg p "$SCAN_PIN" '{"x-note":$p}')"
+    check "pkcs11 PIN scan control: a PIN left in pluginConfig is found ($SCAN)" \
+        eval '[[ $SCAN == "PIN FOUND "* ]]'
+else
+    cat "$NK_TMP/shim.log" 2>/dev/null
+    fail "pkcs11 PIN scan: token or shim setup"
+fi
+export SOFTHSM2_CONF=$STD_CONF
