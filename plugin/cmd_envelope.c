@@ -32,7 +32,7 @@ static const struct format formats[] = {
 
 /* Everything taken from the request, checked before the key is touched. */
 struct env_req {
-    const char *key_id;
+    struct nk_mask key_id;
     const char *env_type;
     const struct format *fmt;
     unsigned char *payload;
@@ -106,7 +106,7 @@ static int parse_request(const struct nk_request *req, struct env_req *r,
                          struct nk_err *err)
 {
     if (check_mode(&req->cfg, err) != 0 || nk_proto_contract(req, err) != 0 ||
-        nk_proto_string(req->json, "keyId", &r->key_id, err) != 0 ||
+        nk_proto_take_key_id(req, &r->key_id, err) != 0 ||
         parse_types(req, r, err) != 0 ||
         nk_proto_bytes(req->json, "payload", &r->payload, &r->payload_len,
                        err) != 0 ||
@@ -151,8 +151,12 @@ int nk_cmd_generate_envelope(const struct nk_request *req, cJSON **resp,
 
     *resp = NULL;
     if (parse_request(req, &r, err) != 0 ||
-        nk_signing_open(&sg, r.key_id, &req->cfg, err) != 0 ||
-        nk_signing_prepare(&sg, &req->cfg, err) != 0 ||
+        nk_signing_open(&sg, r.key_id.s, &req->cfg, err) != 0)
+        goto out;
+    /* The envelope response carries no key id: once logged in, a pin-value
+     * in it is not needed again. */
+    nk_mask_release(&r.key_id);
+    if (nk_signing_prepare(&sg, &req->cfg, err) != 0 ||
         sign_envelope(&r, &sg, &e, &env, &envlen, err) != 0)
         goto out;
     b64 = nk_b64_encode(env, envlen);
@@ -169,5 +173,6 @@ out:
     nk_signing_release(&sg);
     nk_tsa_release(&r.tsa);
     nk_freezero(r.payload, r.payload_len);
+    nk_mask_release(&r.key_id);
     return ret;
 }

@@ -43,7 +43,7 @@ int nk_cmd_generate_signature(const struct nk_request *req, cJSON **resp,
                               struct nk_err *err)
 {
     struct nk_signing sg = {0};
-    const char *key_id = NULL;
+    struct nk_mask key_id = {0};
     unsigned char *payload = NULL, *sig = NULL;
     size_t plen = 0, slen = 0;
     char *sig_b64 = NULL;
@@ -51,17 +51,21 @@ int nk_cmd_generate_signature(const struct nk_request *req, cJSON **resp,
 
     *resp = NULL;
     if (nk_proto_contract(req, err) != 0 ||
-        nk_proto_string(req->json, "keyId", &key_id, err) != 0 ||
-        nk_proto_bytes(req->json, "payload", &payload, &plen, err) != 0)
+        nk_proto_take_key_id(req, &key_id, err) != 0 ||
+        nk_proto_bytes(req->json, "payload", &payload, &plen, err) != 0 ||
+        nk_signing_open(&sg, key_id.s, &req->cfg, err) != 0)
         goto out;
-    if (nk_signing_open(&sg, key_id, &req->cfg, err) != 0 ||
-        check_request_spec(req, sg.info.spec, err) != 0 ||
+    /* Logged in: the key id (and a pin-value in it) is needed again only
+     * for the response. */
+    nk_mask_hide(&key_id);
+    if (check_request_spec(req, sg.info.spec, err) != 0 ||
         nk_signing_prepare(&sg, &req->cfg, err) != 0 ||
         nk_signing_sign(&sg, payload, plen, &sig, &slen, err) != 0)
         goto out;
+    nk_mask_show(&key_id);
     sig_b64 = nk_b64_encode(sig, slen);
     *resp = cJSON_CreateObject();
-    nk_proto_add_string(*resp, "keyId", key_id);
+    nk_proto_add_string(*resp, "keyId", key_id.s);
     nk_proto_add_string(*resp, "signature", sig_b64);
     nk_proto_add_string(*resp, "signingAlgorithm",
                         nk_keyspec_signing_alg(sg.info.spec));
@@ -73,5 +77,6 @@ out:
     free(sig);
     nk_freezero(payload, plen);
     nk_signing_release(&sg);
+    nk_mask_release(&key_id);
     return ret;
 }

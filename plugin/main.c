@@ -96,12 +96,15 @@ static int run(nk_cmd_fn fn, const char *name, int out_fd)
         goto out;
     nk_info("command %s", name);
     nk_debug("request: %zu bytes, %zu pluginConfig keys", in.len, req.cfg.n);
+    /* The tree holds all of it now: no second copy of a pin-value while
+     * the command runs. */
+    nk_buf_release(&in);
     /* keys only: values may name files or hold identifiers */
     for (i = 0; i < req.cfg.n; i++)
         nk_debug("pluginConfig \"%s\"", req.cfg.keys[i]);
     if (fn(&req, &resp, &err) != 0)
         goto out;
-    text = cJSON_PrintUnformatted(resp);
+    text = nk_proto_print(resp);
     if (text == NULL || write_all(out_fd, text, strlen(text)) != 0 ||
         write_all(out_fd, "\n", 1) != 0) {
         nk_err_set(&err, NK_ERR_GENERIC, "cannot write the response: %s",
@@ -116,6 +119,7 @@ out:
         fail(&err);
     if (text != NULL)
         nk_freezero(text, strlen(text));
+    nk_proto_wipe(resp);
     cJSON_Delete(resp);
     nk_request_release(&req);
     nk_buf_release(&in);

@@ -138,26 +138,54 @@ char *nk_proto_error_json(const struct nk_err *err)
     return s;
 }
 
-/* cJSON does not wipe what it frees: clear every string in the request
- * (the pluginConfig and payload may be sensitive) before deleting it. */
-static void wipe_json(cJSON *node)
+void nk_proto_wipe(cJSON *tree)
 {
     cJSON *c;
 
-    for (c = node; c != NULL; c = c->next) {
-        if (cJSON_IsString(c) && c->valuestring != NULL)
+    for (c = tree; c != NULL; c = c->next) {
+        if ((cJSON_IsString(c) || cJSON_IsRaw(c)) && c->valuestring != NULL)
             nk_memzero(c->valuestring, strlen(c->valuestring));
         if (c->child != NULL)
-            wipe_json(c->child);
+            nk_proto_wipe(c->child);
     }
+}
+
+int nk_proto_take_key_id(const struct nk_request *req, struct nk_mask *id,
+                         struct nk_err *err)
+{
+    const char *v = NULL;
+    cJSON *item;
+
+    nk_mask_init(id, NULL);
+    if (nk_proto_string(req->json, "keyId", &v, err) != 0)
+        return -1;
+    nk_mask_init(id, nk_xstrdup(v));
+    item = cJSON_GetObjectItemCaseSensitive(req->json, "keyId");
+    nk_memzero(item->valuestring, strlen(item->valuestring));
+    return 0;
+}
+
+char *nk_proto_print(cJSON *tree)
+{
+    size_t size = 4096;
+    char *buf = nk_xmalloc(size);
+
+    /* cJSON's own printer grows its buffer with realloc, leaving unwiped
+     * copies of the text (a key id ...) in freed memory. */
+    while (!cJSON_PrintPreallocated(tree, buf, (int)size, 0)) {
+        nk_freezero(buf, size);
+        if (size > NK_MAX_REQUEST * 8)
+            return NULL;
+        size *= 2;
+        buf = nk_xmalloc(size);
+    }
+    return buf;
 }
 
 void nk_request_release(struct nk_request *req)
 {
-    if (req->json != NULL) {
-        wipe_json(req->json);
-        cJSON_Delete(req->json);
-    }
+    nk_proto_wipe(req->json);
+    cJSON_Delete(req->json);
     req->json = NULL;
     nk_config_release(&req->cfg);
 }

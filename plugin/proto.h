@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "common/err.h"
+#include "common/mem.h"
 
 /* Requests larger than this are refused (notation's are a few KiB; a
  * verify-signature request carries a certificate chain). */
@@ -51,6 +52,23 @@ cJSON *nk_proto_chain_json(STACK_OF(X509) *chain);
 /* The error object {"errorCode":...,"errorMessage":...} as text. */
 char *nk_proto_error_json(const struct nk_err *err);
 
+/* Takes the required non-empty keyId out of the request: *id holds a copy
+ * (release it with nk_mask_release) and the request's own is wiped, so a
+ * pin-value in it lives in one place the command can mask while it
+ * signs. */
+int nk_proto_take_key_id(const struct nk_request *req, struct nk_mask *id,
+                         struct nk_err *err) NK_MUST_CHECK;
+
+/* The unformatted text of tree, malloc'd (NULL when it grows past any
+ * sane response); no stale copy of it is left in freed memory. */
+char *nk_proto_print(cJSON *tree);
+
+/* Wipes every string value in tree (cJSON frees without wiping): used on
+ * the request and response trees, which hold the key id and with it any
+ * pin-value. NULL is fine. */
+void nk_proto_wipe(cJSON *tree);
+
+/* Wipes and frees the request; NULL members are fine. */
 void nk_request_release(struct nk_request *req);
 
 #endif

@@ -1,8 +1,10 @@
 /* Allocation wrappers and secret wiping. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -95,4 +97,57 @@ void nk_strfreezero(char *s)
 {
     if (s != NULL)
         nk_freezero(s, strlen(s));
+}
+
+void nk_mask_init(struct nk_mask *m, char *s)
+{
+    m->s = s;
+    m->pad = NULL;
+    m->n = s != NULL ? strlen(s) : 0;
+}
+
+static void xor_pad(struct nk_mask *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->n; i++)
+        m->s[i] = (char)(m->s[i] ^ m->pad[i]);
+}
+
+void nk_mask_hide(struct nk_mask *m)
+{
+    size_t got = 0;
+    ssize_t r;
+
+    if (m->s == NULL || m->pad != NULL)
+        return;
+    m->pad = nk_xcalloc(m->n, 1);
+    /* getrandom(2) only stops early on a signal; any other failure leaves
+     * the rest of the pad zero, so those bytes stay in the clear. */
+    while (got < m->n) {
+        r = getrandom(m->pad + got, m->n - got, 0);
+        if (r <= 0 && errno != EINTR)
+            break;
+        if (r > 0)
+            got += (size_t)r;
+    }
+    xor_pad(m);
+}
+
+void nk_mask_show(struct nk_mask *m)
+{
+    if (m->pad == NULL)
+        return;
+    xor_pad(m);
+    nk_freezero(m->pad, m->n);
+    m->pad = NULL;
+}
+
+void nk_mask_release(struct nk_mask *m)
+{
+    nk_freezero(m->pad, m->n);
+    nk_freezero(m->s, m->n);
+    m->s = NULL;
+    m->pad = NULL;
+    m->n = 0;
 }

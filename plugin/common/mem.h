@@ -19,4 +19,23 @@ void nk_memzero(void *p, size_t n);
 void nk_freezero(void *p, size_t n);
 void nk_strfreezero(char *s);
 
+/* A secret string that must outlive its use, kept XOR-masked with a random
+ * pad in between: a key id notation wants echoed after signing may hold a
+ * pin-value, whose clear bytes then are not in memory while a token signs.
+ * Masking, not encryption: the pad sits beside it. */
+struct nk_mask {
+    char *s;            /* owned; masked while pad is set */
+    unsigned char *pad; /* n random bytes while masked, else NULL */
+    size_t n;
+};
+
+/* Takes ownership of the clear string s. */
+void nk_mask_init(struct nk_mask *m, char *s);
+/* Masks m->s in place (a no-op when already masked). */
+void nk_mask_hide(struct nk_mask *m);
+/* Restores m->s and wipes the pad (a no-op when not masked). */
+void nk_mask_show(struct nk_mask *m);
+/* Wipes and frees the string and the pad; m may be zeroed or released. */
+void nk_mask_release(struct nk_mask *m);
+
 #endif

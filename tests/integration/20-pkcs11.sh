@@ -488,8 +488,10 @@ fi
 # searches the plugin's writable memory for it (NK_SHIM_SCAN_PIN, skipping
 # the environment entries that carry it in). Our PIN copies are wiped right
 # after C_Login (done by us: libp11's PKCS11_login keeps a copy until its
-# slots are released). The control run puts the PIN in a pin-value and in
-# an unused pluginConfig value: the search must find those copies.
+# slots are released), the request text and a pin-value in the key id go
+# once logged in, and the key id the response echoes stays masked until
+# then. The control run puts the PIN in an unused pluginConfig value: the
+# search must find that copy.
 SC=$NK_TMP/scan
 SCAN_PIN=Zq7-$(openssl rand -hex 12)
 sc() { pkcs11-tool --module "$M" --token-label nk-scan --login --pin "$SCAN_PIN" "$@" >/dev/null 2>&1; }
@@ -522,6 +524,11 @@ if softhsm_init "$SC" nk-scan 12345678 "$SCAN_PIN" >/dev/null &&
     check "pkcs11 no PIN in memory at C_Sign: pin-source file ($SCAN)" test "$SCAN" = "PIN ABSENT"
     scan_run "pin-file" "" "$K" "$(jq -cn --arg f "$SC/pin" '{"pin-file":$f}')"
     check "pkcs11 no PIN in memory at C_Sign: pluginConfig pin-file ($SCAN)" test "$SCAN" = "PIN ABSENT"
+    scan_run "pin-value" "" "$K&pin-value=$SCAN_PIN"
+    check "pkcs11 no PIN in memory at C_Sign: pin-value ($SCAN)" test "$SCAN" = "PIN ABSENT"
+    scan_run "always-authenticate pin-value" "" "$AA&pin-value=$SCAN_PIN"
+    check "pkcs11 no PIN in memory at C_Sign: always-authenticate key, pin-value ($SCAN)" \
+        test "$SCAN" = "PIN ABSENT"
     scan_run "always-authenticate env" "$SCAN_PIN" "$AA"
     check "pkcs11 no PIN in memory at C_Sign: always-authenticate key, NOTATION_KEYSTORE_PIN ($SCAN)" \
         test "$SCAN" = "PIN ABSENT"

@@ -139,6 +139,107 @@ static void test_metadata(void **state)
     nk_request_release(&req);
 }
 
+/* Every string value in the tree, found by a walk of the test's own. */
+static size_t collect(const cJSON *node, char **strs, size_t *lens, size_t n)
+{
+    const cJSON *c;
+
+    for (c = node; c != NULL; c = c->next) {
+        if ((cJSON_IsString(c) || cJSON_IsRaw(c)) && c->valuestring != NULL) {
+            strs[n] = c->valuestring;
+            lens[n++] = strlen(c->valuestring);
+        }
+        if (c->child != NULL)
+            n = collect(c->child, strs, lens, n);
+    }
+    return n;
+}
+
+static void test_wipe_tree(void **state)
+{
+    struct nk_request req;
+    struct nk_err err = {0};
+    char *strs[16];
+    size_t lens[16], n, i, k;
+
+    (void)state;
+    assert_int_equal(parse("{\"keyId\":\"pkcs11:object=k?pin-value=S3cr3t\","
+                           "\"pluginConfig\":{\"pin-file\":\"/p\"},\"n\":5,"
+                           "\"a\":[\"x\",{\"deep\":[\"S3cr3t-2\",null,true]}]}",
+                           &req, &err), 0);
+    cJSON_AddItemToObject(req.json, "raw", cJSON_CreateRaw("\"S3cr3t-3\""));
+    n = collect(req.json, strs, lens, 0);
+    assert_int_equal(n, 5);
+    nk_proto_wipe(req.json);
+    for (i = 0; i < n; i++)
+        for (k = 0; k < lens[i]; k++)
+            assert_int_equal(strs[i][k], 0);
+    assert_int_equal(cJSON_GetObjectItem(req.json, "n")->valueint, 5);
+    nk_proto_wipe(NULL);
+    nk_request_release(&req);
+}
+
+static void test_take_key_id(void **state)
+{
+    static const char id[] = "pkcs11:object=k?pin-value=S3cr3t";
+    struct nk_request req;
+    struct nk_err err = {0};
+    struct nk_mask kid = {0};
+    char *in_tree;
+    size_t k;
+
+    (void)state;
+    assert_int_equal(parse("{\"keyId\":\"pkcs11:object=k?pin-value=S3cr3t\"}",
+                           &req, &err), 0);
+    in_tree = cJSON_GetObjectItem(req.json, "keyId")->valuestring;
+    assert_int_equal(nk_proto_take_key_id(&req, &kid, &err), 0);
+    assert_string_equal(kid.s, id);
+    for (k = 0; k < sizeof(id) - 1; k++)
+        assert_int_equal(in_tree[k], 0);
+    /* Masked: not the key id, nor the PIN in it; shown: the key id again. */
+    nk_mask_hide(&kid);
+    assert_non_null(kid.pad);
+    assert_int_not_equal(memcmp(kid.s, id, sizeof(id) - 1), 0);
+    for (k = 0; k + 6 <= kid.n; k++)
+        assert_int_not_equal(memcmp(kid.s + k, "S3cr3t", 6), 0);
+    nk_mask_hide(&kid);
+    nk_mask_show(&kid);
+    assert_null(kid.pad);
+    assert_memory_equal(kid.s, id, sizeof(id));
+    nk_mask_show(&kid);
+    assert_memory_equal(kid.s, id, sizeof(id));
+    nk_mask_release(&kid);
+    assert_null(kid.s);
+    nk_mask_release(&kid);
+    nk_request_release(&req);
+    assert_int_equal(parse("{\"keyId\":\"\"}", &req, &err), 0);
+    assert_int_equal(nk_proto_take_key_id(&req, &kid, &err), -1);
+    assert_null(kid.s);
+    nk_request_release(&req);
+}
+
+/* nk_proto_print gives cJSON's own text, also past its first buffer. */
+static void test_print(void **state)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *big = malloc(20000), *mine, *theirs;
+
+    (void)state;
+    memset(big, 'b', 19999);
+    big[19999] = '\0';
+    nk_proto_add_string(o, "keyId", "pkcs11:object=k");
+    nk_proto_add_string(o, "big", big);
+    cJSON_AddNumberToObject(o, "n", 1.5);
+    mine = nk_proto_print(o);
+    theirs = cJSON_PrintUnformatted(o);
+    assert_non_null(mine);
+    assert_string_equal(mine, theirs);
+    free(mine);
+    free(theirs);
+    free(big);
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +250,9 @@ int main(void)
         cmocka_unit_test(test_error_json),
         cmocka_unit_test(test_first_error_wins),
         cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_wipe_tree),
+        cmocka_unit_test(test_take_key_id),
+        cmocka_unit_test(test_print),
     };
 
     return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
