@@ -7,9 +7,14 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/softhsm.sh"
 
+# Debian's multiarch triplet (x86_64-linux-gnu, aarch64-linux-gnu ...),
+# where opensc-pkcs11 and p11-kit put their modules.
+MA=$(gcc -print-multiarch 2>/dev/null)
+[ -n "$MA" ] || MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+[ -n "$MA" ] || fail "pkcs11: no multiarch triplet (gcc -print-multiarch, dpkg-architecture)"
 SPY=
-for f in /usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so \
-    /usr/lib/x86_64-linux-gnu/pkcs11-spy.so /usr/lib/pkcs11/pkcs11-spy.so; do
+for f in "/usr/lib/$MA/pkcs11/pkcs11-spy.so" "/usr/lib/$MA/pkcs11-spy.so" \
+    /usr/lib/pkcs11/pkcs11-spy.so; do
     [ -f "$f" ] && { SPY=$f; break; }
 done
 # pkcs11-spy leaks what its C_GetFunctionList allocates: under the ASan
@@ -212,7 +217,7 @@ NOTATION_KEYSTORE_PKCS11_MODULE=softhsm2 expect_ok \
     "pkcs11 NOTATION_KEYSTORE_PKCS11_MODULE" describe-key \
     "$(describe_req "pkcs11:token=nk-test;object=rsa2048")"
 if [ -f /usr/share/p11-kit/modules/softhsm2.module ] &&
-    [ -f "/usr/lib/$(gcc -print-multiarch 2>/dev/null)/p11-kit-proxy.so" ]; then
+    [ -f "/usr/lib/$MA/p11-kit-proxy.so" ]; then
     expect_ok "pkcs11 p11-kit proxy when no module is named" describe-key \
         "$(describe_req "pkcs11:token=nk-test;object=ec521")"
 fi
