@@ -121,6 +121,26 @@ spy_mechs() {
     grep -A4 ': C_SignInit' "$1" | sed -n 's/.*pMechanism->type = \(CKM_[A-Z0-9_]*\).*/\1/p' | sort -u | tr '\n' ' '
 }
 spy_count() { grep -c ": $2\$" "$1"; }
+# spy_sign_params LOG: "mechanism hashAlg mgf sLen" of every C_SignInit in
+# a pkcs11-spy log, one line each ("-" for a parameter it does not show).
+spy_sign_params() {
+    awk 'BEGIN { t = h = m = l = "-" }
+        /^[0-9]+: / { in_init = $2 == "C_SignInit"; next }
+        in_init && /pMechanism->type = / { t = $NF }
+        in_init && /pParameter->hashAlg = / { h = $NF }
+        in_init && /pParameter->mgf = / { m = $NF }
+        in_init && /pParameter->sLen = / { l = $NF }
+        in_init && /^Returned:/ { print t, h, m, l; t = h = m = l = "-"; in_init = 0 }' "$1"
+}
+# pss_params NAME: the C_SignInit parameters RSA key NAME must be sent with:
+# CKM_RSA_PKCS_PSS, MGF1 with the digest's hash, salt = hash length.
+pss_params() {
+    case $1 in
+    rsa2048) echo "CKM_RSA_PKCS_PSS CKM_SHA256 CKG_MGF1_SHA256 32" ;;
+    rsa3072) echo "CKM_RSA_PKCS_PSS CKM_SHA384 CKG_MGF1_SHA384 48" ;;
+    rsa4096) echo "CKM_RSA_PKCS_PSS CKM_SHA512 CKG_MGF1_SHA512 64" ;;
+    esac
+}
 
 # --- all six key specs -------------------------------------------------
 for k in $PKI_NAMES; do
@@ -158,13 +178,16 @@ if [ -n "$SPY" ]; then
             test "$RC/$(spy_mechs "$log")" = "0/$want"
         check "pkcs11 spy: $k never CKM_RSA_PKCS (v1.5) or CKM_RSA_X_509" \
             eval '! grep -Eq "pMechanism->type = CKM_RSA_(PKCS|X_509) *$" "$log"'
+        if [[ $k == rsa* ]]; then
+            got=$(spy_sign_params "$log")
+            check "pkcs11 spy: $k C_SignInit sent $(pss_params "$k") ($got)" \
+                test "$got" = "$(pss_params "$k")"
+        fi
     done
-    if [[ $(grep -A6 ': C_SignInit' "$NK_TMP/spy-rsa3072.log") == *"hashAlg = CKM_SHA384"*"mgf = CKG_MGF1_SHA384"*"sLen = 48"* ]] ||
-        grep -A8 ': C_SignInit' "$NK_TMP/spy-rsa3072.log" | grep -q 'CKM_SHA384'; then
-        pass "pkcs11 spy: RSA-3072 PSS parameters use SHA-384"
-    else
-        fail "pkcs11 spy: RSA-3072 PSS parameters use SHA-384"
-    fi
+    # The one C_SignInit of RSA-3072: hash, MGF1 and salt length of SHA-384.
+    check "pkcs11 spy: RSA-3072 PSS parameters use SHA-384 for hash and MGF1, sLen 48" \
+        test "$(spy_sign_params "$NK_TMP/spy-rsa3072.log")" = \
+        "CKM_RSA_PKCS_PSS CKM_SHA384 CKG_MGF1_SHA384 48"
 else
     fail "pkcs11 spy: pkcs11-spy.so not installed (package opensc-pkcs11)"
 fi
