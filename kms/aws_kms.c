@@ -13,9 +13,8 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/sigcheck.h"
 #include "kms.h"
-#include "kms_cache.h"
+#include "kms_key.h"
 #include "kms_util.h"
 #include "kms_uri.h"
 
@@ -25,14 +24,10 @@ struct nk_signer {
     char *key_ref;   /* as in the URI: id, ARN, alias/name, alias ARN */
     char *region;
     char *endpoint;
-    char *ident;     /* cache identity */
     const struct nk_config *cfg;
     struct nk_kms_net net;
     struct nk_aws_creds creds; /* fetched on first call */
-    struct nk_kms_cached key;  /* described key (key.id = key ARN) */
-    int cache_on;
-    double ttl;
-    int from_cache;
+    struct nk_kms_key key;     /* described key (key.d.id = key ARN) */
 };
 
 static int aws_handles(const char *key_id)
@@ -74,10 +69,9 @@ static void aws_free(struct nk_signer *s)
     free(s->key_ref);
     free(s->region);
     free(s->endpoint);
-    free(s->ident);
     nk_kms_net_release(&s->net);
     nk_aws_creds_release(&s->creds);
-    nk_kms_cached_release(&s->key);
+    nk_kms_key_release(&s->key);
     free(s);
 }
 
@@ -117,11 +111,11 @@ static int aws_open(const char *key_id, const struct nk_config *cfg,
     if (s->endpoint == NULL)
         s->endpoint = nk_aws_endpoint(cfg, "KMS", "kms", s->region);
     /* Logged and stored in the cache file: no credentials from the URL. */
-    s->ident =
-        nk_xasprintf("awskms\n%s\n%s\n%s",
-                     nk_http_url_loggable(s->endpoint, shown, sizeof(shown)),
-                     s->region, s->key_ref);
-    s->cache_on = nk_kms_cache_enabled(cfg, &s->ttl);
+    nk_kms_key_init(&s->key, cfg,
+                    nk_xasprintf("awskms\n%s\n%s\n%s",
+                                 nk_http_url_loggable(s->endpoint, shown,
+                                                      sizeof(shown)),
+                                 s->region, s->key_ref));
     *out = s;
     s = NULL;
     ret = 0;
@@ -210,34 +204,32 @@ static int parse_public_key(struct nk_signer *s, const cJSON *resp,
         return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS GetPublicKey for "
                           "\"%s\": no PublicKey in the answer", s->key_ref);
     q = der;
-    s->key.pub = d2i_PUBKEY(NULL, &q, (long)n);
+    s->key.d.pub = d2i_PUBKEY(NULL, &q, (long)n);
     free(der);
-    if (s->key.pub == NULL)
+    if (s->key.d.pub == NULL)
         return nk_err_ssl(err, NK_ERR_GENERIC, "AWS KMS key \"%s\": bad "
                           "PublicKey", s->key_ref);
-    if (nk_keyspec_of_pkey(s->key.pub, &actual, err) != 0)
+    if (nk_keyspec_of_pkey(s->key.d.pub, &actual, err) != 0)
         return -1;
     if (actual != want)
         return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS key \"%s\" says %s "
                           "but its public key is %s", s->key_ref, spec,
                           nk_keyspec_name(actual));
-    s->key.spec = actual;
-    s->key.id = nk_xstrdup(arn != NULL ? arn : s->key_ref);
+    s->key.d.spec = actual;
+    s->key.d.id = nk_xstrdup(arn != NULL ? arn : s->key_ref);
     return 0;
 }
 
+/* GetPublicKey, then DescribeKey for the key's state. */
 static int fetch(struct nk_signer *s, struct nk_err *err)
 {
     cJSON *req = cJSON_CreateObject(), *resp = NULL;
     int ret = -1;
 
-    nk_kms_cached_release(&s->key);
     cJSON_AddStringToObject(req, "KeyId", s->key_ref);
     if (call(s, "GetPublicKey", req, &resp, err) != 0 ||
         parse_public_key(s, resp, err) != 0 || check_state(s, err) != 0)
         goto out;
-    if (s->cache_on)
-        nk_kms_cache_store(s->ident, &s->key);
     ret = 0;
 out:
     cJSON_Delete(req);
@@ -245,52 +237,12 @@ out:
     return ret;
 }
 
-/* A fresh cached description (see nk_kms_cache_load_for). */
-static int from_cache(struct nk_signer *s)
-{
-    if (!s->cache_on)
-        return -1;
-    return nk_kms_cache_load_for(s->ident, s->ttl, s->cfg, &s->key);
-}
-
 static int aws_describe(struct nk_signer *s, struct nk_key_info *info,
                         struct nk_err *err)
 {
-    s->from_cache = 0;
-    if (s->key.pub == NULL) {
-        if (from_cache(s) == 0)
-            s->from_cache = 1;
-        else if (fetch(s, err) != 0)
-            return -1;
-    }
-    if (EVP_PKEY_up_ref(s->key.pub) != 1)
-        return nk_err_ssl(err, NK_ERR_GENERIC, "cannot reference key");
-    info->spec = s->key.spec;
-    info->pub = s->key.pub;
-    return 0;
-}
-
-/* Decodes the Signature and brings ECDSA's DER to r||s. */
-static int take_signature(struct nk_signer *s, enum nk_keyspec spec,
-                          const char *b64, unsigned char **sig,
-                          size_t *siglen, struct nk_err *err)
-{
-    unsigned char *raw = NULL;
-    size_t n;
-    int r;
-
-    if (b64 == NULL || nk_b64_decode(b64, "Signature", &raw, &n, err) != 0)
-        return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS Sign for \"%s\": no "
-                          "Signature in the answer", s->key_ref);
-    if (nk_keyspec_is_rsa(spec)) {
-        *sig = raw;
-        *siglen = n;
-        return 0;
-    }
-    r = nk_ecdsa_der_to_raw(raw, n, nk_keyspec_ec_width(spec), sig, siglen,
-                            err);
-    free(raw);
-    return r;
+    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, s, err) != 0)
+        return -1;
+    return nk_kms_key_info(&s->key, info, err);
 }
 
 static int aws_sign(struct nk_signer *s, enum nk_keyspec spec,
@@ -298,32 +250,28 @@ static int aws_sign(struct nk_signer *s, enum nk_keyspec spec,
                     unsigned char **sig, size_t *siglen, struct nk_err *err)
 {
     cJSON *req = NULL, *resp = NULL;
-    struct nk_key_info info = {0};
     const char *alg = nk_aws_alg_of(spec);
-    char *msg = NULL;
+    char *msg = NULL, what[300];
     int ret = -1;
 
     *sig = NULL;
     *siglen = 0;
-    if (s->key.pub == NULL && aws_describe(s, &info, err) != 0)
+    snprintf(what, sizeof(what), "AWS KMS key \"%s\"", s->key_ref);
+    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, s, err) != 0 ||
+        nk_kms_key_check_spec(&s->key, alg != NULL ? spec : NK_KEYSPEC_NONE,
+                              what, err) != 0)
         goto out;
-    EVP_PKEY_free(info.pub);
-    if (spec != s->key.spec || alg == NULL) {
-        nk_err_set(err, NK_ERR_VALIDATION, "keySpec %s does not match AWS "
-                   "KMS key \"%s\" (%s)", nk_keyspec_name(spec), s->key_ref,
-                   nk_keyspec_name(s->key.spec));
-        goto out;
-    }
     msg = nk_b64_encode(digest, dlen);
     req = cJSON_CreateObject();
     /* Sign with the key the description came from, even for an alias. */
-    cJSON_AddStringToObject(req, "KeyId", s->key.id ? s->key.id : s->key_ref);
+    cJSON_AddStringToObject(req, "KeyId", s->key.d.id ? s->key.d.id : s->key_ref);
     cJSON_AddStringToObject(req, "Message", msg);
     cJSON_AddStringToObject(req, "MessageType", "DIGEST");
     cJSON_AddStringToObject(req, "SigningAlgorithm", alg);
+    snprintf(what, sizeof(what), "AWS KMS Sign for \"%s\"", s->key_ref);
     if (call(s, "Sign", req, &resp, err) != 0 ||
-        take_signature(s, spec, nk_kms_jstr(resp, "Signature"), sig, siglen,
-                       err) != 0)
+        nk_kms_sig_decode(spec, nk_kms_jstr(resp, "Signature"), what, sig,
+                          siglen, err) != 0)
         goto out;
     ret = 0;
 out:
@@ -342,7 +290,7 @@ out:
  * cached description so the next run fetches the key again. */
 static void aws_stale(struct nk_signer *s)
 {
-    nk_kms_cache_drop(s->ident);
+    nk_kms_key_stale(&s->key);
 }
 
 const struct nk_signer_ops nk_awskms_ops = {

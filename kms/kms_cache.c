@@ -19,7 +19,6 @@
 #include "common/mem.h"
 #include "common/privdir.h"
 #include "kms_cache.h"
-#include "kms_util.h"
 
 #define CACHE_MAX (64u * 1024)
 
@@ -235,22 +234,3 @@ void nk_kms_cached_release(struct nk_kms_cached *c)
     memset(c, 0, sizeof(*c));
 }
 
-int nk_kms_cache_load_for(const char *ident, double ttl,
-                          const struct nk_config *cfg,
-                          struct nk_kms_cached *out)
-{
-    EVP_PKEY *leaf;
-
-    if (nk_kms_cache_load(ident, ttl, out) != 0)
-        return -1;
-    leaf = nk_kms_leaf_pub(cfg);
-    if (leaf != NULL && EVP_PKEY_eq(leaf, out->pub) != 1) {
-        nk_info("cached key differs from the leaf certificate's: refetch");
-        nk_kms_cache_drop(ident);
-        nk_kms_cached_release(out);
-        EVP_PKEY_free(leaf);
-        return -1;
-    }
-    EVP_PKEY_free(leaf);
-    return 0;
-}

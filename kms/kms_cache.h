@@ -26,12 +26,6 @@ int nk_kms_cache_enabled(const struct nk_config *cfg, double *ttl);
 /* 0 and *out filled on a fresh hit; -1 on a miss (never an error). */
 int nk_kms_cache_load(const char *ident, double ttl,
                       struct nk_kms_cached *out);
-/* nk_kms_cache_load, unless the leaf certificate configured in cfg carries
- * another key than the cached one (the key was rotated and the certificate
- * renewed): then the entry is dropped and this is a miss too. */
-int nk_kms_cache_load_for(const char *ident, double ttl,
-                          const struct nk_config *cfg,
-                          struct nk_kms_cached *out);
 /* Best effort: a failure to write is logged, not reported. */
 void nk_kms_cache_store(const char *ident, const struct nk_kms_cached *c);
 /* Removes the entry (key rotated or found different). */

@@ -13,9 +13,8 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/sigcheck.h"
 #include "kms.h"
-#include "kms_cache.h"
+#include "kms_key.h"
 #include "kms_uri.h"
 #include "vault_conn.h"
 
@@ -25,10 +24,7 @@ struct nk_signer {
     char *name;
     char *mount;
     long want_version; /* 0 = latest */
-    char *ident;
-    struct nk_kms_cached key; /* key.version = the version signing uses */
-    int cache_on;
-    double ttl;
+    struct nk_kms_key key; /* key.d.version = the version signing uses */
 };
 
 static int vault_handles(const char *key_id)
@@ -44,8 +40,7 @@ static void vault_free(struct nk_signer *s)
     nk_vault_conn_release(&s->conn);
     free(s->name);
     free(s->mount);
-    free(s->ident);
-    nk_kms_cached_release(&s->key);
+    nk_kms_key_release(&s->key);
     free(s);
 }
 
@@ -88,11 +83,12 @@ static int vault_open(const char *key_id, const struct nk_config *cfg,
                            (mount[strlen(mount) - 1] == '/'));
     /* The ident is logged and stored in the cache file: no user:password@
      * from VAULT_ADDR in it. */
-    s->ident = nk_xasprintf(
-        "vault\n%s\n%s\n%s\n%s\n%ld",
-        nk_http_url_loggable(s->conn.addr, shown, sizeof(shown)),
-        s->conn.ns ? s->conn.ns : "", s->mount, s->name, s->want_version);
-    s->cache_on = nk_kms_cache_enabled(cfg, &s->ttl);
+    nk_kms_key_init(&s->key, cfg,
+                    nk_xasprintf("vault\n%s\n%s\n%s\n%s\n%ld",
+                                 nk_http_url_loggable(s->conn.addr, shown,
+                                                      sizeof(shown)),
+                                 s->conn.ns ? s->conn.ns : "", s->mount,
+                                 s->name, s->want_version));
     *out = s;
     s = NULL;
     ret = 0;
@@ -117,9 +113,9 @@ static int read_pub(struct nk_signer *s, const cJSON *data, long ver,
                           "no version %ld with a public key", s->conn.product,
                           s->name, ver);
     bio = BIO_new_mem_buf(pem, -1);
-    s->key.pub = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+    s->key.d.pub = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
-    if (s->key.pub == NULL)
+    if (s->key.d.pub == NULL)
         return nk_err_ssl(err, NK_ERR_GENERIC, "%s transit key \"%s\" "
                           "version %ld: bad public key", s->conn.product,
                           s->name, ver);
@@ -146,20 +142,20 @@ static int parse_key(struct nk_signer *s, const cJSON *resp,
     if (cJSON_IsFalse(sign))
         return nk_err_set(err, NK_ERR_VALIDATION, "%s transit key \"%s\" does "
                           "not support signing", s->conn.product, s->name);
-    s->key.version = s->want_version;
-    if (s->key.version == 0 && cJSON_IsNumber(latest))
-        s->key.version = (long)latest->valuedouble;
-    if (s->key.version < 1 || read_pub(s, data, s->key.version, err) != 0)
+    s->key.d.version = s->want_version;
+    if (s->key.d.version == 0 && cJSON_IsNumber(latest))
+        s->key.d.version = (long)latest->valuedouble;
+    if (s->key.d.version < 1 || read_pub(s, data, s->key.d.version, err) != 0)
         return nk_err_set(err, NK_ERR_VALIDATION, "%s transit key \"%s\": no "
                           "usable version", s->conn.product, s->name);
-    if (nk_keyspec_of_pkey(s->key.pub, &actual, err) != 0)
+    if (nk_keyspec_of_pkey(s->key.d.pub, &actual, err) != 0)
         return -1;
     if (actual != want)
         return nk_err_set(err, NK_ERR_GENERIC, "%s transit key \"%s\" says %s "
                           "but its public key is %s", s->conn.product,
                           s->name, type, nk_keyspec_name(actual));
-    s->key.spec = actual;
-    s->key.id = nk_xstrdup(s->name);
+    s->key.d.spec = actual;
+    s->key.d.id = nk_xstrdup(s->name);
     return 0;
 }
 
@@ -171,12 +167,9 @@ static int fetch(struct nk_signer *s, struct nk_err *err)
 
     snprintf(what, sizeof(what), "%s read of transit key \"%s\"",
              s->conn.product, s->name);
-    nk_kms_cached_release(&s->key);
     if (nk_vault_request(&s->conn, "GET", path, NULL, what, &resp, err) != 0 ||
         parse_key(s, resp, err) != 0)
         goto out;
-    if (s->cache_on)
-        nk_kms_cache_store(s->ident, &s->key);
     ret = 0;
 out:
     cJSON_Delete(resp);
@@ -228,73 +221,34 @@ out:
     return ret;
 }
 
-/* A fresh cached description (see nk_kms_cache_load_for). */
-static int from_cache(struct nk_signer *s)
-{
-    if (!s->cache_on)
-        return -1;
-    return nk_kms_cache_load_for(s->ident, s->ttl, s->cfg, &s->key);
-}
-
 static int vault_describe(struct nk_signer *s, struct nk_key_info *info,
                           struct nk_err *err)
 {
-    int cached = 0;
-
-    if (s->key.pub == NULL) {
-        if (from_cache(s) == 0)
-            cached = 1;
-        else if (fetch(s, err) != 0)
-            return -1;
-    }
-    if (kv_chain(s, info, err) != 0)
+    /* A leaf certificate in KV renewed for a rotated key makes a cached
+     * description stale: load() checks it against that leaf too. */
+    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, s, err) != 0 ||
+        kv_chain(s, info, err) != 0 ||
+        (info->cert != NULL &&
+         nk_kms_key_load(&s->key, s->cfg, info->cert, fetch, s, err) != 0))
         return -1;
-    /* The key was rotated and the certificate in KV renewed since the
-     * description was cached: describe the key afresh rather than fail
-     * the certificate check until the entry expires. */
-    if (cached && info->cert != NULL &&
-        EVP_PKEY_eq(X509_get0_pubkey(info->cert), s->key.pub) != 1) {
-        nk_info("cached key differs from the KV leaf certificate's: refetch");
-        nk_kms_cache_drop(s->ident);
-        if (fetch(s, err) != 0)
-            return -1;
-    }
-    if (EVP_PKEY_up_ref(s->key.pub) != 1)
-        return nk_err_ssl(err, NK_ERR_GENERIC, "cannot reference key");
-    info->spec = s->key.spec;
-    info->pub = s->key.pub;
-    return 0;
+    return nk_kms_key_info(&s->key, info, err);
 }
 
 /* "vault:v<N>:<base64>" -> bytes, checking N. */
 static int take_signature(struct nk_signer *s, enum nk_keyspec spec,
-                          const char *v, unsigned char **sig, size_t *siglen,
+                          const char *v, const char *what,
+                          unsigned char **sig, size_t *siglen,
                           struct nk_err *err)
 {
     const char *b64;
-    unsigned char *raw = NULL;
     long ver;
-    size_t n;
-    int r;
 
     if (nk_vault_sig_split(v, &ver, &b64, err) != 0)
-        return nk_err_prefix(err, "%s sign with \"%s\"", s->conn.product,
-                             s->name);
-    if (ver != s->key.version)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s sign with \"%s\": signed "
-                          "with version %ld, not %ld", s->conn.product,
-                          s->name, ver, s->key.version);
-    if (nk_b64_decode(b64, "signature", &raw, &n, err) != 0)
-        return -1;
-    if (nk_keyspec_is_rsa(spec)) {
-        *sig = raw;
-        *siglen = n;
-        return 0;
-    }
-    r = nk_ecdsa_der_to_raw(raw, n, nk_keyspec_ec_width(spec), sig, siglen,
-                            err);
-    free(raw);
-    return r;
+        return nk_err_prefix(err, "%s", what);
+    if (ver != s->key.d.version)
+        return nk_err_set(err, NK_ERR_GENERIC, "%s: signed with version %ld, "
+                          "not %ld", what, ver, s->key.d.version);
+    return nk_kms_sig_decode(spec, b64, what, sig, siglen, err);
 }
 
 static cJSON *sign_body(const struct nk_signer *s, enum nk_keyspec spec,
@@ -305,7 +259,7 @@ static cJSON *sign_body(const struct nk_signer *s, enum nk_keyspec spec,
     cJSON_AddStringToObject(b, "input", input);
     cJSON_AddBoolToObject(b, "prehashed", 1);
     cJSON_AddStringToObject(b, "marshaling_algorithm", "asn1");
-    cJSON_AddNumberToObject(b, "key_version", (double)s->key.version);
+    cJSON_AddNumberToObject(b, "key_version", (double)s->key.d.version);
     if (nk_keyspec_is_rsa(spec)) {
         /* Vault's default salt_length is "auto" (maximum): notation's
          * COSE verifier needs salt = hash length. */
@@ -341,16 +295,12 @@ static int vault_sign(struct nk_signer *s, enum nk_keyspec spec,
 
     *sig = NULL;
     *siglen = 0;
-    if (s->key.pub == NULL && from_cache(s) != 0 && fetch(s, err) != 0)
+    snprintf(what, sizeof(what), "%s key \"%s\"", s->conn.product, s->name);
+    hash = vault_hash(spec);
+    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, s, err) != 0 ||
+        nk_kms_key_check_spec(&s->key, hash != NULL ? spec : NK_KEYSPEC_NONE,
+                              what, err) != 0)
         goto out;
-    if (spec == s->key.spec)
-        hash = vault_hash(spec);
-    if (hash == NULL) {
-        nk_err_set(err, NK_ERR_VALIDATION, "keySpec %s does not match %s key "
-                   "\"%s\" (%s)", nk_keyspec_name(spec), s->conn.product,
-                   s->name, nk_keyspec_name(s->key.spec));
-        goto out;
-    }
     input = nk_b64_encode(digest, dlen);
     body = sign_body(s, spec, input);
     path = nk_xasprintf("%s/sign/%s/%s", s->mount, s->name, hash);
@@ -361,7 +311,7 @@ static int vault_sign(struct nk_signer *s, enum nk_keyspec spec,
                        nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(resp,
                                                                     "data"),
                                    "signature"),
-                       sig, siglen, err) != 0)
+                       what, sig, siglen, err) != 0)
         goto out;
     ret = 0;
 out:
@@ -381,7 +331,7 @@ out:
  * cached description so the next run fetches the key again. */
 static void vault_stale(struct nk_signer *s)
 {
-    nk_kms_cache_drop(s->ident);
+    nk_kms_key_stale(&s->key);
 }
 
 const struct nk_signer_ops nk_vault_ops = {
