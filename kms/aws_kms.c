@@ -20,7 +20,8 @@
 
 #define SCHEME "awskms://"
 
-struct nk_signer {
+struct nk_aws {
+    struct nk_signer base; /* ops = &nk_awskms_ops */
     char *key_ref;   /* as in the URI: id, ARN, alias/name, alias ARN */
     char *region;
     char *endpoint;
@@ -30,12 +31,17 @@ struct nk_signer {
     struct nk_kms_key key;     /* described key (key.d.id = key ARN) */
 };
 
+static struct nk_aws *aws_of(struct nk_signer *s)
+{
+    return NK_SIGNER_OF(s, struct nk_aws);
+}
+
 static int aws_handles(const char *key_id)
 {
     return strncmp(key_id, SCHEME, strlen(SCHEME)) == 0;
 }
 
-static int pick_region(struct nk_signer *s, struct nk_err *err)
+static int pick_region(struct nk_aws *s, struct nk_err *err)
 {
     static const char *const envs[] = {"AWS_REGION", "AWS_DEFAULT_REGION",
                                        NULL};
@@ -62,7 +68,7 @@ static int pick_region(struct nk_signer *s, struct nk_err *err)
     return 0;
 }
 
-static void aws_free(struct nk_signer *s)
+static void aws_free(struct nk_aws *s)
 {
     if (s == NULL)
         return;
@@ -75,7 +81,7 @@ static void aws_free(struct nk_signer *s)
     free(s);
 }
 
-static int parse_uri(struct nk_signer *s, const char *key_id,
+static int parse_uri(struct nk_aws *s, const char *key_id,
                      struct nk_err *err)
 {
     struct nk_awskms_uri u;
@@ -92,11 +98,12 @@ static int aws_open(const char *key_id, const struct nk_config *cfg,
                     struct nk_signer **out, struct nk_err *err)
 {
     static const char *const ca_envs[] = {"AWS_CA_BUNDLE", NULL};
-    struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
+    struct nk_aws *s = nk_xcalloc(1, sizeof(*s));
     char shown[512];
     int ret = -1;
 
     *out = NULL;
+    s->base.ops = &nk_awskms_ops;
     s->cfg = cfg;
     if (parse_uri(s, key_id, err) != 0 ||
         nk_kms_net_init(&s->net, cfg, ca_envs, err) != 0)
@@ -116,7 +123,7 @@ static int aws_open(const char *key_id, const struct nk_config *cfg,
                                  nk_http_url_loggable(s->endpoint, shown,
                                                       sizeof(shown)),
                                  s->region, s->key_ref));
-    *out = s;
+    *out = &s->base;
     s = NULL;
     ret = 0;
 out:
@@ -124,7 +131,7 @@ out:
     return ret;
 }
 
-static int call(struct nk_signer *s, const char *op, const cJSON *body,
+static int call(struct nk_aws *s, const char *op, const cJSON *body,
                 cJSON **out, struct nk_err *err)
 {
     struct nk_aws_target t = {s->endpoint, s->region, &s->net, &s->creds,
@@ -139,7 +146,7 @@ static int call(struct nk_signer *s, const char *op, const cJSON *body,
 
 /* KeyState and KeyUsage from DescribeKey; tolerated when the caller may
  * not call DescribeKey (GetPublicKey alone is enough to sign). */
-static int check_state(struct nk_signer *s, struct nk_err *err)
+static int check_state(struct nk_aws *s, struct nk_err *err)
 {
     cJSON *req = cJSON_CreateObject(), *resp = NULL;
     const cJSON *md;
@@ -176,7 +183,7 @@ out:
     return ret;
 }
 
-static int parse_public_key(struct nk_signer *s, const cJSON *resp,
+static int parse_public_key(struct nk_aws *s, const cJSON *resp,
                             struct nk_err *err)
 {
     const char *spec = nk_kms_jstr(resp, "KeySpec");
@@ -221,8 +228,9 @@ static int parse_public_key(struct nk_signer *s, const cJSON *resp,
 }
 
 /* GetPublicKey, then DescribeKey for the key's state. */
-static int fetch(struct nk_signer *s, struct nk_err *err)
+static int fetch(struct nk_signer *base, struct nk_err *err)
 {
+    struct nk_aws *s = aws_of(base);
     cJSON *req = cJSON_CreateObject(), *resp = NULL;
     int ret = -1;
 
@@ -237,18 +245,21 @@ out:
     return ret;
 }
 
-static int aws_describe(struct nk_signer *s, struct nk_key_info *info,
+static int aws_describe(struct nk_signer *base, struct nk_key_info *info,
                         struct nk_err *err)
 {
-    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, s, err) != 0)
+    struct nk_aws *s = aws_of(base);
+
+    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, &s->base, err) != 0)
         return -1;
     return nk_kms_key_info(&s->key, info, err);
 }
 
-static int aws_sign(struct nk_signer *s, enum nk_keyspec spec,
+static int aws_sign(struct nk_signer *base, enum nk_keyspec spec,
                     const unsigned char *digest, size_t dlen,
                     unsigned char **sig, size_t *siglen, struct nk_err *err)
 {
+    struct nk_aws *s = aws_of(base);
     cJSON *req = NULL, *resp = NULL;
     const char *alg = nk_aws_alg_of(spec);
     char *msg = NULL, what[300];
@@ -257,7 +268,7 @@ static int aws_sign(struct nk_signer *s, enum nk_keyspec spec,
     *sig = NULL;
     *siglen = 0;
     snprintf(what, sizeof(what), "AWS KMS key \"%s\"", s->key_ref);
-    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, s, err) != 0 ||
+    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, &s->base, err) != 0 ||
         nk_kms_key_check_spec(&s->key, alg != NULL ? spec : NK_KEYSPEC_NONE,
                               what, err) != 0)
         goto out;
@@ -290,7 +301,13 @@ out:
  * cached description so the next run fetches the key again. */
 static void aws_stale(struct nk_signer *s)
 {
-    nk_kms_key_stale(&s->key);
+    nk_kms_key_stale(&aws_of(s)->key);
+}
+
+static void aws_free_op(struct nk_signer *s)
+{
+    if (s != NULL)
+        aws_free(aws_of(s));
 }
 
 const struct nk_signer_ops nk_awskms_ops = {
@@ -299,6 +316,6 @@ const struct nk_signer_ops nk_awskms_ops = {
     .open = aws_open,
     .describe = aws_describe,
     .sign = aws_sign,
-    .free = aws_free,
+    .free = aws_free_op,
     .stale = aws_stale,
 };

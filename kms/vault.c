@@ -18,7 +18,8 @@
 #include "kms_uri.h"
 #include "vault_conn.h"
 
-struct nk_signer {
+struct nk_vault {
+    struct nk_signer base; /* ops = &nk_vault_ops */
     struct nk_vault_conn conn;
     const struct nk_config *cfg;
     char *name;
@@ -27,13 +28,18 @@ struct nk_signer {
     struct nk_kms_key key; /* key.d.version = the version signing uses */
 };
 
+static struct nk_vault *vault_of(struct nk_signer *s)
+{
+    return NK_SIGNER_OF(s, struct nk_vault);
+}
+
 static int vault_handles(const char *key_id)
 {
     return strncmp(key_id, "hashivault://", 13) == 0 ||
            strncmp(key_id, "openbao://", 10) == 0;
 }
 
-static void vault_free(struct nk_signer *s)
+static void vault_free(struct nk_vault *s)
 {
     if (s == NULL)
         return;
@@ -44,7 +50,7 @@ static void vault_free(struct nk_signer *s)
     free(s);
 }
 
-static int parse_version(struct nk_signer *s, struct nk_err *err)
+static int parse_version(struct nk_vault *s, struct nk_err *err)
 {
     const char *v = nk_config_str(s->cfg, "key-version");
     char *end = NULL;
@@ -62,12 +68,13 @@ static int parse_version(struct nk_signer *s, struct nk_err *err)
 static int vault_open(const char *key_id, const struct nk_config *cfg,
                       struct nk_signer **out, struct nk_err *err)
 {
-    struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
+    struct nk_vault *s = nk_xcalloc(1, sizeof(*s));
     const char *mount;
     char shown[512];
     int openbao, ret = -1;
 
     *out = NULL;
+    s->base.ops = &nk_vault_ops;
     s->cfg = cfg;
     if (nk_vault_uri_parse(key_id, &s->name, &openbao, err) != 0)
         goto out;
@@ -89,7 +96,7 @@ static int vault_open(const char *key_id, const struct nk_config *cfg,
                                                       sizeof(shown)),
                                  s->conn.ns ? s->conn.ns : "", s->mount,
                                  s->name, s->want_version));
-    *out = s;
+    *out = &s->base;
     s = NULL;
     ret = 0;
 out:
@@ -97,7 +104,7 @@ out:
     return ret;
 }
 
-static int read_pub(struct nk_signer *s, const cJSON *data, long ver,
+static int read_pub(struct nk_vault *s, const cJSON *data, long ver,
                     struct nk_err *err)
 {
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(data, "keys");
@@ -122,7 +129,7 @@ static int read_pub(struct nk_signer *s, const cJSON *data, long ver,
     return 0;
 }
 
-static int parse_key(struct nk_signer *s, const cJSON *resp,
+static int parse_key(struct nk_vault *s, const cJSON *resp,
                      struct nk_err *err)
 {
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(resp, "data");
@@ -159,8 +166,9 @@ static int parse_key(struct nk_signer *s, const cJSON *resp,
     return 0;
 }
 
-static int fetch(struct nk_signer *s, struct nk_err *err)
+static int fetch(struct nk_signer *base, struct nk_err *err)
 {
+    struct nk_vault *s = vault_of(base);
     char *path = nk_xasprintf("%s/keys/%s", s->mount, s->name), what[160];
     cJSON *resp = NULL;
     int ret = -1;
@@ -179,7 +187,7 @@ out:
 
 /* The chain kept in a KV v2 secret, laid out as notation-hashicorp-vault
  * does: <mount>/data/<path>, field "certificate" holding PEM, leaf first. */
-static int kv_chain(struct nk_signer *s, struct nk_key_info *info,
+static int kv_chain(struct nk_vault *s, struct nk_key_info *info,
                     struct nk_err *err)
 {
     const char *kvpath = nk_config_str(s->cfg, "vault-kv-path");
@@ -221,21 +229,23 @@ out:
     return ret;
 }
 
-static int vault_describe(struct nk_signer *s, struct nk_key_info *info,
+static int vault_describe(struct nk_signer *base, struct nk_key_info *info,
                           struct nk_err *err)
 {
+    struct nk_vault *s = vault_of(base);
+
     /* A leaf certificate in KV renewed for a rotated key makes a cached
      * description stale: load() checks it against that leaf too. */
-    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, s, err) != 0 ||
+    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, &s->base, err) != 0 ||
         kv_chain(s, info, err) != 0 ||
         (info->cert != NULL &&
-         nk_kms_key_load(&s->key, s->cfg, info->cert, fetch, s, err) != 0))
+         nk_kms_key_load(&s->key, s->cfg, info->cert, fetch, &s->base, err) != 0))
         return -1;
     return nk_kms_key_info(&s->key, info, err);
 }
 
 /* "vault:v<N>:<base64>" -> bytes, checking N. */
-static int take_signature(struct nk_signer *s, enum nk_keyspec spec,
+static int take_signature(struct nk_vault *s, enum nk_keyspec spec,
                           const char *v, const char *what,
                           unsigned char **sig, size_t *siglen,
                           struct nk_err *err)
@@ -251,7 +261,7 @@ static int take_signature(struct nk_signer *s, enum nk_keyspec spec,
     return nk_kms_sig_decode(spec, b64, what, sig, siglen, err);
 }
 
-static cJSON *sign_body(const struct nk_signer *s, enum nk_keyspec spec,
+static cJSON *sign_body(const struct nk_vault *s, enum nk_keyspec spec,
                         const char *input)
 {
     cJSON *b = cJSON_CreateObject();
@@ -284,10 +294,11 @@ static const char *vault_hash(enum nk_keyspec spec)
     }
 }
 
-static int vault_sign(struct nk_signer *s, enum nk_keyspec spec,
+static int vault_sign(struct nk_signer *base, enum nk_keyspec spec,
                       const unsigned char *digest, size_t dlen,
                       unsigned char **sig, size_t *siglen, struct nk_err *err)
 {
+    struct nk_vault *s = vault_of(base);
     char *input = NULL, *path = NULL, what[160];
     cJSON *body = NULL, *resp = NULL;
     const char *hash = NULL;
@@ -297,7 +308,7 @@ static int vault_sign(struct nk_signer *s, enum nk_keyspec spec,
     *siglen = 0;
     snprintf(what, sizeof(what), "%s key \"%s\"", s->conn.product, s->name);
     hash = vault_hash(spec);
-    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, s, err) != 0 ||
+    if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, &s->base, err) != 0 ||
         nk_kms_key_check_spec(&s->key, hash != NULL ? spec : NK_KEYSPEC_NONE,
                               what, err) != 0)
         goto out;
@@ -331,7 +342,13 @@ out:
  * cached description so the next run fetches the key again. */
 static void vault_stale(struct nk_signer *s)
 {
-    nk_kms_key_stale(&s->key);
+    nk_kms_key_stale(&vault_of(s)->key);
+}
+
+static void vault_free_op(struct nk_signer *s)
+{
+    if (s != NULL)
+        vault_free(vault_of(s));
 }
 
 const struct nk_signer_ops nk_vault_ops = {
@@ -340,6 +357,6 @@ const struct nk_signer_ops nk_vault_ops = {
     .open = vault_open,
     .describe = vault_describe,
     .sign = vault_sign,
-    .free = vault_free,
+    .free = vault_free_op,
     .stale = vault_stale,
 };

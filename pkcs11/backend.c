@@ -17,7 +17,7 @@ static int p11_handles(const char *key_id)
     return key_id != NULL && strncasecmp(key_id, "pkcs11:", 7) == 0;
 }
 
-void nk_p11_key_release(struct nk_signer *s)
+void nk_p11_key_release(struct nk_p11 *s)
 {
     EVP_PKEY_free(s->pub);
     X509_free(s->cert);
@@ -32,7 +32,7 @@ void nk_p11_key_release(struct nk_signer *s)
     s->always_auth = 0;
 }
 
-void nk_p11_signer_free(struct nk_signer *s)
+void nk_p11_signer_free(struct nk_p11 *s)
 {
     if (s == NULL)
         return;
@@ -57,13 +57,14 @@ void nk_p11_signer_free(struct nk_signer *s)
 }
 
 int nk_p11_signer_open(const char *key_id, const struct nk_config *cfg,
-                       struct nk_signer **out, struct nk_err *err)
+                       struct nk_p11 **out, struct nk_err *err)
 {
-    struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
+    struct nk_p11 *s = nk_xcalloc(1, sizeof(*s));
     double t0 = nk_log_now_ms();
     int ret = -1;
 
     *out = NULL;
+    s->base.ops = &nk_pkcs11_ops;
     if (nk_p11_uri_parse(key_id, &s->uri, err) != 0 ||
         nk_p11_uri_check_key(s->uri, err) != 0 ||
         nk_p11_load(s, cfg, err) != 0 ||
@@ -86,9 +87,28 @@ out:
     return ret;
 }
 
-static int p11_describe(struct nk_signer *s, struct nk_key_info *info,
+static struct nk_p11 *p11_of(struct nk_signer *s)
+{
+    return NK_SIGNER_OF(s, struct nk_p11);
+}
+
+static int p11_open(const char *key_id, const struct nk_config *cfg,
+                    struct nk_signer **out, struct nk_err *err)
+{
+    struct nk_p11 *s;
+
+    *out = NULL;
+    if (nk_p11_signer_open(key_id, cfg, &s, err) != 0)
+        return -1;
+    *out = &s->base;
+    return 0;
+}
+
+static int p11_describe(struct nk_signer *base, struct nk_key_info *info,
                         struct nk_err *err)
 {
+    struct nk_p11 *s = p11_of(base);
+
     if (nk_p11_public_key(s, err) != 0)
         return -1;
     info->spec = s->spec;
@@ -104,14 +124,27 @@ static int p11_sign(struct nk_signer *s, enum nk_keyspec spec,
                     const unsigned char *digest, size_t dlen,
                     unsigned char **sig, size_t *siglen, struct nk_err *err)
 {
-    return nk_p11_sign(s, spec, digest, dlen, sig, siglen, err);
+    return nk_p11_sign(p11_of(s), spec, digest, dlen, sig, siglen, err);
+}
+
+static int p11_store_cert(struct nk_signer *s, X509 *cert,
+                          struct nk_err *err)
+{
+    return nk_p11_store_cert(p11_of(s), cert, err);
+}
+
+static void p11_free(struct nk_signer *s)
+{
+    if (s != NULL)
+        nk_p11_signer_free(p11_of(s));
 }
 
 const struct nk_signer_ops nk_pkcs11_ops = {
     .name = "pkcs11",
     .handles = p11_handles,
-    .open = nk_p11_signer_open,
+    .open = p11_open,
     .describe = p11_describe,
     .sign = p11_sign,
-    .free = nk_p11_signer_free,
+    .free = p11_free,
+    .store_cert = p11_store_cert,
 };

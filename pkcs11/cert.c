@@ -12,7 +12,7 @@
 
 /* The first X.509 certificate object with attribute type = val that
  * parses, or NULL. */
-static X509 *cert_by(const struct nk_signer *s, CK_ATTRIBUTE_TYPE type,
+static X509 *cert_by(const struct nk_p11 *s, CK_ATTRIBUTE_TYPE type,
                      const void *val, size_t len)
 {
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
@@ -39,7 +39,7 @@ static X509 *cert_by(const struct nk_signer *s, CK_ATTRIBUTE_TYPE type,
     return x;
 }
 
-static X509 *cert_of(struct nk_signer *s)
+static X509 *cert_of(struct nk_p11 *s)
 {
     if (s->cert_tried)
         return s->cert;
@@ -51,14 +51,14 @@ static X509 *cert_of(struct nk_signer *s)
     return s->cert;
 }
 
-X509 *nk_p11_find_cert(struct nk_signer *s)
+X509 *nk_p11_find_cert(struct nk_p11 *s)
 {
     X509 *c = cert_of(s);
 
     return c != NULL && X509_up_ref(c) == 1 ? c : NULL;
 }
 
-int nk_p11_public_key(struct nk_signer *s, struct nk_err *err)
+int nk_p11_public_key(struct nk_p11 *s, struct nk_err *err)
 {
     X509 *c;
 

@@ -80,7 +80,7 @@ static CK_ULONG key_template(const struct nk_p11_uri *u, int all,
 
 /* Other key types (Ed25519 ...) never match; libp11 0.4.12, which did the
  * search before, failed on any token holding one. */
-int nk_p11_usable_key(const struct nk_signer *s, CK_SESSION_HANDLE session,
+int nk_p11_usable_key(const struct nk_p11 *s, CK_SESSION_HANDLE session,
                       CK_OBJECT_HANDLE h, CK_KEY_TYPE *kt)
 {
     CK_ATTRIBUTE a = {CKA_KEY_TYPE, kt, sizeof(*kt)};
@@ -93,7 +93,7 @@ int nk_p11_usable_key(const struct nk_signer *s, CK_SESSION_HANDLE session,
 /* Logs in to one matching token, opens our session there and counts its
  * usable keys that match the URI; the first match overall becomes the key
  * and keeps the session. */
-static int scan_token(struct nk_signer *s, PKCS11_SLOT *slot,
+static int scan_token(struct nk_p11 *s, PKCS11_SLOT *slot,
                       const struct nk_config *cfg, struct tally *t,
                       struct nk_err *err)
 {
@@ -141,7 +141,7 @@ out:
     return ret;
 }
 
-static void key_desc(const struct nk_signer *s, CK_SESSION_HANDLE session,
+static void key_desc(const struct nk_p11 *s, CK_SESSION_HANDLE session,
                      CK_OBJECT_HANDLE h, PKCS11_SLOT *slot, char *buf,
                      size_t size)
 {
@@ -160,7 +160,7 @@ static void key_desc(const struct nk_signer *s, CK_SESSION_HANDLE session,
 
 /* For error messages only: describes up to max usable keys on the
  * matching tokens, those the URI names or all of them, into buf. */
-static void list_keys(struct nk_signer *s, int all, size_t max, char *buf,
+static void list_keys(struct nk_p11 *s, int all, size_t max, char *buf,
                       size_t size)
 {
     CK_OBJECT_CLASS cls;
@@ -191,7 +191,7 @@ static void list_keys(struct nk_signer *s, int all, size_t max, char *buf,
 
 /* The tokens the URI's token attributes match, logged in, each searched
  * for the key; *tokens lists every initialised token. */
-static int scan_tokens(struct nk_signer *s, const struct nk_config *cfg,
+static int scan_tokens(struct nk_p11 *s, const struct nk_config *cfg,
                        char *tokens, size_t size, struct tally *t,
                        struct nk_err *err)
 {
@@ -213,7 +213,7 @@ static int scan_tokens(struct nk_signer *s, const struct nk_config *cfg,
     return 0;
 }
 
-void nk_p11_read_key(struct nk_signer *s)
+void nk_p11_read_key(struct nk_p11 *s)
 {
     CK_BBOOL always = CK_FALSE;
     CK_ATTRIBUTE aa = {CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always)};
@@ -229,7 +229,7 @@ void nk_p11_read_key(struct nk_signer *s)
 }
 
 /* The error when the search did not find exactly one key. */
-static void not_one(struct nk_signer *s, const struct tally *t,
+static void not_one(struct nk_p11 *s, const struct tally *t,
                     const char *want, const char *tokens, struct nk_err *err)
 {
     char keys[300] = "";
@@ -257,7 +257,7 @@ static void not_one(struct nk_signer *s, const struct tally *t,
     }
 }
 
-int nk_p11_find_key(struct nk_signer *s, const struct nk_config *cfg,
+int nk_p11_find_key(struct nk_p11 *s, const struct nk_config *cfg,
                     struct nk_err *err)
 {
     char tokens[300] = "";

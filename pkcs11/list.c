@@ -22,7 +22,7 @@ static char *hex_of(const unsigned char *p, size_t n)
 }
 
 /* Points s at key object h in s->session and describes it in k. */
-static void list_key(struct nk_signer *s, CK_OBJECT_HANDLE h, int priv,
+static void list_key(struct nk_p11 *s, CK_OBJECT_HANDLE h, int priv,
                      struct nk_p11_listed_key *k)
 {
     struct nk_err ignored = {0};
@@ -47,7 +47,7 @@ static void list_key(struct nk_signer *s, CK_OBJECT_HANDLE h, int priv,
 
 /* Lists the private keys after a login where one is meant, else the
  * public keys. A token that opens no session lists no keys. */
-static int list_token(struct nk_signer *s, PKCS11_SLOT *slot, int meant,
+static int list_token(struct nk_p11 *s, PKCS11_SLOT *slot, int meant,
                       const struct nk_config *cfg,
                       struct nk_p11_listed_token *t, struct nk_err *err)
 {
@@ -89,7 +89,7 @@ out:
     return ret;
 }
 
-static int count_tokens(const struct nk_signer *s)
+static int count_tokens(const struct nk_p11 *s)
 {
     const PKCS11_TOKEN *t;
     size_t i;
@@ -106,7 +106,7 @@ int nk_p11_list(const char *module, const char *token,
                 const struct nk_config *cfg, struct nk_p11_listing **out,
                 struct nk_err *err)
 {
-    struct nk_signer *s = nk_xcalloc(1, sizeof(*s));
+    struct nk_p11 *s = nk_xcalloc(1, sizeof(*s));
     struct nk_p11_listing *l = nk_xcalloc(1, sizeof(*l));
     struct nk_p11_listed_slot *e;
     PKCS11_SLOT *slot;

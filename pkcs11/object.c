@@ -10,7 +10,7 @@
 /* Handles fetched per C_FindObjects call. */
 #define FIND_BATCH 16
 
-unsigned char *nk_p11_attr(const struct nk_signer *s,
+unsigned char *nk_p11_attr(const struct nk_p11 *s,
                            CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj,
                            CK_ATTRIBUTE_TYPE type, size_t max, size_t *len)
 {
@@ -34,7 +34,7 @@ unsigned char *nk_p11_attr(const struct nk_signer *s,
     return p;
 }
 
-CK_RV nk_p11_find(const struct nk_signer *s, CK_SESSION_HANDLE session,
+CK_RV nk_p11_find(const struct nk_p11 *s, CK_SESSION_HANDLE session,
                   CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl, CK_OBJECT_HANDLE **h,
                   size_t *n)
 {
@@ -68,7 +68,7 @@ CK_RV nk_p11_find(const struct nk_signer *s, CK_SESSION_HANDLE session,
     return rv;
 }
 
-int nk_p11_open_session(const struct nk_signer *s, PKCS11_SLOT *slot, int rw,
+int nk_p11_open_session(const struct nk_p11 *s, PKCS11_SLOT *slot, int rw,
                         CK_SESSION_HANDLE *session, struct nk_err *err)
 {
     CK_FLAGS flags = CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0);

@@ -1,5 +1,6 @@
-/* Internal to pkcs11/: the open key (struct nk_signer) and the steps that
- * fill it, one file each. */
+/* Internal to pkcs11/: the open key (struct nk_p11, which embeds the
+ * struct nk_signer the signing core sees) and the steps that fill it, one
+ * file each. */
 #ifndef NK_P11_H
 #define NK_P11_H
 
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "err.h"
 #include "keyspec.h"
+#include "signer.h"
 #include "uri.h"
 
 /* libp11 loads the module and does slot and token enumeration.
@@ -23,7 +25,8 @@
  * CKM_RSA_X_509, which many HSMs forbid; we want the token's
  * CKM_RSA_PKCS_PSS. Login state is per application: once one session of
  * ours has logged in, every session on that token is. */
-struct nk_signer {
+struct nk_p11 {
+    struct nk_signer base;    /* ops = &nk_pkcs11_ops */
     struct nk_p11_uri *uri;
     char *module;             /* resolved module path */
     const char *module_from;  /* where the path came from */
@@ -54,71 +57,71 @@ struct nk_signer {
 /* backend.c: what open() does for signing: parse and check the key id,
  * load the module, log in and find the one key. */
 int nk_p11_signer_open(const char *key_id, const struct nk_config *cfg,
-                       struct nk_signer **out,
+                       struct nk_p11 **out,
                        struct nk_err *err) NK_MUST_CHECK;
 /* backend.c: wipes the PIN, closes, unloads, frees; NULL ok. */
-void nk_p11_signer_free(struct nk_signer *s);
+void nk_p11_signer_free(struct nk_p11 *s);
 /* backend.c: forgets the current key (label, id, public key, certificate)
  * so that s can be pointed at another object. */
-void nk_p11_key_release(struct nk_signer *s);
+void nk_p11_key_release(struct nk_p11 *s);
 
 /* token.c: loads the module (s->module when set, else the one
  * nk_p11_module_resolve picks) and enumerates slots. */
-int nk_p11_load(struct nk_signer *s, const struct nk_config *cfg,
+int nk_p11_load(struct nk_p11 *s, const struct nk_config *cfg,
                 struct nk_err *err) NK_MUST_CHECK;
 /* token.c: nonzero when the slot's token passes the URI's token filter. */
-int nk_p11_token_matches(const struct nk_signer *s, PKCS11_SLOT *slot);
+int nk_p11_token_matches(const struct nk_p11 *s, PKCS11_SLOT *slot);
 /* token.c: logs in to the slot's token through session (of ours, on
  * slot) when it needs it, reading the PIN from its sources and wiping it
  * right after C_Login. Refuses when the PIN is locked or on its final try;
  * never retries a wrong PIN. */
-int nk_p11_login(struct nk_signer *s, PKCS11_SLOT *slot,
+int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot,
                  CK_SESSION_HANDLE session, const struct nk_config *cfg,
                  struct nk_err *err) NK_MUST_CHECK;
 /* token.c: wipes and drops the PIN. */
-void nk_p11_pin_drop(struct nk_signer *s);
+void nk_p11_pin_drop(struct nk_p11 *s);
 
 /* find.c: the one RSA or EC private key the URI names, across matching
  * tokens (sets s->slot, s->session, s->handle, s->key_type, s->label,
  * s->id and s->always_auth). VALIDATION_ERROR listing what is there when
  * none or several match. */
-int nk_p11_find_key(struct nk_signer *s, const struct nk_config *cfg,
+int nk_p11_find_key(struct nk_p11 *s, const struct nk_config *cfg,
                     struct nk_err *err) NK_MUST_CHECK;
 /* find.c: nonzero when h is an RSA or EC key, the kinds notation signs
  * with; *kt is its CKA_KEY_TYPE. */
-int nk_p11_usable_key(const struct nk_signer *s, CK_SESSION_HANDLE session,
+int nk_p11_usable_key(const struct nk_p11 *s, CK_SESSION_HANDLE session,
                       CK_OBJECT_HANDLE h, CK_KEY_TYPE *kt);
 /* find.c: reads s->label, s->id and s->always_auth of s->handle in
  * s->session. */
-void nk_p11_read_key(struct nk_signer *s);
+void nk_p11_read_key(struct nk_p11 *s);
 /* cert.c: the key's public half and spec (cached in s). */
-int nk_p11_public_key(struct nk_signer *s, struct nk_err *err) NK_MUST_CHECK;
+int nk_p11_public_key(struct nk_p11 *s, struct nk_err *err) NK_MUST_CHECK;
 /* cert.c: the X.509 certificate kept with the key (same CKA_ID, else same
  * label; the first that parses), read once; a new reference, or NULL. */
-X509 *nk_p11_find_cert(struct nk_signer *s);
+X509 *nk_p11_find_cert(struct nk_p11 *s);
 
 /* object.c: one attribute of obj into a new buffer of *len bytes plus a
  * terminating NUL (so "" for an empty value); NULL when the token does not
  * have it or it is longer than max. */
-unsigned char *nk_p11_attr(const struct nk_signer *s,
+unsigned char *nk_p11_attr(const struct nk_p11 *s,
                            CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj,
                            CK_ATTRIBUTE_TYPE type, size_t max, size_t *len);
 /* object.c: every object matching tmpl in session, in the token's order,
  * into a new array *h of *n handles (NULL when none). */
-CK_RV nk_p11_find(const struct nk_signer *s, CK_SESSION_HANDLE session,
+CK_RV nk_p11_find(const struct nk_p11 *s, CK_SESSION_HANDLE session,
                   CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl, CK_OBJECT_HANDLE **h,
                   size_t *n);
 /* object.c: a new session on slot, read-write when rw is set. */
-int nk_p11_open_session(const struct nk_signer *s, PKCS11_SLOT *slot, int rw,
+int nk_p11_open_session(const struct nk_p11 *s, PKCS11_SLOT *slot, int rw,
                         CK_SESSION_HANDLE *session,
                         struct nk_err *err) NK_MUST_CHECK;
 
 /* pubkey.c: the public key from the private key's attributes (RSA) or
  * the public key object with its CKA_ID (EC); NULL when neither has it. */
-EVP_PKEY *nk_p11_read_public_key(struct nk_signer *s);
+EVP_PKEY *nk_p11_read_public_key(struct nk_p11 *s);
 
 /* sign.c */
-int nk_p11_sign(struct nk_signer *s, enum nk_keyspec spec,
+int nk_p11_sign(struct nk_p11 *s, enum nk_keyspec spec,
                 const unsigned char *digest, size_t dlen, unsigned char **sig,
                 size_t *siglen, struct nk_err *err) NK_MUST_CHECK;
 /* sign.c: how many leading zero bytes a token may drop from an RSA
@@ -138,5 +141,11 @@ int nk_p11_ec_raw(const unsigned char *in, size_t inlen, size_t width,
 int nk_p11_pss_encode(enum nk_hash h, const unsigned char *digest,
                       size_t dlen, int modbits, unsigned char *out,
                       size_t k, struct nk_err *err) NK_MUST_CHECK;
+
+/* store.c: writes cert as a CKO_CERTIFICATE object on the key's token,
+ * with the key's CKA_ID and CKA_LABEL, first removing certificates with
+ * that CKA_ID (the signer's store_cert). */
+int nk_p11_store_cert(struct nk_p11 *s, X509 *cert,
+                      struct nk_err *err) NK_MUST_CHECK;
 
 #endif

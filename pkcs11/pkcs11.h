@@ -62,10 +62,4 @@ int nk_p11_list(const char *module, const char *token,
 /* NULL is fine. */
 void nk_p11_listing_free(struct nk_p11_listing *l);
 
-/* Writes cert as a CKO_CERTIFICATE object on the token of the key key_id
- * names (found and logged in to exactly as for signing), with the key's
- * CKA_ID and CKA_LABEL, first removing certificates with that CKA_ID. */
-int nk_p11_store_cert(const char *key_id, const struct nk_config *cfg,
-                      X509 *cert, struct nk_err *err) NK_MUST_CHECK;
-
 #endif

@@ -14,7 +14,7 @@
 #include "p11.h"
 
 /* One non-empty attribute of obj in our session; NULL when absent. */
-static unsigned char *attr(struct nk_signer *s, CK_OBJECT_HANDLE obj,
+static unsigned char *attr(struct nk_p11 *s, CK_OBJECT_HANDLE obj,
                            CK_ATTRIBUTE_TYPE type, size_t *len)
 {
     unsigned char *p = nk_p11_attr(s, s->session, obj, type, 65536, len);
@@ -41,7 +41,7 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
 }
 
 /* RSA: the private key object carries CKA_MODULUS and the exponent. */
-static EVP_PKEY *rsa_pub(struct nk_signer *s)
+static EVP_PKEY *rsa_pub(struct nk_p11 *s)
 {
     size_t nl = 0, el = 0;
     unsigned char *n = attr(s, s->handle, CKA_MODULUS, &nl);
@@ -68,7 +68,7 @@ out:
 }
 
 /* The public key object with the private key's CKA_ID, if any. */
-static CK_OBJECT_HANDLE pub_object(struct nk_signer *s)
+static CK_OBJECT_HANDLE pub_object(struct nk_p11 *s)
 {
     CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
     CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof(cls)},
@@ -87,7 +87,7 @@ static CK_OBJECT_HANDLE pub_object(struct nk_signer *s)
 
 /* EC: CKA_EC_PARAMS (a named curve OID) and CKA_EC_POINT (a DER OCTET
  * STRING holding the point, or the bare point on some tokens). */
-static EVP_PKEY *ec_pub(struct nk_signer *s)
+static EVP_PKEY *ec_pub(struct nk_p11 *s)
 {
     CK_OBJECT_HANDLE h = pub_object(s);
     size_t pl = 0, ql = 0;
@@ -129,7 +129,7 @@ out:
     return pkey;
 }
 
-EVP_PKEY *nk_p11_read_public_key(struct nk_signer *s)
+EVP_PKEY *nk_p11_read_public_key(struct nk_p11 *s)
 {
     if (s->key_type == CKK_RSA)
         return rsa_pub(s);

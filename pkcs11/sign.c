@@ -37,7 +37,7 @@ int nk_p11_ec_raw(const unsigned char *in, size_t inlen, size_t width,
 /* Nonzero when m is in the token's mechanism list. The list is what a
  * token offers: SoftHSM, for one, answers C_GetMechanismInfo even for
  * mechanisms its configuration has taken off the list. */
-static int listed(struct nk_signer *s, CK_SLOT_ID slot, CK_MECHANISM_TYPE m)
+static int listed(struct nk_p11 *s, CK_SLOT_ID slot, CK_MECHANISM_TYPE m)
 {
     CK_MECHANISM_TYPE *list = NULL;
     CK_ULONG n = 0, i;
@@ -55,7 +55,7 @@ static int listed(struct nk_signer *s, CK_SLOT_ID slot, CK_MECHANISM_TYPE m)
 }
 
 /* Nonzero when the token lists mechanism m with CKF_SIGN. */
-static int offers(struct nk_signer *s, CK_MECHANISM_TYPE m)
+static int offers(struct nk_p11 *s, CK_MECHANISM_TYPE m)
 {
     CK_SLOT_ID slot = PKCS11_get_slotid_from_slot(s->slot);
     CK_MECHANISM_INFO info;
@@ -74,7 +74,7 @@ static int offers(struct nk_signer *s, CK_MECHANISM_TYPE m)
     return (info.flags & CKF_SIGN) != 0;
 }
 
-static CK_RV context_login(struct nk_signer *s)
+static CK_RV context_login(struct nk_p11 *s)
 {
     if (s->slot->token->secureLogin)
         return s->fl->C_Login(s->session, CKU_CONTEXT_SPECIFIC, NULL, 0);
@@ -92,7 +92,7 @@ static CK_RV context_login(struct nk_signer *s)
  * length the module reports is checked against the buffer it was given:
  * a module claiming more (or nothing) is faulty, and believing it would
  * read past the buffer. */
-static int token_sign(struct nk_signer *s, CK_MECHANISM *mech,
+static int token_sign(struct nk_p11 *s, CK_MECHANISM *mech,
                       unsigned char *in, size_t inlen, unsigned char **out,
                       size_t *outlen, struct nk_err *err)
 {
@@ -162,7 +162,7 @@ static CK_RSA_PKCS_MGF_TYPE hash_mgf(enum nk_hash h)
                                                   : CKG_MGF1_SHA512;
 }
 
-static int sign_rsa(struct nk_signer *s, enum nk_keyspec spec,
+static int sign_rsa(struct nk_p11 *s, enum nk_keyspec spec,
                     const unsigned char *digest, size_t dlen,
                     unsigned char **sig, size_t *siglen, struct nk_err *err)
 {
@@ -211,7 +211,7 @@ out:
     return ret;
 }
 
-static int sign_ec(struct nk_signer *s, enum nk_keyspec spec,
+static int sign_ec(struct nk_p11 *s, enum nk_keyspec spec,
                    const unsigned char *digest, size_t dlen,
                    unsigned char **sig, size_t *siglen, struct nk_err *err)
 {
@@ -244,7 +244,7 @@ out:
     return ret;
 }
 
-int nk_p11_sign(struct nk_signer *s, enum nk_keyspec spec,
+int nk_p11_sign(struct nk_p11 *s, enum nk_keyspec spec,
                 const unsigned char *digest, size_t dlen, unsigned char **sig,
                 size_t *siglen, struct nk_err *err)
 {

@@ -1,5 +1,5 @@
 /* "cert generate-test --store": a certificate object written beside the
- * key a key id names, the key found and logged in to as for signing. */
+ * open key, on the token signing found and logged in to. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +11,7 @@
 
 /* Removes the certificates with the key's CKA_ID (an older test
  * certificate), so the new one is the one signing finds. */
-static void drop_certs(struct nk_signer *s, CK_SESSION_HANDLE rw)
+static void drop_certs(struct nk_p11 *s, CK_SESSION_HANDLE rw)
 {
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
     CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof(cls)},
@@ -28,7 +28,7 @@ static void drop_certs(struct nk_signer *s, CK_SESSION_HANDLE rw)
 
 /* A public token object with the certificate's DER, subject, issuer and
  * serial, and the key's CKA_ID and CKA_LABEL. */
-static int create_cert(struct nk_signer *s, CK_SESSION_HANDLE rw, X509 *cert,
+static int create_cert(struct nk_p11 *s, CK_SESSION_HANDLE rw, X509 *cert,
                        struct nk_err *err)
 {
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
@@ -66,15 +66,12 @@ static int create_cert(struct nk_signer *s, CK_SESSION_HANDLE rw, X509 *cert,
     return 0;
 }
 
-int nk_p11_store_cert(const char *key_id, const struct nk_config *cfg,
-                      X509 *cert, struct nk_err *err)
+int nk_p11_store_cert(struct nk_p11 *s, X509 *cert, struct nk_err *err)
 {
-    struct nk_signer *s = NULL;
     CK_SESSION_HANDLE rw;
     int have_rw = 0, ret = -1;
 
-    if (nk_p11_signer_open(key_id, cfg, &s, err) != 0 ||
-        nk_p11_open_session(s, s->slot, 1, &rw, err) != 0)
+    if (nk_p11_open_session(s, s->slot, 1, &rw, err) != 0)
         goto out;
     have_rw = 1;
     drop_certs(s, rw);
@@ -86,6 +83,5 @@ int nk_p11_store_cert(const char *key_id, const struct nk_config *cfg,
 out:
     if (have_rw)
         s->fl->C_CloseSession(rw);
-    nk_p11_signer_free(s);
     return ret;
 }

@@ -11,7 +11,7 @@
 #include "p11.h"
 #include "pin.h"
 
-int nk_p11_load(struct nk_signer *s, const struct nk_config *cfg,
+int nk_p11_load(struct nk_p11 *s, const struct nk_config *cfg,
                 struct nk_err *err)
 {
     double t0 = nk_log_now_ms();
@@ -62,7 +62,7 @@ static int str_eq(const char *want, const char *have)
 }
 
 /* library-version: "M" compares the major version only, "M.m" both. */
-static int libver_matches(const struct nk_signer *s)
+static int libver_matches(const struct nk_p11 *s)
 {
     CK_INFO info;
     char have[32];
@@ -80,7 +80,7 @@ static int libver_matches(const struct nk_signer *s)
     return strcmp(want, have) == 0;
 }
 
-int nk_p11_token_matches(const struct nk_signer *s, PKCS11_SLOT *slot)
+int nk_p11_token_matches(const struct nk_p11 *s, PKCS11_SLOT *slot)
 {
     const struct nk_p11_uri *u = s->uri;
     const PKCS11_TOKEN *t = slot->token;
@@ -99,7 +99,7 @@ int nk_p11_token_matches(const struct nk_signer *s, PKCS11_SLOT *slot)
            libver_matches(s);
 }
 
-void nk_p11_pin_drop(struct nk_signer *s)
+void nk_p11_pin_drop(struct nk_p11 *s)
 {
     nk_strfreezero(s->pin);
     s->pin = NULL;
@@ -130,7 +130,7 @@ static int pin_state_ok(const PKCS11_TOKEN *t, struct nk_err *err)
 
 /* Nonzero when the application is already logged in to session's token
  * (login state is shared by every session of the application). */
-static int logged_in(const struct nk_signer *s, CK_SESSION_HANDLE session)
+static int logged_in(const struct nk_p11 *s, CK_SESSION_HANDLE session)
 {
     CK_SESSION_INFO info;
 
@@ -144,7 +144,7 @@ static int logged_in(const struct nk_signer *s, CK_SESSION_HANDLE session)
  * PKCS11_login, which keeps a copy of the PIN until the slots are released
  * (through every signature). 0 with *rv set, or -1 with err set when there
  * is no PIN. */
-static int call_login(struct nk_signer *s, PKCS11_SLOT *slot,
+static int call_login(struct nk_p11 *s, PKCS11_SLOT *slot,
                       CK_SESSION_HANDLE session, const struct nk_config *cfg,
                       CK_RV *rv, struct nk_err *err)
 {
@@ -170,7 +170,7 @@ static int call_login(struct nk_signer *s, PKCS11_SLOT *slot,
     return 0;
 }
 
-int nk_p11_login(struct nk_signer *s, PKCS11_SLOT *slot,
+int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot,
                  CK_SESSION_HANDLE session, const struct nk_config *cfg,
                  struct nk_err *err)
 {

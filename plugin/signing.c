@@ -14,23 +14,24 @@
 int nk_signing_open(struct nk_signing *sg, const char *key_id,
                     const struct nk_config *cfg, struct nk_err *err)
 {
+    const struct nk_signer_ops *ops;
     enum nk_keyspec pub_spec;
     double t0 = nk_log_now_ms();
     char idbuf[512];
 
     memset(sg, 0, sizeof(*sg));
-    sg->ops = nk_signer_lookup(key_id, err);
-    if (sg->ops == NULL)
+    ops = nk_signer_lookup(key_id, err);
+    if (ops == NULL)
         return -1;
     nk_info("key %s: %s backend",
-            nk_log_keyid(key_id, idbuf, sizeof(idbuf)), sg->ops->name);
-    if (sg->ops->open(key_id, cfg, &sg->signer, err) != 0 ||
-        sg->ops->describe(sg->signer, &sg->info, err) != 0)
+            nk_log_keyid(key_id, idbuf, sizeof(idbuf)), ops->name);
+    if (ops->open(key_id, cfg, &sg->signer, err) != 0 ||
+        ops->describe(sg->signer, &sg->info, err) != 0)
         return -1;
     if (sg->info.pub == NULL)
         return nk_err_set(err, NK_ERR_GENERIC,
                           "the %s backend found no public key for the key",
-                          sg->ops->name);
+                          ops->name);
     if (nk_keyspec_of_pkey(sg->info.pub, &pub_spec, err) != 0)
         return -1;
     if (sg->info.spec == NK_KEYSPEC_NONE)
@@ -40,7 +41,7 @@ int nk_signing_open(struct nk_signing *sg, const char *key_id,
                           "the key store says %s but the key is %s",
                           nk_keyspec_name(sg->info.spec),
                           nk_keyspec_name(pub_spec));
-    nk_info("key opened with %s backend: %s (%.1f ms)", sg->ops->name,
+    nk_info("key opened with %s backend: %s (%.1f ms)", ops->name,
             nk_keyspec_name(sg->info.spec), nk_log_now_ms() - t0);
     return 0;
 }
@@ -106,7 +107,7 @@ static int check_leaf_key(struct nk_signing *sg, X509 *leaf,
     nk_err_set(err, NK_ERR_VALIDATION,
                "certificate check failed: signing certificate \"%s\" does "
                "not carry the public key of the %s key", name,
-               sg->ops->name);
+               sg->signer->ops->name);
     free(name);
     return -1;
 }
@@ -163,10 +164,10 @@ int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs,
     *siglen = 0;
     if (dlen == 0)
         return nk_err_ssl(err, NK_ERR_GENERIC, "cannot hash the payload");
-    if (sg->ops->sign(sg->signer, sg->info.spec, digest, dlen, sig, siglen,
+    if (sg->signer->ops->sign(sg->signer, sg->info.spec, digest, dlen, sig, siglen,
                       err) != 0)
         return -1;
-    nk_info("signed with %s backend (%.1f ms)", sg->ops->name,
+    nk_info("signed with %s backend (%.1f ms)", sg->signer->ops->name,
             nk_log_now_ms() - t0);
     /* Check with the certificate notation will use, or the store's public
      * key when no chain was assembled. */
@@ -178,22 +179,22 @@ int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs,
         free(*sig);
         *sig = NULL;
         *siglen = 0;
-        if (sg->ops->stale != NULL) {
-            sg->ops->stale(sg->signer);
+        if (sg->signer->ops->stale != NULL) {
+            sg->signer->ops->stale(sg->signer);
             nk_err_prefix(err, "the key may have been replaced: its cached "
                                "description was dropped, run again");
         }
         return nk_err_prefix(err, "the %s key store returned a bad "
                                   "signature; nothing was sent to notation",
-                             sg->ops->name);
+                             sg->signer->ops->name);
     }
     return 0;
 }
 
 void nk_signing_release(struct nk_signing *sg)
 {
-    if (sg->ops != NULL && sg->signer != NULL)
-        sg->ops->free(sg->signer);
+    if (sg->signer != NULL)
+        sg->signer->ops->free(sg->signer);
     sg->signer = NULL;
     nk_key_info_release(&sg->info);
     sk_X509_pop_free(sg->chain, X509_free);

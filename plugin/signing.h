@@ -15,8 +15,7 @@
 #include "common/signer.h"
 
 struct nk_signing {
-    const struct nk_signer_ops *ops;
-    struct nk_signer *signer;
+    struct nk_signer *signer; /* the open key; signer->ops its backend */
     struct nk_key_info info;
     STACK_OF(X509) *chain; /* leaf first, ending in a self-signed root */
 };

@@ -14,7 +14,6 @@
 
 #include "cli/cli.h"
 #include "common/mem.h"
-#include "pkcs11/pkcs11.h"
 #include "verify/chain.h"
 
 static const char gen_usage[] =
@@ -384,14 +383,14 @@ static int generate_test(struct cert_opts *o)
     if (nk_chain_check_codesigning(one, time(NULL), &err) != 0 ||
         write_pem(out, o->trust && !o->force, cert, NULL, &err) != 0)
         goto out;
-    if (o->store && sg.ops != &nk_pkcs11_ops) {
+    if (o->store && sg.signer->ops->store_cert == NULL) {
         nk_err_set(&err, NK_ERR_VALIDATION,
                    "--store needs a pkcs11: key; keep the file and set "
                    "pluginConfig certificate-chain for KMS keys");
         goto out;
     }
     if (o->store) {
-        if (nk_p11_store_cert(o->id, &o->cfg, cert, &err) != 0)
+        if (sg.signer->ops->store_cert(sg.signer, cert, &err) != 0)
             goto out;
         stored = 1;
     }

@@ -55,23 +55,24 @@ static const char *open_fix(enum nk_errcode code)
 static int check_key(struct nk_signing *sg, const char *id,
                      const struct nk_config *cfg, struct nk_report *r)
 {
+    const struct nk_signer_ops *ops;
     struct nk_err err = {0};
     enum nk_keyspec spec;
     char fp[65], detail[256];
     double t0 = nk_log_now_ms();
 
-    sg->ops = nk_signer_lookup(id, &err);
-    if (sg->ops == NULL) {
+    ops = nk_signer_lookup(id, &err);
+    if (ops == NULL) {
         nk_report_add(r, NK_CHECK_FAIL, "key id", err.msg,
                       "use pkcs11:token=...;object=...?module-path=..., "
                       "awskms:///alias/<name> or hashivault://<key>");
         return -1;
     }
-    nk_report_add(r, NK_CHECK_PASS, "key id", sg->ops->name, NULL);
+    nk_report_add(r, NK_CHECK_PASS, "key id", ops->name, NULL);
     /* Some backends only reach the store in describe: both count as
      * "key store". */
-    if (sg->ops->open(id, cfg, &sg->signer, &err) != 0 ||
-        sg->ops->describe(sg->signer, &sg->info, &err) != 0) {
+    if (ops->open(id, cfg, &sg->signer, &err) != 0 ||
+        ops->describe(sg->signer, &sg->info, &err) != 0) {
         nk_report_add(r, NK_CHECK_FAIL, "key store", err.msg,
                       open_fix(err.code));
         return -1;

@@ -153,7 +153,7 @@ static int describe(const char *id, const struct nk_config *cfg, int json)
     nk_cli_pubkey_sha256(sg.info.pub, fp);
     doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "id", id);
-    cJSON_AddStringToObject(doc, "backend", sg.ops->name);
+    cJSON_AddStringToObject(doc, "backend", sg.signer->ops->name);
     cJSON_AddStringToObject(doc, "keySpec", nk_keyspec_name(sg.info.spec));
     cJSON_AddStringToObject(doc, "signingAlgorithm",
                             nk_keyspec_signing_alg(sg.info.spec));
@@ -171,7 +171,7 @@ static int describe(const char *id, const struct nk_config *cfg, int json)
     } else {
         printf("key %s\n  backend:     %s\n  key spec:    %s (%s)\n"
                "  public key:  sha256:%s\n  certificate: %s%s%s\n",
-               id, sg.ops->name, nk_keyspec_name(sg.info.spec),
+               id, sg.signer->ops->name, nk_keyspec_name(sg.info.spec),
                nk_keyspec_signing_alg(sg.info.spec), fp,
                subj != NULL ? subj : "none beside the key",
                subj != NULL ? ", valid until " : "", subj != NULL ? until : "");

@@ -15,7 +15,17 @@
 #include "err.h"
 #include "keyspec.h"
 
-struct nk_signer; /* defined by each backend */
+struct nk_signer_ops;
+
+/* An open key. Each backend's own struct embeds this as a member named
+ * "base" and hands out &base; NK_SIGNER_OF gets the backend's struct back
+ * inside the backend. The signing core and the commands see only this. */
+struct nk_signer {
+    const struct nk_signer_ops *ops; /* the backend's operations */
+};
+
+#define NK_SIGNER_OF(s, type)                                                  \
+    ((type *)(void *)((char *)(s) - offsetof(type, base)))
 
 /* What a backend knows about its key. Owned by the struct; release with
  * nk_key_info_release. */
@@ -33,9 +43,10 @@ struct nk_signer_ops {
     /* Nonzero when key_id has this backend's syntax ("pkcs11:...") */
     int (*handles)(const char *key_id);
 
-    /* Parses key_id, connects to the store and finds exactly one key.
-     * Errors carry the notation errorCode (VALIDATION_ERROR for a bad id
-     * or no/several keys, ACCESS_DENIED for credentials ...). */
+    /* Parses key_id, connects to the store and finds exactly one key;
+     * *out->ops is this table. Errors carry the notation errorCode
+     * (VALIDATION_ERROR for a bad id or no/several keys, ACCESS_DENIED for
+     * credentials ...). */
     int (*open)(const char *key_id, const struct nk_config *cfg,
                 struct nk_signer **out, struct nk_err *err);
 
@@ -57,6 +68,11 @@ struct nk_signer_ops {
      * verify with the key's certificate, so a backend that cached the key
      * description drops it (the key was probably replaced). */
     void (*stale)(struct nk_signer *s);
+
+    /* Optional (may be NULL): keeps cert in the store beside the key, so
+     * signing finds it without pluginConfig (cert generate-test --store).
+     * A store that cannot hold certificates leaves it NULL. */
+    int (*store_cert)(struct nk_signer *s, X509 *cert, struct nk_err *err);
 };
 
 /* The backend whose syntax key_id has; VALIDATION_ERROR listing the known

@@ -34,7 +34,8 @@
 
 /* ---- a fake backend over an in-memory key ---- */
 
-struct nk_signer {
+struct fake_signer {
+    struct nk_signer base;
     EVP_PKEY *key;
 };
 
@@ -42,7 +43,8 @@ static int fake_sign(struct nk_signer *s, enum nk_keyspec spec,
                      const unsigned char *dg, size_t dlen, unsigned char **sig,
                      size_t *siglen, struct nk_err *err)
 {
-    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(s->key, NULL);
+    EVP_PKEY_CTX *c =
+        EVP_PKEY_CTX_new(NK_SIGNER_OF(s, struct fake_signer)->key, NULL);
     const EVP_MD *md = nk_hash_md(nk_keyspec_hash(spec));
     unsigned char buf[1024];
     size_t len = sizeof(buf);
@@ -83,7 +85,7 @@ static const struct nk_signer_ops fake_ops = {
 };
 
 struct fixture {
-    struct nk_signer signer;
+    struct fake_signer signer;
     struct nk_signing sg;
     struct nk_envelope e;
 };
@@ -98,8 +100,8 @@ static void setup_key(struct fixture *f, const char *keyname,
     assert_non_null(f->signer.key);
     leaf = tg_cert("leaf", f->signer.key, NULL, NULL, -TG_DAY, TG_DAY, NULL,
                    TG_LEAF_KU, "codeSigning", NULL);
-    f->sg.ops = &fake_ops;
-    f->sg.signer = &f->signer;
+    f->signer.base.ops = &fake_ops;
+    f->sg.signer = &f->signer.base;
     f->sg.info.spec = spec;
     f->sg.chain = sk_X509_new_null();
     sk_X509_push(f->sg.chain, leaf);
