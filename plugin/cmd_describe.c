@@ -15,8 +15,8 @@ int nk_cmd_describe_key(const struct nk_request *req, cJSON **resp,
         nk_signing_open(&sg, key_id.s, &req->cfg, err) != 0)
         goto out;
     *resp = cJSON_CreateObject();
-    nk_proto_add_string(*resp, "keyId", key_id.s);
-    nk_proto_add_string(*resp, "keySpec", nk_keyspec_name(sg.info.spec));
+    nk_json_add_string(*resp, "keyId", key_id.s);
+    nk_json_add_string(*resp, "keySpec", nk_keyspec_name(sg.info.spec));
     ret = 0;
 out:
     nk_signing_release(&sg);

@@ -161,10 +161,8 @@ int nk_cmd_generate_envelope(const struct nk_request *req, cJSON **resp,
         goto out;
     b64 = nk_b64_encode(env, envlen);
     *resp = cJSON_CreateObject();
-    if (*resp == NULL)
-        abort(); /* only on allocation failure */
-    nk_proto_add_string(*resp, "signatureEnvelope", b64);
-    nk_proto_add_string(*resp, "signatureEnvelopeType", r.env_type);
+    nk_json_add_string(*resp, "signatureEnvelope", b64);
+    nk_json_add_string(*resp, "signatureEnvelopeType", r.env_type);
     ret = 0;
 out:
     free(b64);

@@ -33,11 +33,11 @@ int nk_cmd_get_plugin_metadata(const struct nk_request *req, cJSON **resp,
     caps[n++] = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
     caps[n++] = "SIGNATURE_VERIFIER.REVOCATION_CHECK";
     o = cJSON_CreateObject();
-    nk_proto_add_string(o, "name", "keystore");
-    nk_proto_add_string(o, "description",
+    nk_json_add_string(o, "name", "keystore");
+    nk_json_add_string(o, "description",
                         "Sign with keys in PKCS#11 tokens and KMS services");
-    nk_proto_add_string(o, "version", NK_VERSION);
-    nk_proto_add_string(o, "url",
+    nk_json_add_string(o, "version", NK_VERSION);
+    nk_json_add_string(o, "url",
                         "https://github.com/notation-keystore/notation-keystore");
     add_array(o, "supportedContractVersions", contracts, 1);
     add_array(o, "capabilities", caps, n);

@@ -65,12 +65,12 @@ int nk_cmd_generate_signature(const struct nk_request *req, cJSON **resp,
     nk_mask_show(&key_id);
     sig_b64 = nk_b64_encode(sig, slen);
     *resp = cJSON_CreateObject();
-    nk_proto_add_string(*resp, "keyId", key_id.s);
-    nk_proto_add_string(*resp, "signature", sig_b64);
-    nk_proto_add_string(*resp, "signingAlgorithm",
+    nk_json_add_string(*resp, "keyId", key_id.s);
+    nk_json_add_string(*resp, "signature", sig_b64);
+    nk_json_add_string(*resp, "signingAlgorithm",
                         nk_keyspec_signing_alg(sg.info.spec));
     cJSON_AddItemToObject(*resp, "certificateChain",
-                          nk_proto_chain_json(sg.chain));
+                          nk_json_cert_array(sg.chain));
     ret = 0;
 out:
     free(sig_b64);

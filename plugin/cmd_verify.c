@@ -183,7 +183,7 @@ static void add_result(cJSON *results, const char *cap,
     } else {
         reason = nk_xstrdup(vd->reason);
     }
-    nk_proto_add_string(r, "reason", reason);
+    nk_json_add_string(r, "reason", reason);
     free(reason);
     cJSON_AddItemToObject(results, cap, r);
 }

@@ -133,6 +133,7 @@ int main(int argc, char **argv)
     int out_fd, rc;
 
     harden();
+    nk_mem_init();
     nk_log_init();
     if (argc < 2)
         return nk_companion_usage(2);

@@ -99,39 +99,13 @@ int nk_proto_bytes(const cJSON *obj, const char *field, unsigned char **out,
     return nk_b64_decode(s, field, out, len, err);
 }
 
-void nk_proto_add_string(cJSON *obj, const char *name, const char *value)
-{
-    if (cJSON_AddStringToObject(obj, name, value) == NULL)
-        abort(); /* only on allocation failure */
-}
-
-cJSON *nk_proto_chain_json(STACK_OF(X509) *chain)
-{
-    cJSON *arr = cJSON_CreateArray();
-    unsigned char *der = NULL;
-    char *b64;
-    int i, n;
-
-    for (i = 0; i < sk_X509_num(chain); i++) {
-        der = NULL;
-        n = i2d_X509(sk_X509_value(chain, i), &der);
-        if (n <= 0)
-            abort();
-        b64 = nk_b64_encode(der, (size_t)n);
-        OPENSSL_free(der);
-        cJSON_AddItemToArray(arr, cJSON_CreateString(b64));
-        free(b64);
-    }
-    return arr;
-}
-
 char *nk_proto_error_json(const struct nk_err *err)
 {
     cJSON *o = cJSON_CreateObject();
     char *s;
 
-    nk_proto_add_string(o, "errorCode", nk_errcode_name(err->code));
-    nk_proto_add_string(o, "errorMessage",
+    nk_json_add_string(o, "errorCode", nk_errcode_name(err->code));
+    nk_json_add_string(o, "errorMessage",
                         err->msg[0] ? err->msg : "unknown error");
     s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "common/err.h"
+#include "common/json.h"
 #include "common/mem.h"
 
 /* Requests larger than this are refused (notation's are a few KiB; a
@@ -44,10 +45,6 @@ int nk_proto_opt_string(const cJSON *obj, const char *field,
 int nk_proto_bytes(const cJSON *obj, const char *field, unsigned char **out,
                    size_t *len, struct nk_err *err) NK_MUST_CHECK;
 
-/* Adds a string member; cJSON_Add* can only fail on OOM, which exits. */
-void nk_proto_add_string(cJSON *obj, const char *name, const char *value);
-/* A JSON array of standard-base64 DER certificates, leaf first. */
-cJSON *nk_proto_chain_json(STACK_OF(X509) *chain);
 
 /* The error object {"errorCode":...,"errorMessage":...} as text. */
 char *nk_proto_error_json(const struct nk_err *err);

@@ -7,9 +7,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "mem.h"
 
-static void oom(void)
+void nk_oom(void)
 {
     static const char msg[] =
         "{\"errorCode\":\"ERROR\",\"errorMessage\":\"out of memory\"}\n";
@@ -19,12 +21,19 @@ static void oom(void)
     _exit(1);
 }
 
+void nk_mem_init(void)
+{
+    cJSON_Hooks hooks = {nk_xmalloc, free};
+
+    cJSON_InitHooks(&hooks);
+}
+
 void *nk_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
 
     if (p == NULL)
-        oom();
+        nk_oom();
     return p;
 }
 
@@ -33,7 +42,7 @@ void *nk_xcalloc(size_t count, size_t size)
     void *p = calloc(count ? count : 1, size ? size : 1);
 
     if (p == NULL)
-        oom();
+        nk_oom();
     return p;
 }
 
@@ -42,7 +51,7 @@ void *nk_xrealloc(void *p, size_t n)
     void *q = realloc(p, n ? n : 1);
 
     if (q == NULL)
-        oom();
+        nk_oom();
     return q;
 }
 
@@ -71,7 +80,7 @@ char *nk_xasprintf(const char *fmt, ...)
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
-        oom();
+        nk_oom();
     p = nk_xmalloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);

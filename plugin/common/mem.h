@@ -1,9 +1,16 @@
-/* Allocation that cannot fail (out of memory ends the process with an
- * ERROR JSON on stderr) and wiping of secrets. */
+/* Allocation that cannot fail and wiping of secrets. The one out-of-memory
+ * policy: the process ends with an ERROR JSON on stderr and exit status 1,
+ * whichever allocator ran out (ours, cJSON's through nk_mem_init, or a
+ * NULL from libcbor, which Debian builds without custom allocators). */
 #ifndef NK_MEM_H
 #define NK_MEM_H
 
 #include <stddef.h>
+
+/* Writes the out-of-memory ERROR JSON to stderr and _exit(1)s. */
+void nk_oom(void) __attribute__((noreturn));
+/* Makes cJSON allocate through nk_xmalloc. Call once, before any cJSON. */
+void nk_mem_init(void);
 
 void *nk_xmalloc(size_t n);
 void *nk_xcalloc(size_t count, size_t size);

@@ -7,6 +7,7 @@
 
 #include <cbor.h>
 
+#include "common/mem.h"
 #include "cose.h"
 
 #define COSE_SIGN1_TAG 18
@@ -16,19 +17,20 @@
 #define LABEL_CTY 3
 #define LABEL_X5CHAIN 33
 
-/* libcbor reports out of memory with NULL or false; treat it as fatal,
- * like every other allocation in the plugin. */
+/* libcbor reports out of memory with NULL or false (Debian builds it
+ * without custom allocators, so it cannot use ours): the one policy,
+ * nk_oom. */
 static cbor_item_t *must(cbor_item_t *item)
 {
     if (item == NULL)
-        abort();
+        nk_oom();
     return item;
 }
 
 static void check(bool ok)
 {
     if (!ok)
-        abort();
+        nk_oom();
 }
 
 /* An unsigned or negative integer in its smallest encoding (libcbor keeps
@@ -92,7 +94,7 @@ static cbor_item_t *sorted_map(struct entry *ents, size_t n)
         ents[i].enc = NULL;
         ents[i].enc_len = cbor_serialize_alloc(ents[i].key, &ents[i].enc, &cap);
         if (ents[i].enc_len == 0)
-            abort();
+            nk_oom();
     }
     qsort(ents, n, sizeof(ents[0]), by_encoding);
     for (i = 0; i < n; i++) {
@@ -140,7 +142,7 @@ static void serialize(cbor_item_t *item, unsigned char **out, size_t *len)
     *len = cbor_serialize_alloc(item, &buf, &cap);
     cbor_decref(&item);
     if (*len == 0)
-        abort();
+        nk_oom();
     *out = buf;
 }
 

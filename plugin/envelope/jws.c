@@ -6,9 +6,9 @@
 #include <cjson/cJSON.h>
 
 #include "common/b64.h"
+#include "common/json.h"
 #include "common/mem.h"
 #include "jws.h"
-#include "proto.h"
 
 struct member {
     const char *name;
@@ -21,22 +21,14 @@ static int by_name(const void *a, const void *b)
                   ((const struct member *)b)->name);
 }
 
-/* cJSON reports out of memory with NULL; like proto.c, treat it as fatal. */
-static cJSON *must(cJSON *item)
-{
-    if (item == NULL)
-        abort();
-    return item;
-}
-
 static cJSON *attr_value(const struct nk_attr *a)
 {
     char t[32];
 
     if (a->type == NK_ATTR_TEXT)
-        return must(cJSON_CreateString(a->text));
+        return cJSON_CreateString(a->text);
     nk_attrs_rfc3339(a->time, t, sizeof(t));
-    return must(cJSON_CreateString(t));
+    return cJSON_CreateString(t);
 }
 
 /* The protected header as compact JSON, members sorted by name like the
@@ -46,24 +38,22 @@ static char *protected_json(const struct nk_envelope *e)
 {
     struct member m[NK_ATTRS_MAX + 3];
     size_t n = 0, i;
-    cJSON *o = must(cJSON_CreateObject()), *crit = must(cJSON_CreateArray());
+    cJSON *o = cJSON_CreateObject(), *crit = cJSON_CreateArray();
     char *s;
 
     for (i = 0; i < e->n_crit; i++)
-        cJSON_AddItemToArray(crit, must(cJSON_CreateString(e->crit[i])));
+        cJSON_AddItemToArray(crit, cJSON_CreateString(e->crit[i]));
     m[n++] = (struct member){
-        "alg", must(cJSON_CreateString(nk_keyspec_jws_alg(e->spec)))};
+        "alg", cJSON_CreateString(nk_keyspec_jws_alg(e->spec))};
     m[n++] = (struct member){"crit", crit};
-    m[n++] = (struct member){"cty", must(cJSON_CreateString(NK_PAYLOAD_TYPE))};
+    m[n++] = (struct member){"cty", cJSON_CreateString(NK_PAYLOAD_TYPE)};
     for (i = 0; i < e->n_prot; i++)
         m[n++] = (struct member){e->prot[i].name, attr_value(&e->prot[i])};
     qsort(m, n, sizeof(m[0]), by_name);
     for (i = 0; i < n; i++)
         cJSON_AddItemToObject(o, m[i].name, m[i].value);
-    s = cJSON_PrintUnformatted(o);
+    s = nk_json_print(o);
     cJSON_Delete(o);
-    if (s == NULL)
-        abort(); /* cJSON fails only when out of memory */
     return s;
 }
 
@@ -93,14 +83,14 @@ int nk_jws_tbs(struct nk_envelope *e, struct nk_err *err)
  * signing agent and, when there is one, the timestamp token. */
 static cJSON *unprotected(const struct nk_envelope *e)
 {
-    cJSON *h = must(cJSON_CreateObject());
+    cJSON *h = cJSON_CreateObject();
     char *b64;
 
-    cJSON_AddItemToObject(h, "x5c", must(nk_proto_chain_json(e->chain)));
-    nk_proto_add_string(h, NK_HDR_AGENT, e->agent);
+    cJSON_AddItemToObject(h, "x5c", nk_json_cert_array(e->chain));
+    nk_json_add_string(h, NK_HDR_AGENT, e->agent);
     if (e->tst != NULL) {
         b64 = nk_b64_encode(e->tst, e->tst_len);
-        nk_proto_add_string(h, NK_HDR_TIMESTAMP, b64);
+        nk_json_add_string(h, NK_HDR_TIMESTAMP, b64);
         free(b64);
     }
     return h;
@@ -120,17 +110,15 @@ int nk_jws_build(const struct nk_envelope *e, unsigned char **out,
     /* The signing input already holds BASE64URL(payload) after the dot. */
     pay = nk_xstrdup((const char *)e->tbs + e->prot_len + 1);
     sig = nk_b64url_encode(e->sig, e->sig_len);
-    o = must(cJSON_CreateObject());
-    nk_proto_add_string(o, "payload", pay);
-    nk_proto_add_string(o, "protected", (const char *)e->prot_enc);
+    o = cJSON_CreateObject();
+    nk_json_add_string(o, "payload", pay);
+    nk_json_add_string(o, "protected", (const char *)e->prot_enc);
     cJSON_AddItemToObject(o, "header", unprotected(e));
-    nk_proto_add_string(o, "signature", sig);
-    s = cJSON_PrintUnformatted(o);
+    nk_json_add_string(o, "signature", sig);
+    s = nk_json_print(o);
     cJSON_Delete(o);
     free(pay);
     free(sig);
-    if (s == NULL)
-        abort(); /* cJSON fails only when out of memory */
     *outlen = strlen(s);
     *out = (unsigned char *)nk_xstrdup(s);
     cJSON_free(s);

@@ -227,8 +227,8 @@ static void test_print(void **state)
     (void)state;
     memset(big, 'b', 19999);
     big[19999] = '\0';
-    nk_proto_add_string(o, "keyId", "pkcs11:object=k");
-    nk_proto_add_string(o, "big", big);
+    nk_json_add_string(o, "keyId", "pkcs11:object=k");
+    nk_json_add_string(o, "big", big);
     cJSON_AddNumberToObject(o, "n", 1.5);
     mine = nk_proto_print(o);
     theirs = cJSON_PrintUnformatted(o);
