@@ -11,7 +11,7 @@
 #include <openssl/ts.h>
 
 #include "cli/cli.h"
-#include "cli/sigenv.h"
+#include "envelope/sigenv.h"
 #include "common/buf.h"
 #include "common/mem.h"
 #include "common/sigcheck.h"

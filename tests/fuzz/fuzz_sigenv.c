@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/sigenv.h"
+#include "envelope/sigenv.h"
 #include "common/keyspec.h"
 #include "verify/chain.h"
 

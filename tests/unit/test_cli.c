@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "cli/cli.h"
-#include "cli/sigenv.h"
+#include "envelope/sigenv.h"
 #include "common/b64.h"
 #include "common/buf.h"
 #include "common/log.h"

@@ -1,8 +1,8 @@
 /* Strict parsing of a notation signature envelope (JWS flattened JSON or
  * COSE_Sign1) for offline verification: the header values, the bytes that
  * were signed, the signature, the certificate chain and the timestamp. */
-#ifndef NK_CLI_SIGENV_H
-#define NK_CLI_SIGENV_H
+#ifndef NK_SIGENV_H
+#define NK_SIGENV_H
 
 #include <stddef.h>
 #include <time.h>

@@ -6,7 +6,7 @@
 
 #include <cbor.h>
 
-#include "cli/sigenv.h"
+#include "envelope/sigenv.h"
 #include "common/buf.h"
 #include "common/mem.h"
 

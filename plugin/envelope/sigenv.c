@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/sigenv.h"
+#include "envelope/sigenv.h"
 #include "common/mem.h"
 
 #define PAYLOAD_TYPE "application/vnd.cncf.notary.payload.v1+json"

@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli/sigenv.h"
+#include "envelope/sigenv.h"
 #include "common/b64.h"
 #include "common/mem.h"
 #include "verify/verify.h"
