@@ -33,6 +33,16 @@ static void check(bool ok)
         nk_oom();
 }
 
+/* item under a tag, taking item's reference. Not cbor_build_tag: libcbor
+ * 0.8's does not check its own allocation and crashes when it fails. */
+static cbor_item_t *tagged(uint64_t tag, cbor_item_t *item)
+{
+    cbor_item_t *t = must(cbor_new_tag(tag));
+
+    cbor_tag_set_item(t, cbor_move(item));
+    return t;
+}
+
 /* An unsigned or negative integer in its smallest encoding (libcbor keeps
  * the width it was built with). */
 static cbor_item_t *int_item(long long v)
@@ -111,7 +121,7 @@ static cbor_item_t *attr_value(const struct nk_attr *a)
     if (a->type == NK_ATTR_TEXT)
         return text_item(a->text);
     /* Tag 1 with an integer: the only time form notation accepts. */
-    return must(cbor_build_tag(CBOR_EPOCH_TAG, cbor_move(int_item(a->time))));
+    return tagged(CBOR_EPOCH_TAG, int_item(a->time));
 }
 
 static cbor_item_t *protected_map(const struct nk_envelope *e)
@@ -224,7 +234,7 @@ int nk_cose_build(const struct nk_envelope *e, unsigned char **out,
     check(cbor_array_push(arr,
                           cbor_move(bytes_item(e->payload, e->payload_len))));
     check(cbor_array_push(arr, cbor_move(bytes_item(e->sig, e->sig_len))));
-    serialize(must(cbor_build_tag(COSE_SIGN1_TAG, cbor_move(arr))), out,
+    serialize(tagged(COSE_SIGN1_TAG, arr), out,
               outlen);
     return 0;
 }
