@@ -69,6 +69,43 @@ kms_tls() {
         -out "$dir/$name-server.pem" 2>/dev/null
 }
 
+# kms_tls_bad DIR NAME: after kms_tls DIR NAME, two server certificates
+# from the same (trusted) CA that must still be refused: NAME-expired
+# (valid for 127.0.0.1, expired a day ago) and NAME-wronghost (current, but
+# only for wrong-host.example). Files DIR/NAME-{expired,wronghost}.{pem,key}.
+kms_tls_bad() {
+    "$NK_PY" - "$1" "$2" <<'PY'
+import datetime, sys, ipaddress
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+d, name = sys.argv[1], sys.argv[2]
+ca = x509.load_pem_x509_certificate(open(f"{d}/{name}-ca.pem", "rb").read())
+cakey = serialization.load_pem_private_key(open(f"{d}/{name}-ca.key", "rb").read(), None)
+now = datetime.datetime.utcnow()
+for kind, start, end, san in (
+        ("expired", now - datetime.timedelta(days=3), now - datetime.timedelta(days=1),
+         [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+        ("wronghost", now - datetime.timedelta(hours=1), now + datetime.timedelta(days=2),
+         [x509.DNSName("wrong-host.example")])):
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{kind} server")]))
+            .issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.SubjectAlternativeName(san), False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), False)
+            .sign(cakey, hashes.SHA256()))
+    open(f"{d}/{name}-{kind}.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+    open(f"{d}/{name}-{kind}.key", "wb").write(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+PY
+}
+
 # wait_file FILE [SECONDS]: waits until FILE exists.
 wait_file() {
     local f=$1 t=${2:-30} i
