@@ -72,7 +72,7 @@ run_asan() {
     for f in tests/integration/15-protocol.sh tests/integration/20-pkcs11.sh \
         tests/integration/25-certs.sh \
         tests/integration/30-envelope.sh tests/integration/40-verify.sh \
-        tests/integration/5*-kms*.sh; do
+        tests/integration/5*-kms*.sh tests/integration/53-fault-matrix.sh; do
         note "$f under ASan+UBSan"
         ASAN_OPTIONS=detect_leaks=1 NK_BIN=$ROOT/build-asan/notation-keystore \
             NK_CHECK_PREFIX="asan " run_script "$f"

@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# The fault matrix: every network client of the plugin against every fault
+# of tests/lib/fault_server.py (matrix mode) on loopback. The fault server
+# stands in front of the real mocks (AWS KMS/STS, IMDS and container
+# credentials, Vault, OCSP, CRL, TSA) and misbehaves for one client at a
+# time. Each cell asserts the errorCode (or, for OCSP/CRL, the revocation
+# verdict), a message naming the fault, the elapsed time (at most the
+# configured bound + 10% + NK_FAULT_SLACK_MS, default 300 ms, more than the
+# row's successful run: process start and exit are not the network's), an
+# empty stdout (verify rows: one verdict object), no sanitizer report on
+# stderr, and that the fault server saw the request. Rows run in
+# NK_FAULT_JOBS (4) parallel workers. The matrix is printed as a Markdown
+# table (docs/network.md carries it).
+. "$(dirname "$0")/../lib/harness.sh"
+. "$NK_ROOT/tests/lib/pki.sh"
+. "$NK_ROOT/tests/lib/kms_pki.sh"
+. "$NK_ROOT/tests/lib/aws.sh"
+. "$NK_ROOT/tests/lib/ocsp.sh"
+. "$NK_ROOT/tests/lib/softhsm.sh"
+. "$NK_ROOT/tests/lib/tsa.sh"
+
+T0_SCRIPT=${EPOCHREALTIME/./}
+SLACK_MS=${NK_FAULT_SLACK_MS:-300}
+BOUND_MS=1000 # every timeout below is 1 s
+die() { fail "fault-matrix: $1"; exit 0; }
+
+# ---- the real mocks ----
+tls=$NK_TMP/tls
+{ kms_tls "$tls" good && kms_tls "$tls" wrong && kms_tls_bad "$tls" good; } ||
+    die "test TLS certificates"
+# free_ports N: N distinct free ports on 127.0.0.1 (held together while
+# chosen, so no two are the same).
+free_ports() {
+    "$NK_PY" -c 'import socket,sys
+ss=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1",0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
+read -r aport vport iport oport cport lo lc DEAD ctl other <<<"$(free_ports 10)"
+[ -n "$other" ] || die "free ports"
+# Started first and waited for last: they take seconds to make their keys.
+"$NK_PY" "$NK_ROOT/tests/lib/aws_mock.py" --port "$aport" --setup "$NK_TMP/aws.json" \
+    --log "$NK_TMP/aws.jsonl" >"$NK_TMP/aws-mock.out" 2>&1 &
+at_exit "kill $!"
+VAULT_MOCK_LIFETIME=300 "$NK_PY" "$NK_ROOT/tests/lib/vault_mock.py" --only ecdsa-p256 \
+    --setup "$NK_TMP/vault.json" --http "$vport" >"$NK_TMP/vault.log" 2>&1 &
+at_exit "kill $!"
+
+# Revocation: a root and leaves whose AIA/CDP name the fault server's
+# listeners (ports chosen now), or a port where nothing listens.
+R=$NK_TMP/rev
+mkdir -p "$R/www"
+rev_ca_dir "$R/rootca"
+rev_key "$R/root.key"
+openssl req -x509 -new -key "$R/root.key" -subj "$rev_subj/CN=FM Root" -days 30 \
+    -out "$R/root.pem" -addext "basicConstraints=critical,CA:true" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || die "revocation root"
+rev_leaf_ext "$R/o.ext" "http://127.0.0.1:$lo/good" ""
+rev_leaf_ext "$R/c.ext" "" "http://127.0.0.1:$lc/root.crl"
+rev_leaf_ext "$R/od.ext" "http://127.0.0.1:$DEAD/good" ""
+rev_leaf_ext "$R/cd.ext" "" "http://127.0.0.1:$DEAD/root.crl"
+for l in o c od cd; do
+    rev_issue "$R/rootca" "$R/root.key" "$R/root.pem" "leaf-$l" "FM Leaf $l" "$R/$l.ext" "$R" ||
+        die "leaf $l"
+done
+rev_crl "$R/rootca" "$R/root.key" "$R/root.pem" "$R/www/root.crl" || die "CRL"
+for n in root leaf-o leaf-c leaf-od leaf-cd; do
+    openssl x509 -in "$R/$n.pem" -outform DER | base64 -w0 >"$R/$n.b64" || die "b64 $n"
+done
+"$NK_PY" "$NK_ROOT/tests/lib/ocsp_server.py" "$oport" "$R/root.pem" "$R/root.key" \
+    "$R/leaf-o.pem" "$R/leaf-od.pem" >"$NK_TMP/ocsp.log" 2>&1 &
+at_exit "kill $!"
+"$NK_PY" "$NK_ROOT/tests/lib/verify_server.py" "$cport" "$R/www" >"$NK_TMP/crl.log" 2>&1 &
+at_exit "kill $!"
+
+# TSA, and a SoftHSM key to sign with before the timestamp is asked for.
+{ tsa_setup "$NK_TMP/tsa" && tsa_start "$NK_TMP/tsa"; } >"$NK_TMP/tsa.log" 2>&1 || die "TSA"
+tport=${TSA_URL##*:}
+S=$NK_TMP/p11
+mkdir -p "$S"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$S/sig.key" 2>/dev/null ||
+    die "signing key"
+openssl pkey -in "$S/sig.key" -pubout -out "$S/sig.pub" || die "signing key"
+kms_chain "$S" sig "$S/sig.pub" >/dev/null 2>&1 || die "signing chain"
+softhsm_init "$S/hsm" nk-fm 12345678 4321 && softhsm_import_key nk-fm 01 sig "$S/sig.key" "$S/sig.pem" ||
+    die "SoftHSM token"
+
+wait_file "$NK_TMP/aws.json" 60 && wait_port "$aport" 10 || die "AWS mock did not start"
+jq '{AccessKeyId:.signer.id, SecretAccessKey:.signer.secret, Token:""}' "$NK_TMP/aws.json" \
+    >"$NK_TMP/creds.json" || die "signer credentials"
+IMDS_MOCK_LIFETIME=300 "$NK_PY" "$NK_ROOT/tests/lib/imds_mock.py" --port "$iport" \
+    --creds "$NK_TMP/creds.json" --container-token ecs-auth-fm >"$NK_TMP/imds.log" 2>&1 &
+at_exit "kill $!"
+
+# ---- the fault server: one listener per client ----
+CLIENTS=(kms sts imds container vault approle jwt k8s ocsp crl tsa)
+declare -A L=([ocsp]=$lo [crl]=$lc) UP=([kms]=$aport [sts]=$aport [imds]=$iport
+    [container]=$iport [vault]=$vport [approle]=$vport [jwt]=$vport [k8s]=$vport
+    [ocsp]=$oport [crl]=$cport [tsa]=$tport)
+args=()
+# kms-ok: the KMS the credential rows go on to, never faulted.
+read -ra PORTS <<<"$(free_ports 16)"
+[ "${#PORTS[@]}" = 16 ] || die "free ports"
+UP[kms-ok]=$aport
+for c in "${CLIENTS[@]}" kms-ok; do
+    [ -n "${L[$c]:-}" ] || { L[$c]=${PORTS[0]}; PORTS=("${PORTS[@]:1}"); }
+    args+=(--listen "$c" 127.0.0.1 "${L[$c]}" "${UP[$c]}")
+done
+declare -A TLSP=([tls-good]=${PORTS[0]} [tls-ca]=${PORTS[1]}
+    [tls-expired]=${PORTS[2]} [tls-host]=${PORTS[3]})
+FAULT_SERVER_LIFETIME=600 "$NK_PY" "$NK_ROOT/tests/lib/fault_server.py" \
+    --setup "$NK_TMP/fault.json" --ctl "$ctl" "${args[@]}" \
+    --listen other 127.0.0.2 "$other" "$cport" \
+    --listen-tls tls-good "${TLSP[tls-good]}" "$tls/good-server.pem" "$tls/good-server.key" \
+    --listen-tls tls-ca "${TLSP[tls-ca]}" "$tls/wrong-server.pem" "$tls/wrong-server.key" \
+    --listen-tls tls-expired "${TLSP[tls-expired]}" "$tls/good-expired.pem" "$tls/good-expired.key" \
+    --listen-tls tls-host "${TLSP[tls-host]}" "$tls/good-wronghost.pem" "$tls/good-wronghost.key" \
+    >"$NK_TMP/fault.log" 2>&1 &
+at_exit "kill $!"
+wait_file "$NK_TMP/fault.json" 30 || die "fault server did not start ($(cat "$NK_TMP/fault.log"))"
+wait_file "$NK_TMP/vault.json" 60 || die "Vault mock did not start"
+for p in "$iport" "$oport" "$cport"; do wait_port "$p" 10 || die "mock on port $p did not start"; done
+
+# ctl PATH: a request to the control port (bash's /dev/tcp: no process per
+# case); the body lands in CTL.
+ctl() {
+    local fd line
+    CTL=
+    exec {fd}<>"/dev/tcp/127.0.0.1/$ctl" || return 1
+    printf 'GET /%s HTTP/1.0\r\n\r\n' "$1" >&"$fd"
+    while IFS= read -r line <&"$fd"; do [ "$line" = $'\r' ] && break; done
+    IFS= read -r CTL <&"$fd" || true
+    exec {fd}>&-
+}
+
+# ---- the clients ----
+export XDG_CACHE_HOME=$NK_TMP/cache HOME=$NK_TMP/home
+mkdir -p "$HOME"
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN \
+    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION AWS_CONFIG_FILE \
+    AWS_SHARED_CREDENTIALS_FILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+    AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_EC2_METADATA_SERVICE_ENDPOINT \
+    AWS_CONTAINER_AUTHORIZATION_TOKEN AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \
+    AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KMS AWS_ENDPOINT_URL_STS AWS_CA_BUNDLE \
+    AWS_EC2_METADATA_DISABLED VAULT_TOKEN VAULT_NAMESPACE VAULT_ROLE_ID \
+    VAULT_SECRET_ID VAULT_JWT_ROLE VAULT_K8S_ROLE BAO_ADDR BAO_TOKEN BAO_CACERT \
+    BAO_NAMESPACE VAULT_CACERT TRANSIT_SECRET_ENGINE_PATH NOTATION_KEYSTORE_PKCS11_MODULE \
+    NOTATION_KEYSTORE_LOG NOTATION_KEYSTORE_LOG_FILE
+export AWS_REGION=us-east-1
+V=$NK_TMP/vault.json
+VROOT=$(jq -r .root_token "$V") VRID=$(jq -r .approle.role_id "$V")
+VSID=$(jq -r .approle.secret_id "$V") VJROLE=$(jq -r .jwt.role "$V")
+VKROLE=$(jq -r .k8s.role "$V")
+{ jq -r .jwt.jwt "$V" >"$NK_TMP/ci.jwt" && jq -r .k8s.jwt "$V" >"$NK_TMP/sa.jwt"; } || die "Vault logins"
+echo "web-identity-token-fm" >"$NK_TMP/wi.jwt"
+SID=$(jq -r .signer.id "$NK_TMP/aws.json") SSEC=$(jq -r .signer.secret "$NK_TMP/aws.json")
+ROLE=$(jq -r .role_arn "$NK_TMP/aws.json")
+for v in VROOT VRID VSID VJROLE VKROLE SID SSEC ROLE; do
+    [ -n "${!v}" ] && [ "${!v}" != null ] || die "mock setup lacks $v"
+done
+AWSOK=http://127.0.0.1:${L[kms-ok]}
+GCA=$tls/good-ca.pem
+DREQ_AWS='{"contractVersion":"1.0","keyId":"awskms:///alias/ec-256","pluginConfig":{"timeout":"1","cache":"false"}}'
+DREQ_VAULT='{"contractVersion":"1.0","keyId":"hashivault://ecdsa-p256","pluginConfig":{"timeout":"1","cache":"false"}}'
+vreq() { # LEAF: verify-signature asking for the revocation check only
+    printf '{"contractVersion":"1.0","signature":{"criticalAttributes":{"contentType":"application/vnd.cncf.notary.payload.v1+json","signingScheme":"notary.x509","expiry":"0001-01-01T00:00:00Z"},"unprocessedAttributes":null,"certificateChain":["%s","%s"]},"trustPolicy":{"trustedIdentities":["*"],"signatureVerification":["SIGNATURE_VERIFIER.REVOCATION_CHECK"]},"pluginConfig":{"crl-cache":"false","ocsp-timeout":"1","crl-timeout":"1"}}' \
+        "$(cat "$R/$1.b64")" "$(cat "$R/root.b64")"
+}
+declare -A VREQ
+for l in leaf-o leaf-od leaf-c leaf-cd; do VREQ[$l]=$(vreq "$l"); done
+TPAYLOAD=$(printf '{"targetArtifact":{"digest":"sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","mediaType":"application/vnd.oci.image.manifest.v1+json","size":528}}' | base64 -w0)
+treq() { # BASE: generate-envelope with a timestamp from BASE/ok
+    printf '{"contractVersion":"1.0","keyId":"pkcs11:token=nk-fm;object=sig?module-path=%s","payloadType":"application/vnd.cncf.notary.payload.v1+json","signatureEnvelopeType":"application/jose+json","payload":"%s","pluginConfig":{"mode":"envelope","ca-certs":"%s","timestamp-url":"%s/ok","timestamp-root-cert":"%s","timestamp-timeout":"1"}}' \
+        "$NK_P11_MODULE" "$TPAYLOAD" "$S/ca-certs.pem" "$1" "$NK_TMP/tsa/tsa-root.pem"
+}
+
+# prun CMD REQ: the plugin with the worker's own files (workers run in
+# parallel); sets OUT, ERR, RC and MS, the binary's wall time alone.
+prun() {
+    local t0
+    printf '%s' "$2" >"$WD/req"
+    t0=${EPOCHREALTIME/./}
+    # shellcheck disable=SC2086
+    $NK_WRAP "$NK_BIN" "$1" <"$WD/req" >"$WD/out" 2>"$WD/err"
+    RC=$?
+    MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
+    OUT=$(<"$WD/out") ERR=$(<"$WD/err")
+}
+
+# client_run CLIENT BASE: runs CLIENT with its endpoint at BASE
+# (scheme://host:port, or "dead" for the OCSP/CRL leaves naming a port
+# where nothing listens).
+client_run() {
+    local c=$1 b=$2 leaf
+    case $c in
+    kms) AWS_ACCESS_KEY_ID=$SID AWS_SECRET_ACCESS_KEY=$SSEC AWS_ENDPOINT_URL_KMS=$b \
+        AWS_CA_BUNDLE=$GCA AWS_EC2_METADATA_DISABLED=true prun describe-key "$DREQ_AWS" ;;
+    sts) AWS_WEB_IDENTITY_TOKEN_FILE=$NK_TMP/wi.jwt AWS_ROLE_ARN=$ROLE AWS_ENDPOINT_URL_STS=$b \
+        AWS_ENDPOINT_URL_KMS=$AWSOK AWS_CA_BUNDLE=$GCA AWS_EC2_METADATA_DISABLED=true \
+        prun describe-key "$DREQ_AWS" ;;
+    imds) AWS_EC2_METADATA_SERVICE_ENDPOINT=$b AWS_ENDPOINT_URL_KMS=$AWSOK \
+        prun describe-key "$DREQ_AWS" ;;
+    container) AWS_CONTAINER_CREDENTIALS_FULL_URI=$b/container/credentials \
+        AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-auth-fm AWS_CA_BUNDLE=$GCA \
+        AWS_ENDPOINT_URL_KMS=$AWSOK AWS_EC2_METADATA_DISABLED=true prun describe-key "$DREQ_AWS" ;;
+    vault) VAULT_ADDR=$b VAULT_CACERT=$GCA VAULT_TOKEN=$VROOT prun describe-key "$DREQ_VAULT" ;;
+    approle) VAULT_ADDR=$b VAULT_CACERT=$GCA VAULT_ROLE_ID=$VRID VAULT_SECRET_ID=$VSID \
+        prun describe-key "$DREQ_VAULT" ;;
+    jwt) VAULT_ADDR=$b VAULT_CACERT=$GCA VAULT_JWT_ROLE=$VJROLE VAULT_JWT_FILE=$NK_TMP/ci.jwt \
+        prun describe-key "$DREQ_VAULT" ;;
+    k8s) VAULT_ADDR=$b VAULT_CACERT=$GCA VAULT_K8S_ROLE=$VKROLE VAULT_K8S_TOKEN_FILE=$NK_TMP/sa.jwt \
+        prun describe-key "$DREQ_VAULT" ;;
+    ocsp | crl)
+        leaf=leaf-${c:0:1}
+        [ "$b" = dead ] && leaf=${leaf}d
+        prun verify-signature "${VREQ[$leaf]}" ;;
+    tsa) NOTATION_KEYSTORE_PIN=4321 prun generate-envelope "$(treq "$b")" ;;
+    esac
+}
+
+echo "setup: $(((${EPOCHREALTIME/./} - T0_SCRIPT) / 1000)) ms"
+# ---- the matrix ----
+# Cells: OK (the call succeeds), an errorCode (ERROR, TIMEOUT, THROTTLED,
+# ACCESS_DENIED), good/unknown (verify-signature's revocation verdict, exit
+# 0), or - (does not apply: OCSP/CRL/IMDS speak plain http only, and the
+# TSA trusts the system store, where a test CA never is, so only "not
+# trusted" can be staged for it).
+FAULTS=(ok refused reset-hdr reset-body drip hang chunked big trunc-json bad-json ctype
+    redir-host redir-http redir-file 429-1 429-huge 500-200 503 tls-ca tls-expired tls-host)
+MATRIX=$(cat <<'EOF'
+kms       OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
+sts       OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
+imds      OK   ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED OK ACCESS_DENIED - ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED - - -
+container OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ACCESS_DENIED ACCESS_DENIED OK ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ERROR ERROR ERROR
+vault     OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
+approle   OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
+jwt       OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
+k8s       OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
+ocsp      good unknown unknown unknown unknown unknown unknown unknown unknown unknown good    unknown -       unknown unknown   unknown   unknown unknown   - - -
+crl       good unknown unknown unknown unknown unknown unknown unknown unknown unknown good    unknown -       unknown unknown   unknown   unknown unknown   - - -
+tsa       OK   TIMEOUT TIMEOUT TIMEOUT TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   ERROR   ERROR   -       ERROR   ERROR     ERROR     ERROR   ERROR     ERROR - -
+EOF
+)
+# What the message (or the verdict's reason) must say for each fault.
+declare -A WHY=([ok]='' [refused]='connect' [reset-hdr]='broke off|reset|Recv failure'
+    [reset-body]='broke off|reset|Recv failure|partial' [drip]='within|timed out'
+    [hang]='within|timed out' [chunked]='exceeds [0-9]+ bytes' [big]='exceeds [0-9]+ bytes'
+    [trunc-json]='JSON|DER|credentials' [bad-json]='JSON|DER|credentials'
+    [ctype]='content type' [redir-host]='redirect|HTTP (status )?302'
+    [redir-http]='redirect|HTTP (status )?302' [redir-file]='redirect|HTTP (status )?302'
+    [429-1]='429' [429-huge]='429' [500-200]='500' [503]='503'
+    [tls-ca]='TLS.*(issuer|certificate)' [tls-expired]='TLS.*expired'
+    [tls-host]='TLS.*(host|name|match)')
+
+# A CRL may be 32 MiB: streaming that much takes about as long as the 1 s
+# timeout on a loaded machine, so either bound may stop an endless one.
+declare -A WHY_CELL=([crl:chunked]='exceeds [0-9]+ bytes|within')
+
+# base_for CLIENT FAULT: the endpoint the client is given for FAULT.
+base_for() {
+    case $2 in
+    refused) if [ "$1" = ocsp ] || [ "$1" = crl ]; then echo dead; else echo "http://127.0.0.1:$DEAD"; fi ;;
+    redir-http) echo "https://127.0.0.1:${TLSP[tls-good]}" ;;
+    tls-*) echo "https://127.0.0.1:${TLSP[$2]}" ;;
+    *) echo "http://127.0.0.1:${L[$1]}" ;;
+    esac
+}
+
+# The bound is for the network work, so a faulty run may take the bound +
+# 10% + the slack longer than the row's successful run (its "ok" cell: the
+# binary's start, a quick loopback exchange and its exit, which under ASan
+# and on a loaded machine is far from free). LIMIT_MS is set per row.
+
+# judge CLIENT FAULT WANT: checks the last run; prints why it failed.
+judge() {
+    local c=$1 f=$2 want=$3 got re=${WHY_CELL[$1:$2]:-${WHY[$2]}}
+    if [[ $ERR =~ (ERROR: AddressSanitizer|runtime error:|LeakSanitizer) ]]; then
+        echo "sanitizer report: ${ERR:0:300}"; return 1
+    fi
+    [ "$MS" -le "$LIMIT_MS" ] || { echo "took $MS ms > $LIMIT_MS ms"; return 1; }
+    case $want in
+    OK)
+        [ "$RC" = 0 ] && [[ $OUT == "{"* ]] || { echo "rc=$RC err=${ERR:0:300}"; return 1; } ;;
+    good | unknown)
+        local exp=false
+        [ "$want" = good ] && exp=true
+        [ "$RC" = 0 ] && [[ $OUT =~ \"success\":$exp ]] ||
+            { echo "rc=$RC out=${OUT:0:400} err=${ERR:0:200}"; return 1; }
+        [ "$want" = good ] || [[ $OUT =~ is\ unknown:\ .*($re) ]] ||
+            { echo "reason does not say $re: ${OUT:0:400}"; return 1; } ;;
+    *)
+        [[ $ERR =~ \"errorCode\":\"([A-Z_]+)\" ]] && got=${BASH_REMATCH[1]}
+        [ "$RC" = 1 ] && [ -z "$OUT" ] && [ "${got:-}" = "$want" ] ||
+            { echo "rc=$RC got=${got:-} err=${ERR:0:300} out=${OUT:0:80}"; return 1; }
+        [[ $ERR =~ $re ]] || { echo "message does not say $re: ${ERR:0:300}"; return 1; } ;;
+    esac
+    # The fault was really served: the client's listener saw it (TLS
+    # faults and redir-http are proven by the message).
+    case $f in refused | tls-* | redir-http) return 0 ;; esac
+    ctl "hits/$c"
+    [ "${CTL:-0}" -ge 1 ] || { echo "the fault server saw no request"; return 1; }
+}
+
+short() {
+    case $1 in
+    ERROR) echo ERR ;; ACCESS_DENIED) echo DENIED ;; *) echo "$1" ;;
+    esac
+}
+
+# run_row CLIENT CELLS...: one row of the matrix; its table line goes to
+# $NK_TMP/row.CLIENT.
+run_row() {
+    local client=$1 i f w why row="| $1 |"
+    LIMIT_MS=$((BOUND_MS * 11 / 10 + SLACK_MS))
+    shift
+    local -a want=("$@")
+    WD=$NK_TMP/w.$client
+    mkdir -p "$WD"
+    if [ "${#want[@]}" != "${#FAULTS[@]}" ]; then
+        fail "fault-matrix: row $client has ${#want[@]} cells"
+        return
+    fi
+    for i in "${!FAULTS[@]}"; do
+        f=${FAULTS[$i]} w=${want[$i]}
+        if [ "$w" = - ]; then row="$row - |"; continue; fi
+        case $f in tls-* | refused | redir-http) ctl "set/$client/ok" ;; *) ctl "set/$client/$f" ;; esac
+        [ "$CTL" = ok ] || { fail "fault-matrix $client $f: control port"; continue; }
+        client_run "$client" "$(base_for "$client" "$f")"
+        [ "$f" = ok ] && LIMIT_MS=$((BOUND_MS * 11 / 10 + SLACK_MS + MS))
+        if why=$(judge "$client" "$f" "$w"); then
+            pass "fault-matrix $client $f -> $w ($MS ms, limit $LIMIT_MS)"
+            row="$row $(short "$w") $MS |"
+        else
+            fail "fault-matrix $client $f -> $w ($MS ms, limit $LIMIT_MS): $why"
+            row="$row **FAIL** $(short "$w") $MS |"
+        fi
+    done
+    echo "$row" >"$NK_TMP/row.$client"
+}
+
+# Rows run in NK_FAULT_JOBS parallel workers (most of a row's time is
+# spent waiting on timeouts and backoff).
+JOBS=${NK_FAULT_JOBS:-4}
+mapfile -t ROWS <<<"$MATRIX"
+pids=()
+for ((j = 0; j < JOBS; j++)); do
+    (
+        for ((k = j; k < ${#ROWS[@]}; k += JOBS)); do
+            read -ra cells <<<"${ROWS[$k]}"
+            run_row "${cells[@]}"
+        done
+    ) &
+    pids+=($!)
+done
+wait "${pids[@]}"
+
+TABLE="| client | $(printf '%s | ' "${FAULTS[@]}")"
+TABLE="${TABLE% }"$'\n'"|---|$(printf -- '---|%.0s' "${FAULTS[@]}")"
+for r in "${ROWS[@]}"; do
+    c=${r%% *}
+    if [ -s "$NK_TMP/row.$c" ]; then
+        TABLE="$TABLE"$'\n'"$(cat "$NK_TMP/row.$c")"
+    else
+        fail "fault-matrix: row $c did not finish"
+    fi
+done
+total=$(((${EPOCHREALTIME/./} - T0_SCRIPT) / 1000))
+echo
+echo "Fault matrix (cell: result and the binary's elapsed ms; limit: the row's ok time + ${BOUND_MS} ms bound + 10% + ${SLACK_MS} ms slack; script ${total} ms, $JOBS workers):"
+echo
+echo "$TABLE"
