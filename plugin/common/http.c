@@ -394,8 +394,11 @@ static void set_options(CURL *c, const struct nk_http_req *req, int plain,
 
     cu.easy_setopt(c, CURLOPT_URL, req->url);
     cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, plain ? "http,https" : "https");
-    cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    /* A redirect keeps the scheme rules: https stays https. */
+    cu.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+                   plain ? "http,https" : "https");
+    cu.easy_setopt(c, CURLOPT_FOLLOWLOCATION, req->max_redirects > 0 ? 1L : 0L);
+    cu.easy_setopt(c, CURLOPT_MAXREDIRS, (long)req->max_redirects);
     cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     cu.easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
     cu.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -456,6 +459,16 @@ static int transfer_error(CURLcode rc, const struct nk_http_req *req,
         return nk_err_set(err, NK_ERR_GENERIC,
                           "%s: TLS with \"%s\" failed (check the CA bundle): "
                           "%s", what, host, why);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        /* Our own URL passed check_url: only a redirect gets here. */
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: \"%s\" redirects to a URL that is not "
+                          "followed (only http and https, never from https "
+                          "to http): %s", what, host, why);
+    case CURLE_TOO_MANY_REDIRECTS:
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: \"%s\" redirects more than %d times", what,
+                          host, req->max_redirects);
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
@@ -469,6 +482,32 @@ static int transfer_error(CURLcode rc, const struct nk_http_req *req,
     }
     return nk_err_set(err, NK_ERR_GENERIC, "%s: request to \"%s\" failed: %s",
                       what, host, why);
+}
+
+/* A redirect the request does not follow is an error naming where it
+ * pointed: credentials are never carried to another host, and a clear
+ * message beats "HTTP 302" (use the final URL). */
+static int not_followed(const struct nk_http_req *req, const char *what,
+                        const char *host, const struct nk_http_resp *resp,
+                        struct nk_err *err)
+{
+    char *loc = NULL, shown[256];
+
+    if (resp->status < 300 || resp->status > 399 ||
+        cu.easy_getinfo(cu.easy, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK ||
+        loc == NULL)
+        return 0;
+    nk_http_url_loggable(loc, shown, sizeof(shown));
+    if (req->max_redirects > 0)
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: \"%s\" redirects to \"%s\" (HTTP %ld), "
+                          "which is not followed (only http and https, "
+                          "never from https to http)",
+                          what, host, shown, resp->status);
+    return nk_err_set(err, NK_ERR_GENERIC,
+                      "%s: \"%s\" redirects to \"%s\" (HTTP %ld); "
+                      "redirects are not followed here, use the final URL",
+                      what, host, shown, resp->status);
 }
 
 /* One attempt; *transient is set on a connection fault worth retrying. */
@@ -505,6 +544,11 @@ static int perform(const struct nk_http_req *req, const char *what,
         goto out;
     }
     cu.easy_getinfo(cu.easy, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (not_followed(req, what, host, resp, err) != 0) {
+        nk_info("http %s %s -> %ld, not followed",
+                req->method ? req->method : "GET", where, resp->status);
+        goto out;
+    }
     /* An empty body is still a string. */
     if (nk_buf_append(&resp->body, "", 0, err) != 0)
         goto out;

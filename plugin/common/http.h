@@ -33,6 +33,9 @@ struct nk_http_req {
     const char *ca_bundle;  /* PEM file of trusted CAs, or NULL for system */
     int allow_http;         /* 1: plain http:// allowed for any host */
     int no_proxy;           /* 1: never use a proxy (metadata endpoints) */
+    int max_redirects;      /* 0: a redirect is an error naming its target;
+                             * N: up to N followed within timeout, to
+                             * http(s) only, never from https to http */
 };
 
 struct nk_http_resp {
@@ -47,10 +50,12 @@ struct nk_http_resp {
                               * connection broke off (a retry may help) */
 };
 
-/* One request, no retries. Fails (returns -1) only when no HTTP status was
+/* One request, no retries. Fails (returns -1) when no HTTP status was
  * received: TIMEOUT for timeouts, ERROR for connection/TLS faults naming the
- * host, VALIDATION_ERROR for a URL that breaks the rules above. Any status,
- * including 4xx/5xx, is a success for this call: the caller decides. what
+ * host, VALIDATION_ERROR for a URL that breaks the rules above; and with
+ * ERROR for a redirect that is not followed (max_redirects). Any other
+ * status, including 4xx/5xx, is a success for this call: the caller
+ * decides. what
  * names the request in error messages ("OCSP request", "AWS KMS Sign"). */
 int nk_http_do(const struct nk_http_req *req, const char *what,
                struct nk_http_resp *resp, struct nk_err *err) NK_MUST_CHECK;

@@ -74,6 +74,10 @@ static X509_CRL *fetch(const char *url, const DIST_POINT *dp, X509 *cert,
     hr.timeout = o->crl_timeout;
     hr.max_body = NK_CRL_MAX_SIZE;
     hr.allow_http = 1;
+    /* As notation does: CRLs move to CDNs behind redirects. The CRL is
+     * signed and the request carries nothing secret, so following is
+     * safe (http/https only). */
+    hr.max_redirects = 3;
     if (nk_http_do(&hr, "CRL download", &resp, &err) != 0) {
         unknown(rc, url, err.msg);
         goto out;

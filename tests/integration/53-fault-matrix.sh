@@ -231,13 +231,13 @@ MATRIX=$(cat <<'EOF'
 kms       OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
 sts       OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
 imds      OK   ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED OK ACCESS_DENIED - ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED - - -
-container OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ACCESS_DENIED ACCESS_DENIED OK ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ERROR ERROR ERROR
+container OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ACCESS_DENIED ACCESS_DENIED OK ERROR   ERROR   ERROR   ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ERROR ERROR ERROR
 vault     OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
 approle   OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
 jwt       OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
 k8s       OK   ERROR   ERROR   ERROR   TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   OK      ERROR   ERROR   ERROR   THROTTLED THROTTLED OK      THROTTLED ERROR ERROR ERROR
 ocsp      good unknown unknown unknown unknown unknown unknown unknown unknown unknown good    unknown -       unknown unknown   unknown   unknown unknown   - - -
-crl       good unknown unknown unknown unknown unknown unknown unknown unknown unknown good    unknown -       unknown unknown   unknown   unknown unknown   - - -
+crl       good unknown unknown unknown unknown unknown unknown unknown unknown unknown good    good    -       unknown unknown   unknown   unknown unknown   - - -
 tsa       OK   TIMEOUT TIMEOUT TIMEOUT TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   ERROR   ERROR   -       ERROR   ERROR     ERROR     ERROR   ERROR     ERROR - -
 EOF
 )
@@ -246,15 +246,17 @@ declare -A WHY=([ok]='' [refused]='connect' [reset-hdr]='broke off|reset|Recv fa
     [reset-body]='broke off|reset|Recv failure|partial' [drip]='within|timed out'
     [hang]='within|timed out' [chunked]='exceeds [0-9]+ bytes' [big]='exceeds [0-9]+ bytes'
     [trunc-json]='JSON|DER|credentials' [bad-json]='JSON|DER|credentials'
-    [ctype]='content type' [redir-host]='redirect|HTTP (status )?302'
-    [redir-http]='redirect|HTTP (status )?302' [redir-file]='redirect|HTTP (status )?302'
+    [ctype]='content type' [redir-host]='redirect' [redir-http]='redirect'
+    [redir-file]='redirect'
     [429-1]='429' [429-huge]='429' [500-200]='500' [503]='503'
     [tls-ca]='TLS.*(issuer|certificate)' [tls-expired]='TLS.*expired'
     [tls-host]='TLS.*(host|name|match)')
 
 # A CRL may be 32 MiB: streaming that much takes about as long as the 1 s
-# timeout on a loaded machine, so either bound may stop an endless one.
-declare -A WHY_CELL=([crl:chunked]='exceeds [0-9]+ bytes|within')
+# timeout on a loaded machine, so either bound may stop an endless or a
+# too big one.
+declare -A WHY_CELL=([crl:chunked]='exceeds [0-9]+ bytes|within'
+    [crl:big]='exceeds [0-9]+ bytes|within')
 
 # base_for CLIENT FAULT: the endpoint the client is given for FAULT.
 base_for() {
