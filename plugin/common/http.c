@@ -623,6 +623,13 @@ static void sleep_s(double s)
         ;
 }
 
+/* The least time worth giving one more attempt: 0.25 s, or the whole
+ * per-attempt timeout when that is shorter. */
+static double min_try(const struct nk_http_req *req)
+{
+    return req->timeout < 0.25 ? req->timeout : 0.25;
+}
+
 static int give_up(const struct nk_http_retry *p, const char *what,
                    const char *host, const struct nk_http_resp *resp,
                    int attempts, double spent, struct nk_err *err)
@@ -671,9 +678,13 @@ int nk_http_do_retry(const struct nk_http_req *req,
         if (!failed && resp->retry_after > wait)
             wait = resp->retry_after;
         left = budget - (nk_log_now_ms() - t0) / 1000.0;
-        if (attempt >= max || wait >= left) {
+        /* An attempt left with a sliver of the budget could only time
+         * out, and its TIMEOUT would hide the real fault: give up with
+         * what we have instead. */
+        if (attempt >= max || wait + min_try(req) >= left) {
             if (failed)
-                return nk_err_prefix(err, "after %d attempts", attempt);
+                return nk_err_prefix(err, "after %d attempt%s", attempt,
+                                     attempt == 1 ? "" : "s");
             give_up(p, what, host, resp, attempt,
                     (nk_log_now_ms() - t0) / 1000.0, err);
             nk_http_resp_release(resp);

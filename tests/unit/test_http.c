@@ -183,6 +183,9 @@ static void serve(int lfd, const char *const *script)
         read_request(fd);
         if (strcmp(*s, "RESET") == 0) {
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        } else if (strcmp(*s, "SLOWRESET") == 0) {
+            usleep(350 * 1000);
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
         } else if (strcmp(*s, "HANG") == 0) {
             sleep(30);
         } else if (write(fd, *s, strlen(*s)) < 0) {
@@ -400,6 +403,21 @@ static void test_timeout(void **state)
     assert_true(nk_log_now_ms() - t0 < 3000);
 }
 
+/* A reset that used most of the budget is reported as what it is, not
+ * as the TIMEOUT of a last attempt squeezed into what was left. */
+static void test_retry_no_sliver(void **state)
+{
+    static const char *const s[] = {"SLOWRESET", "SLOWRESET", NULL};
+    struct nk_http_resp resp;
+    struct nk_err err;
+
+    (void)state;
+    assert_int_equal(run(s, 1, 0.5, 0, &resp, &err), -1);
+    assert_int_equal(err.code, NK_ERR_GENERIC);
+    assert_non_null(strstr(err.msg, "after 1 attempt: "));
+    assert_non_null(strstr(err.msg, "broke off"));
+}
+
 static void test_refused(void **state)
 {
     struct nk_http_req req = {.method = "GET", .url = "http://127.0.0.1:1/",
@@ -431,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_reset_then_ok),
         cmocka_unit_test(test_reset_no_retry),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_retry_no_sliver),
         cmocka_unit_test(test_refused),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
