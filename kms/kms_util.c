@@ -62,6 +62,12 @@ const char *nk_kms_getenv(const char *const *names)
 int nk_kms_json(const struct nk_http_resp *resp, const char *what,
                 cJSON **out, struct nk_err *err)
 {
+    *out = NULL;
+    if (!nk_http_type_is(resp, "json"))
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: the answer (HTTP %ld) has content type "
+                          "\"%.64s\", not JSON", what, resp->status,
+                          resp->content_type);
     *out = cJSON_ParseWithLength((const char *)resp->body.data,
                                  resp->body.len);
     if (*out == NULL || !cJSON_IsObject(*out)) {

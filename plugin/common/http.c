@@ -576,6 +576,19 @@ int nk_http_do(const struct nk_http_req *req, const char *what,
     return perform(req, what, resp, &transient, err);
 }
 
+int nk_http_type_is(const struct nk_http_resp *resp, const char *word)
+{
+    const char *t = resp->content_type;
+    size_t n = strlen(word);
+
+    if (t == NULL || t[0] == '\0')
+        return 1;
+    for (; *t != '\0'; t++)
+        if (strncasecmp(t, word, n) == 0)
+            return 1;
+    return 0;
+}
+
 void nk_http_resp_release(struct nk_http_resp *resp)
 {
     if (resp == NULL)

@@ -103,6 +103,11 @@ int nk_http_do_retry(const struct nk_http_req *req,
                      struct nk_http_resp *resp, struct nk_err *err)
     NK_MUST_CHECK;
 
+/* True when resp has no Content-Type or one that contains word (case
+ * insensitive): "json" for JSON APIs, "xml" for STS. A proxy's or a login
+ * page's text/html is the usual misfit. */
+int nk_http_type_is(const struct nk_http_resp *resp, const char *word);
+
 /* Seconds a Retry-After value asks for (delta-seconds or an IMF-fixdate
  * relative to now; a past date gives 0), or -1 when unparsable. */
 double nk_http_parse_retry_after(const char *value, long long now);

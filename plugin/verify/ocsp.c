@@ -80,6 +80,11 @@ static enum answer post(const char *url, OCSP_REQUEST *req,
     } else if (resp.status != 200) {
         snprintf(msg, sizeof(msg), "HTTP status %ld", resp.status);
         fault(rc, url, msg);
+    } else if (!nk_http_type_is(&resp, "application/ocsp-response")) {
+        /* RFC 6960 A.1: the answer is application/ocsp-response. */
+        snprintf(msg, sizeof(msg), "the answer has content type \"%.64s\", "
+                 "not application/ocsp-response", resp.content_type);
+        fault(rc, url, msg);
     } else {
         p = resp.body.data;
         *out = d2i_OCSP_RESPONSE(NULL, &p, (long)resp.body.len);
