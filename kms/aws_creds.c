@@ -212,28 +212,32 @@ static int meta(const struct nk_kms_net *net, const char *method,
     return nk_http_do(&req, "AWS instance metadata", resp, err);
 }
 
+/* Takes the credentials in o, then wipes and frees o and the body it came
+ * from (cJSON does not wipe). */
+static int from_obj(cJSON *o, const struct nk_http_resp *r,
+                    const char *source, struct nk_aws_creds *out)
+{
+    cJSON *it;
+    int ret = set(out, nk_kms_jstr(o, "AccessKeyId"),
+                  nk_kms_jstr(o, "SecretAccessKey"), nk_kms_jstr(o, "Token"),
+                  source);
+
+    nk_memzero(r->body.data, r->body.len);
+    cJSON_ArrayForEach(it, o)
+        if (cJSON_IsString(it))
+            nk_memzero(it->valuestring, strlen(it->valuestring));
+    cJSON_Delete(o);
+    return ret;
+}
+
 static int from_json(const struct nk_http_resp *r, const char *source,
                      struct nk_aws_creds *out)
 {
     cJSON *o = cJSON_ParseWithLength((const char *)r->body.data, r->body.len);
-    int ret;
 
     if (o == NULL)
         return -1;
-    ret = set(out, nk_kms_jstr(o, "AccessKeyId"),
-              nk_kms_jstr(o, "SecretAccessKey"), nk_kms_jstr(o, "Token"),
-              source);
-    /* cJSON does not wipe: clear the secret strings ourselves. */
-    nk_memzero(r->body.data, r->body.len);
-    {
-        cJSON *it;
-
-        cJSON_ArrayForEach(it, o)
-            if (cJSON_IsString(it))
-                nk_memzero(it->valuestring, strlen(it->valuestring));
-    }
-    cJSON_Delete(o);
-    return ret;
+    return from_obj(o, r, source, out);
 }
 
 static const char *imds_base(void)
@@ -355,6 +359,8 @@ static int container(const struct nk_kms_net *net, struct nk_aws_creds *out,
                               .max_body = 64 * 1024};
     struct nk_http_resp r = {0};
     struct nk_buf tok;
+    enum nk_errcode ec;
+    cJSON *o = NULL;
     char *url;
     int ret = -1;
 
@@ -379,9 +385,23 @@ static int container(const struct nk_kms_net *net, struct nk_aws_creds *out,
         req.n_headers = 1;
     }
     nk_kms_net_apply(net, &req);
-    if (nk_http_do(&req, "AWS container credentials", &r, err) != 0)
+    /* Retried like the SDKs do: 5xx, throttling and broken connections,
+     * within the deadline. */
+    if (nk_http_do_retry(&req, NULL, "AWS container credentials", &r,
+                         err) != 0)
         goto out;
-    if (r.status != 200 || from_json(&r, "container", out) != 0) {
+    if (r.status != 200) {
+        ec = nk_kms_status_code(r.status);
+        nk_err_set(err, ec == NK_ERR_VALIDATION ? NK_ERR_ACCESS : ec,
+                   "AWS container credentials: the endpoint answered HTTP "
+                   "%ld", r.status);
+        goto out;
+    }
+    /* A broken answer is the endpoint's fault (ERROR); a well-formed one
+     * without keys means no access. */
+    if (nk_kms_json(&r, "AWS container credentials", &o, err) != 0)
+        goto out;
+    if (from_obj(o, &r, "container", out) != 0) {
         nk_err_set(err, NK_ERR_ACCESS, "AWS container credentials: HTTP %ld "
                    "without credentials", r.status);
         goto out;
