@@ -238,7 +238,7 @@ jwt       OK ERROR ERROR ERROR TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR ERROR ERR
 k8s       OK ERROR ERROR ERROR TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR ERROR ERROR ERROR ERROR THROTTLED THROTTLED OK THROTTLED ERROR ERROR ERROR
 ocsp      good unknown unknown unknown unknown unknown unknown unknown unknown unknown unknown unknown - unknown unknown unknown unknown unknown - - -
 crl       good unknown unknown unknown unknown unknown unknown unknown unknown unknown good    good    -       unknown unknown   unknown   unknown unknown   - - -
-tsa       OK   TIMEOUT TIMEOUT TIMEOUT TIMEOUT TIMEOUT ERROR   ERROR   ERROR   ERROR   ERROR   ERROR   -       ERROR   ERROR     ERROR     ERROR   ERROR     ERROR - -
+tsa OK TIMEOUT TIMEOUT TIMEOUT TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR ERROR ERROR - ERROR THROTTLED THROTTLED ERROR ERROR ERROR - -
 EOF
 )
 # What the message (or the verdict's reason) must say for each fault.
