@@ -169,18 +169,15 @@ static int web_identity(const struct nk_config *cfg, const char *region,
         sts_error(&resp, err);
         goto out;
     }
-    if (!nk_http_type_is(&resp, "xml")) {
-        nk_err_set(err, NK_ERR_GENERIC, "AWS STS AssumeRoleWithWebIdentity: "
-                   "the answer has content type \"%.64s\", not XML",
-                   resp.content_type);
-        goto out;
-    }
     ak = xml_get((const char *)resp.body.data, "AccessKeyId");
     sk = xml_get((const char *)resp.body.data, "SecretAccessKey");
     st = xml_get((const char *)resp.body.data, "SessionToken");
     if (set(out, ak, sk, st, "web identity") != 0) {
         nk_err_set(err, NK_ERR_GENERIC, "AWS STS AssumeRoleWithWebIdentity: "
-                   "no credentials in the answer");
+                   "no credentials in the answer%s%.64s%s",
+                   nk_http_type_is(&resp, "xml") ? "" : " (content type \"",
+                   nk_http_type_is(&resp, "xml") ? "" : resp.content_type,
+                   nk_http_type_is(&resp, "xml") ? "" : "\", not XML)");
         goto out;
     }
     ret = 0;

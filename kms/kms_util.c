@@ -62,17 +62,18 @@ const char *nk_kms_getenv(const char *const *names)
 int nk_kms_json(const struct nk_http_resp *resp, const char *what,
                 cJSON **out, struct nk_err *err)
 {
-    *out = NULL;
-    if (!nk_http_type_is(resp, "json"))
-        return nk_err_set(err, NK_ERR_GENERIC,
-                          "%s: the answer (HTTP %ld) has content type "
-                          "\"%.64s\", not JSON", what, resp->status,
-                          resp->content_type);
     *out = cJSON_ParseWithLength((const char *)resp->body.data,
                                  resp->body.len);
     if (*out == NULL || !cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;
+        /* The body decides (moto labels its JSON text/html); the label
+         * only explains a body that is not JSON, e.g. a proxy's page. */
+        if (!nk_http_type_is(resp, "json"))
+            return nk_err_set(err, NK_ERR_GENERIC,
+                              "%s: the answer (HTTP %ld) has content type "
+                              "\"%.64s\" and is not JSON", what,
+                              resp->status, resp->content_type);
         return nk_err_set(err, NK_ERR_GENERIC,
                           "%s: the answer (HTTP %ld%s%s) is not a JSON "
                           "object", what, resp->status,
