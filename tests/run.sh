@@ -70,7 +70,7 @@ run_asan() {
     # too. Their check names are prefixed so the count shows both runs.
     local f
     for f in tests/integration/15-protocol.sh tests/integration/20-pkcs11.sh \
-        tests/integration/25-certs.sh \
+        tests/integration/21-pkcs11-faults.sh tests/integration/25-certs.sh \
         tests/integration/30-envelope.sh tests/integration/40-verify.sh \
         tests/integration/5*-kms*.sh tests/integration/53-fault-matrix.sh; do
         note "$f under ASan+UBSan"
