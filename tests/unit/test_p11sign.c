@@ -181,6 +181,11 @@ static void test_rv_mapping(void **state)
     assert_int_equal(nk_p11_rv_code(0x80000001UL), NK_ERR_GENERIC);
     assert_string_equal(nk_p11_rv_name(CKR_PIN_INCORRECT), "CKR_PIN_INCORRECT");
     assert_string_equal(nk_p11_rv_name(0x80000001UL), "CKR_0x80000001");
+    /* PKCS#11 v2.40's newer values have names too. */
+    assert_string_equal(nk_p11_rv_name(CKR_CURVE_NOT_SUPPORTED),
+                        "CKR_CURVE_NOT_SUPPORTED");
+    assert_string_equal(nk_p11_rv_name(CKR_ACTION_PROHIBITED),
+                        "CKR_ACTION_PROHIBITED");
     assert_string_equal(nk_p11_mech_name(CKM_RSA_PKCS_PSS), "CKM_RSA_PKCS_PSS");
     assert_string_equal(nk_p11_mech_name(CKM_ECDSA), "CKM_ECDSA");
     assert_int_equal(nk_p11_rv_err(&err, CKR_MECHANISM_INVALID,
