@@ -13,9 +13,10 @@ const char *nk_p11_rv_name(CK_RV rv);
 /* "CKM_RSA_PKCS_PSS" ...; same convention. */
 const char *nk_p11_mech_name(CK_MECHANISM_TYPE m);
 
-/* The notation errorCode for a CK_RV: PIN and login problems give
- * ACCESS_DENIED, a key or mechanism the token refuses for this use gives
- * VALIDATION_ERROR, device and everything else ERROR. */
+/* The notation errorCode for a CK_RV: PIN and login problems and a user
+ * who cancels or rejects the operation give ACCESS_DENIED, a key,
+ * mechanism or data the token refuses for this use gives VALIDATION_ERROR,
+ * device and everything else (a vanished slot too) ERROR. */
 enum nk_errcode nk_p11_rv_code(CK_RV rv);
 
 /* nk_err_set with nk_p11_rv_code(rv), appending ": CKR_NAME". */

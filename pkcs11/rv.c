@@ -114,6 +114,7 @@ enum nk_errcode nk_p11_rv_code(CK_RV rv)
     case CKR_USER_ANOTHER_ALREADY_LOGGED_IN:
     case CKR_USER_TOO_MANY_TYPES:
     case CKR_FUNCTION_CANCELED: /* PIN entry cancelled on a PIN pad */
+    case CKR_FUNCTION_REJECTED: /* the user declined the signature */
         return NK_ERR_ACCESS;
     case CKR_KEY_FUNCTION_NOT_PERMITTED:
     case CKR_KEY_TYPE_INCONSISTENT:
@@ -123,10 +124,11 @@ enum nk_errcode nk_p11_rv_code(CK_RV rv)
     case CKR_MECHANISM_PARAM_INVALID:
     case CKR_DATA_LEN_RANGE:
     case CKR_DATA_INVALID:
-    case CKR_SLOT_ID_INVALID:
     case CKR_TOKEN_NOT_RECOGNIZED:
         return NK_ERR_VALIDATION;
     default:
+        /* Also CKR_SLOT_ID_INVALID: slot ids come from the module's own
+         * C_GetSlotList, never from the request, so the slot went away. */
         return NK_ERR_GENERIC;
     }
 }

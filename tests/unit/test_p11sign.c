@@ -178,6 +178,8 @@ static void test_rv_mapping(void **state)
     assert_int_equal(nk_p11_rv_code(CKR_DEVICE_ERROR), NK_ERR_GENERIC);
     assert_int_equal(nk_p11_rv_code(CKR_DEVICE_REMOVED), NK_ERR_GENERIC);
     assert_int_equal(nk_p11_rv_code(CKR_GENERAL_ERROR), NK_ERR_GENERIC);
+    assert_int_equal(nk_p11_rv_code(CKR_SLOT_ID_INVALID), NK_ERR_GENERIC);
+    assert_int_equal(nk_p11_rv_code(CKR_FUNCTION_REJECTED), NK_ERR_ACCESS);
     assert_int_equal(nk_p11_rv_code(0x80000001UL), NK_ERR_GENERIC);
     assert_string_equal(nk_p11_rv_name(CKR_PIN_INCORRECT), "CKR_PIN_INCORRECT");
     assert_string_equal(nk_p11_rv_name(0x80000001UL), "CKR_0x80000001");
