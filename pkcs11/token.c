@@ -27,14 +27,15 @@ int nk_p11_load(struct nk_p11 *s, const struct nk_config *cfg,
     s->ctx = PKCS11_CTX_new();
     if (s->ctx == NULL)
         return nk_err_ssl(err, NK_ERR_GENERIC, "cannot create libp11 context");
+    /* The module loaded and gave us its function list: what fails now
+     * (C_Initialize, C_GetInfo) is the module's, with the usual mapping. */
     if (PKCS11_CTX_load(s->ctx, s->module) != 0) {
         rv = nk_p11_libp11_rv();
         PKCS11_CTX_free(s->ctx);
         s->ctx = NULL;
-        return nk_err_set(err, NK_ERR_VALIDATION,
-                          "cannot initialise PKCS#11 module \"%s\" (from "
-                          "%s): %s", s->module, s->module_from,
-                          nk_p11_rv_name(rv));
+        return nk_p11_rv_err(err, rv,
+                             "cannot initialise PKCS#11 module \"%s\" (from "
+                             "%s)", s->module, s->module_from);
     }
     /* Normally the same instance libp11 initialised (ALREADY_INITIALIZED);
      * a module that hands out separate instances needs its own init. */
