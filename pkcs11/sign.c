@@ -34,43 +34,75 @@ int nk_p11_ec_raw(const unsigned char *in, size_t inlen, size_t width,
     return 0;
 }
 
-/* Nonzero when m is in the token's mechanism list. The list is what a
- * token offers: SoftHSM, for one, answers C_GetMechanismInfo even for
- * mechanisms its configuration has taken off the list. */
-static int listed(struct nk_p11 *s, CK_SLOT_ID slot, CK_MECHANISM_TYPE m)
-{
-    CK_MECHANISM_TYPE *list = NULL;
-    CK_ULONG n = 0, i;
-    int found = 0;
+/* More mechanisms than any token has: a longer list is a token fault. */
+#define MAX_MECHS 4096
 
-    if (s->fl->C_GetMechanismList(slot, NULL, &n) != CKR_OK || n == 0 ||
-        n > 4096)
-        return 0;
-    list = nk_xcalloc(n, sizeof(*list));
-    if (s->fl->C_GetMechanismList(slot, list, &n) == CKR_OK)
-        for (i = 0; i < n && !found; i++)
-            found = list[i] == m;
+/* 1 when m is in the token's mechanism list, 0 when it is not, -1 with err
+ * set when the token cannot give the list or gives one that makes no
+ * sense. The list is what a token offers: SoftHSM, for one, answers
+ * C_GetMechanismInfo even for mechanisms its configuration has taken off
+ * the list. */
+static int listed(struct nk_p11 *s, CK_SLOT_ID slot, CK_MECHANISM_TYPE m,
+                  struct nk_err *err)
+{
+    const char *label = s->slot->token->label;
+    CK_MECHANISM_TYPE *list = NULL;
+    CK_ULONG n = 0, cap = 0, i;
+    CK_RV rv = s->fl->C_GetMechanismList(slot, NULL, &n);
+    int ret = -1;
+
+    if (rv == CKR_OK && n > MAX_MECHS)
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "token fault: \"%s\" reports %lu mechanisms",
+                          label, (unsigned long)n);
+    if (rv == CKR_OK && n > 0) {
+        cap = n;
+        list = nk_xcalloc(cap, sizeof(*list));
+        rv = s->fl->C_GetMechanismList(slot, list, &n);
+    }
+    if (rv != CKR_OK) {
+        nk_p11_rv_err(err, rv, "cannot read the mechanism list of token "
+                      "\"%s\"", label);
+        goto out;
+    }
+    /* Believing a count larger than the list would read past it. */
+    if (n > cap) {
+        nk_err_set(err, NK_ERR_GENERIC,
+                   "token fault: \"%s\" reports %lu mechanisms in a list "
+                   "of %lu", label, (unsigned long)n, (unsigned long)cap);
+        goto out;
+    }
+    ret = 0;
+    for (i = 0; i < n && ret == 0; i++)
+        ret = list[i] == m;
+out:
     free(list);
-    return found;
+    return ret;
 }
 
-/* Nonzero when the token lists mechanism m with CKF_SIGN. */
-static int offers(struct nk_p11 *s, CK_MECHANISM_TYPE m)
+/* 1 when the token lists mechanism m with CKF_SIGN, 0 when it does not
+ * offer it, -1 with err set when the token fails to say. */
+static int offers(struct nk_p11 *s, CK_MECHANISM_TYPE m, struct nk_err *err)
 {
     CK_SLOT_ID slot = PKCS11_get_slotid_from_slot(s->slot);
     CK_MECHANISM_INFO info;
     CK_RV rv;
+    int r = listed(s, slot, m, err);
 
-    if (!listed(s, slot, m)) {
+    if (r == 0)
         nk_debug("pkcs11: %s not in the mechanism list", nk_p11_mech_name(m));
-        return 0;
-    }
+    if (r <= 0)
+        return r;
     rv = s->fl->C_GetMechanismInfo(slot, m, &info);
-    if (rv != CKR_OK) {
+    if (rv == CKR_MECHANISM_INVALID) {
         nk_debug("pkcs11: %s not offered: %s", nk_p11_mech_name(m),
                  nk_p11_rv_name(rv));
         return 0;
     }
+    if (rv != CKR_OK)
+        return nk_p11_rv_err(err, rv, "cannot read what token \"%s\" "
+                             "offers for %s", s->slot->token->label,
+                             nk_p11_mech_name(m));
     return (info.flags & CKF_SIGN) != 0;
 }
 
@@ -172,14 +204,19 @@ static int sign_rsa(struct nk_p11 *s, enum nk_keyspec spec,
     CK_MECHANISM mech = {CKM_RSA_PKCS_PSS, &pss, sizeof(pss)};
     unsigned char *in = NULL, *raw = NULL;
     size_t rawlen = 0;
-    int ret = -1;
+    int ret = -1, with_pss, x509 = 0;
 
-    if (offers(s, CKM_RSA_PKCS_PSS)) {
+    with_pss = offers(s, CKM_RSA_PKCS_PSS, err);
+    if (with_pss == 0)
+        x509 = offers(s, CKM_RSA_X_509, err);
+    if (with_pss < 0 || x509 < 0)
+        goto out;
+    if (with_pss) {
         in = nk_xmalloc(dlen);
         memcpy(in, digest, dlen);
         if (token_sign(s, &mech, in, dlen, &raw, &rawlen, err) != 0)
             goto out;
-    } else if (offers(s, CKM_RSA_X_509)) {
+    } else if (x509) {
         nk_info("pkcs11: token has no CKM_RSA_PKCS_PSS; PSS encoding in "
                 "software, raw RSA on the token");
         mech = (CK_MECHANISM){CKM_RSA_X_509, NULL, 0};
@@ -219,10 +256,12 @@ static int sign_ec(struct nk_p11 *s, enum nk_keyspec spec,
     size_t w = nk_keyspec_ec_width(spec);
     unsigned char *in = nk_xmalloc(dlen), *raw = NULL, *out = NULL;
     size_t rawlen = 0;
-    int ret = -1;
+    int ret = -1, ecdsa = offers(s, CKM_ECDSA, err);
 
     memcpy(in, digest, dlen);
-    if (!offers(s, CKM_ECDSA)) {
+    if (ecdsa < 0)
+        goto out;
+    if (ecdsa == 0) {
         nk_err_set(err, NK_ERR_VALIDATION,
                    "token \"%s\" does not offer CKM_ECDSA for signing",
                    s->slot->token->label);

@@ -96,9 +96,10 @@ class Table:
             if not words:
                 continue
             if words[0] == "expect":
-                fn, _, nth = words[1].partition(":")
+                spec, _, cmd = words[1].partition("@")
+                fn, _, nth = spec.partition(":")
                 self.expects.append((fn, parse_nth(nth) if nth else None,
-                                     words[2], words[3]))
+                                     cmd or None, words[2], words[3]))
             elif words[0] == "sweep":
                 self.sweeps.append((words[1], words[2], words[3:]))
             elif words[0] == "leaky":
@@ -110,16 +111,19 @@ class Table:
                 fn, _, nth = words[0].partition(":")
                 self.matrix.append((fn, int(nth or 1), words[1], words[2:]))
 
-    def expect(self, fn, nth, rv):
-        """The most specific expect line: function with nth before
-        function alone, a named rv before "*"; else the mapping."""
+    def expect(self, fn, nth, cmd, rv):
+        """The most specific expect line (a command, then calls, then a
+        named rv before "*"); else the mapping."""
         best, score = None, -1
-        for efn, enth, erv, res in self.expects:
+        for efn, enth, ecmd, erv, res in self.expects:
             if efn != fn or (erv != "*" and erv != rv):
                 continue
             if enth is not None and not enth[0] <= nth <= enth[1]:
                 continue
-            s = (2 if enth is not None else 0) + (1 if erv != "*" else 0)
+            if ecmd is not None and ecmd != cmd:
+                continue
+            s = (4 if ecmd is not None else 0) + \
+                (2 if enth is not None else 0) + (1 if erv != "*" else 0)
             if s > score:
                 best, score = res, s
         return best if best is not None else mapped(rv)
@@ -265,7 +269,7 @@ def main():
             # "+RV": the call reaches the module, then answers RV.
             after = "+" if rv.startswith("+") else ""
             rv = rv.lstrip("+")
-            want = table.expect(fn, nth, rv)
+            want = table.expect(fn, nth, cmd, rv)
             # Under a sanitizer, one rv per distinct expected result: the
             # others take the same path.
             if REDUCED and want in seen and not after:
@@ -281,7 +285,7 @@ def main():
         for fn in fns:
             res = {}
             for nth in range(1, counts.get(fn, 0) + 1):
-                want = table.expect(fn, nth, rv)
+                want = table.expect(fn, nth, cmd, rv)
                 got = check("%s:%d CKR_%s %s (sweep)" % (fn, nth, rv, cmd),
                             cmd, {"NK_SHIM_FAIL": "%s:CKR_%s:%d" %
                                   (fn, rv, nth)}, want, fn, nth, "CKR_" + rv)
