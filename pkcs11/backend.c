@@ -108,14 +108,23 @@ static int p11_describe(struct nk_signer *base, struct nk_key_info *info,
                         struct nk_err *err)
 {
     struct nk_p11 *s = p11_of(base);
+    X509 *cert;
 
     if (nk_p11_public_key(s, err) != 0)
         return -1;
-    info->spec = s->spec;
-    if (EVP_PKEY_up_ref(s->pub) != 1)
+    /* No certificate because the token failed the search is its error. */
+    cert = nk_p11_find_cert(s);
+    if (nk_p11_fault_check(s, err) != 0) {
+        X509_free(cert);
+        return -1;
+    }
+    if (EVP_PKEY_up_ref(s->pub) != 1) {
+        X509_free(cert);
         return nk_err_ssl(err, NK_ERR_GENERIC, "cannot share the public key");
+    }
+    info->spec = s->spec;
     info->pub = s->pub;
-    info->cert = nk_p11_find_cert(s);
+    info->cert = cert;
     info->extra = NULL;
     return 0;
 }

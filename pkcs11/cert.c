@@ -12,7 +12,7 @@
 
 /* The first X.509 certificate object with attribute type = val that
  * parses, or NULL. */
-static X509 *cert_by(const struct nk_p11 *s, CK_ATTRIBUTE_TYPE type,
+static X509 *cert_by(struct nk_p11 *s, CK_ATTRIBUTE_TYPE type,
                      const void *val, size_t len)
 {
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
@@ -25,9 +25,12 @@ static X509 *cert_by(const struct nk_p11 *s, CK_ATTRIBUTE_TYPE type,
     unsigned char *der;
     size_t n = 0, i, dlen;
     X509 *x = NULL;
+    CK_RV rv = nk_p11_find(s, s->session, tmpl, 3, &h, &n);
 
-    if (nk_p11_find(s, s->session, tmpl, 3, &h, &n) != CKR_OK)
+    if (rv != CKR_OK) {
+        nk_p11_fault(s, rv, "searching certificates: %s", nk_p11_rv_name(rv));
         return NULL;
+    }
     for (i = 0; i < n && x == NULL; i++) {
         der = nk_p11_attr(s, s->session, h[i], CKA_VALUE, MAX_CERT, &dlen);
         q = der;
@@ -72,6 +75,9 @@ int nk_p11_public_key(struct nk_p11 *s, struct nk_err *err)
         if (c != NULL)
             s->pub = X509_get_pubkey(c);
     }
+    /* Not "no public key" when the token failed to say. */
+    if (nk_p11_fault_check(s, err) != 0)
+        return -1;
     if (s->pub == NULL)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "cannot read the public key of \"%s\" on token "

@@ -12,6 +12,8 @@
 const char *nk_p11_rv_name(CK_RV rv);
 /* "CKM_RSA_PKCS_PSS" ...; same convention. */
 const char *nk_p11_mech_name(CK_MECHANISM_TYPE m);
+/* "CKA_LABEL" ... for the attributes the plugin reads; same convention. */
+const char *nk_p11_attr_name(CK_ATTRIBUTE_TYPE a);
 
 /* The notation errorCode for a CK_RV: PIN and login problems and a user
  * who cancels or rejects the operation give ACCESS_DENIED, a key,

@@ -80,14 +80,13 @@ static CK_ULONG key_template(const struct nk_p11_uri *u, int all,
 
 /* Other key types (Ed25519 ...) never match; libp11 0.4.12, which did the
  * search before, failed on any token holding one. */
-int nk_p11_usable_key(const struct nk_p11 *s, CK_SESSION_HANDLE session,
+int nk_p11_usable_key(struct nk_p11 *s, CK_SESSION_HANDLE session,
                       CK_OBJECT_HANDLE h, CK_KEY_TYPE *kt)
 {
-    CK_ATTRIBUTE a = {CKA_KEY_TYPE, kt, sizeof(*kt)};
-
     *kt = CKK_VENDOR_DEFINED;
-    return s->fl->C_GetAttributeValue(session, h, &a, 1) == CKR_OK &&
-           (*kt == CKK_RSA || *kt == CKK_EC);
+    if (nk_p11_attr_fixed(s, session, h, CKA_KEY_TYPE, kt, sizeof(*kt)) != 0)
+        *kt = CKK_VENDOR_DEFINED;
+    return *kt == CKK_RSA || *kt == CKK_EC;
 }
 
 /* Logs in to one matching token, opens our session there and counts its
@@ -141,7 +140,7 @@ out:
     return ret;
 }
 
-static void key_desc(const struct nk_p11 *s, CK_SESSION_HANDLE session,
+static void key_desc(struct nk_p11 *s, CK_SESSION_HANDLE session,
                      CK_OBJECT_HANDLE h, PKCS11_SLOT *slot, char *buf,
                      size_t size)
 {
@@ -216,7 +215,6 @@ static int scan_tokens(struct nk_p11 *s, const struct nk_config *cfg,
 void nk_p11_read_key(struct nk_p11 *s)
 {
     CK_BBOOL always = CK_FALSE;
-    CK_ATTRIBUTE aa = {CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always)};
     size_t len;
 
     s->label = (char *)nk_p11_attr(s, s->session, s->handle, CKA_LABEL,
@@ -224,7 +222,8 @@ void nk_p11_read_key(struct nk_p11 *s)
     s->id = nk_p11_attr(s, s->session, s->handle, CKA_ID, MAX_NAME,
                         &s->id_len);
     /* Absent on old tokens (CKR_ATTRIBUTE_TYPE_INVALID): not required. */
-    if (s->fl->C_GetAttributeValue(s->session, s->handle, &aa, 1) == CKR_OK)
+    if (nk_p11_attr_fixed(s, s->session, s->handle, CKA_ALWAYS_AUTHENTICATE,
+                          &always, sizeof(always)) == 0)
         s->always_auth = always == CK_TRUE;
 }
 
@@ -266,13 +265,18 @@ int nk_p11_find_key(struct nk_p11 *s, const struct nk_config *cfg,
     size_t i;
     int ret = -1;
 
-    if (scan_tokens(s, cfg, tokens, sizeof(tokens), &t, err) != 0)
+    /* A key type the token failed to give would count as "not RSA or
+     * EC": its failure is the answer. */
+    if (scan_tokens(s, cfg, tokens, sizeof(tokens), &t, err) != 0 ||
+        nk_p11_fault_check(s, err) != 0)
         goto out;
     if (t.nfound != 1) {
         not_one(s, &t, want, tokens, err);
         goto out;
     }
     nk_p11_read_key(s);
+    if (nk_p11_fault_check(s, err) != 0)
+        goto out;
     nk_debug("pkcs11: key \"%s\" on token \"%s\"", s->label ? s->label : "",
              s->slot->token->label);
     ret = 0;

@@ -21,9 +21,10 @@ static char *hex_of(const unsigned char *p, size_t n)
     return hex;
 }
 
-/* Points s at key object h in s->session and describes it in k. */
-static void list_key(struct nk_p11 *s, CK_OBJECT_HANDLE h, int priv,
-                     struct nk_p11_listed_key *k)
+/* Points s at key object h in s->session and describes it in k; -1 with
+ * err set when the token failed a lookup on the way. */
+static int list_key(struct nk_p11 *s, CK_OBJECT_HANDLE h, int priv,
+                    struct nk_p11_listed_key *k, struct nk_err *err)
 {
     struct nk_err ignored = {0};
     CK_KEY_TYPE kt;
@@ -43,10 +44,12 @@ static void list_key(struct nk_p11 *s, CK_OBJECT_HANDLE h, int priv,
     k->cert = nk_p11_find_cert(s);
     k->uri = nk_p11_uri_format(s->slot->token->label, s->label, s->id,
                                s->id_len, s->module);
+    return nk_p11_fault_check(s, err);
 }
 
 /* Lists the private keys after a login where one is meant, else the
- * public keys. A token that opens no session lists no keys. */
+ * public keys. A token that opens no session lists no keys; one that fails
+ * a search or an attribute read fails the listing. */
 static int list_token(struct nk_p11 *s, PKCS11_SLOT *slot, int meant,
                       const struct nk_config *cfg,
                       struct nk_p11_listed_token *t, struct nk_err *err)
@@ -58,6 +61,7 @@ static int list_token(struct nk_p11 *s, PKCS11_SLOT *slot, int meant,
     struct nk_err ignored = {0};
     size_t n = 0, i;
     int ret = -1;
+    CK_RV rv;
 
     t->label = nk_xstrdup(tok->label);
     t->manufacturer = nk_xstrdup(tok->manufacturer);
@@ -73,14 +77,21 @@ static int list_token(struct nk_p11 *s, PKCS11_SLOT *slot, int meant,
         t->logged_in = 1;
     }
     cls = t->logged_in ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
-    if (nk_p11_find(s, s->session, &tmpl, 1, &h, &n) != CKR_OK)
-        n = 0;
+    rv = nk_p11_find(s, s->session, &tmpl, 1, &h, &n);
+    if (rv != CKR_OK) {
+        nk_p11_rv_err(err, rv, "cannot list the keys of token \"%s\"",
+                      tok->label);
+        goto out;
+    }
     t->keys = nk_xcalloc(n, sizeof(*t->keys));
-    for (i = 0; i < n; i++, t->nkeys++)
-        list_key(s, h[i], t->logged_in, &t->keys[i]);
-    nk_p11_key_release(s);
+    for (i = 0; i < n; i++) {
+        t->nkeys++;
+        if (list_key(s, h[i], t->logged_in, &t->keys[i], err) != 0)
+            goto out;
+    }
     ret = 0;
 out:
+    nk_p11_key_release(s);
     if (t->logged_in)
         s->fl->C_Logout(s->session);
     s->fl->C_CloseSession(s->session);

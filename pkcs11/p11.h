@@ -52,6 +52,10 @@ struct nk_p11 {
     X509 *cert;               /* the certificate beside the key, once read */
     int cert_tried;
     enum nk_keyspec spec;
+    CK_RV fault_rv;           /* the first token failure a lookup met, or
+                                 CKR_OK: lookups read on without the answer,
+                                 nk_p11_fault_check reports it */
+    char fault[160];          /* which call failed, for the message */
 };
 
 /* backend.c: what open() does for signing: parse and check the key id,
@@ -89,7 +93,7 @@ int nk_p11_find_key(struct nk_p11 *s, const struct nk_config *cfg,
                     struct nk_err *err) NK_MUST_CHECK;
 /* find.c: nonzero when h is an RSA or EC key, the kinds notation signs
  * with; *kt is its CKA_KEY_TYPE. */
-int nk_p11_usable_key(const struct nk_p11 *s, CK_SESSION_HANDLE session,
+int nk_p11_usable_key(struct nk_p11 *s, CK_SESSION_HANDLE session,
                       CK_OBJECT_HANDLE h, CK_KEY_TYPE *kt);
 /* find.c: reads s->label, s->id and s->always_auth of s->handle in
  * s->session. */
@@ -100,14 +104,30 @@ int nk_p11_public_key(struct nk_p11 *s, struct nk_err *err) NK_MUST_CHECK;
  * label; the first that parses), read once; a new reference, or NULL. */
 X509 *nk_p11_find_cert(struct nk_p11 *s);
 
+/* object.c: records the first token failure of a lookup that goes on
+ * without the answer (an attribute read, an object search): rv is the
+ * token's, or CKR_GENERAL_ERROR for an answer that makes no sense. */
+void nk_p11_fault(struct nk_p11 *s, CK_RV rv, const char *fmt, ...)
+    NK_PRINTF(3, 4);
+/* object.c: -1 with err set (the errorCode of the recorded CK_RV) when a
+ * lookup met a token failure, else 0. */
+int nk_p11_fault_check(const struct nk_p11 *s,
+                       struct nk_err *err) NK_MUST_CHECK;
 /* object.c: one attribute of obj into a new buffer of *len bytes plus a
- * terminating NUL (so "" for an empty value); NULL when the token does not
- * have it or it is longer than max. */
-unsigned char *nk_p11_attr(const struct nk_p11 *s,
-                           CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj,
-                           CK_ATTRIBUTE_TYPE type, size_t max, size_t *len);
+ * terminating NUL (so "" for an empty value); NULL when the object does
+ * not have it (CKR_ATTRIBUTE_TYPE_INVALID, CKR_ATTRIBUTE_SENSITIVE), or
+ * after a token failure or a length above max (nk_p11_fault). */
+unsigned char *nk_p11_attr(struct nk_p11 *s, CK_SESSION_HANDLE session,
+                           CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+                           size_t max, size_t *len);
+/* object.c: a fixed-size attribute (CK_ULONG, CK_BBOOL) of obj into val;
+ * 0 when read, -1 when absent or after a token failure (nk_p11_fault). */
+int nk_p11_attr_fixed(struct nk_p11 *s, CK_SESSION_HANDLE session,
+                      CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+                      void *val, size_t size);
 /* object.c: every object matching tmpl in session, in the token's order,
- * into a new array *h of *n handles (NULL when none). */
+ * into a new array *h of *n handles (NULL when none); the token's CK_RV
+ * when a call of the search, C_FindObjectsFinal included, fails. */
 CK_RV nk_p11_find(const struct nk_p11 *s, CK_SESSION_HANDLE session,
                   CK_ATTRIBUTE *tmpl, CK_ULONG ntmpl, CK_OBJECT_HANDLE **h,
                   size_t *n);

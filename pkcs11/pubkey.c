@@ -67,22 +67,27 @@ out:
     return pkey;
 }
 
-/* The public key object with the private key's CKA_ID, if any. */
+/* The public key object with the private key's CKA_ID, if any (the
+ * first when there are several). */
 static CK_OBJECT_HANDLE pub_object(struct nk_p11 *s)
 {
     CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
     CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof(cls)},
                             {CKA_ID, s->id, s->id_len}};
-    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-    CK_ULONG n = 0;
+    CK_OBJECT_HANDLE *h = NULL, first = CK_INVALID_HANDLE;
+    size_t n = 0;
+    CK_RV rv;
 
-    if (s->id_len == 0 ||
-        s->fl->C_FindObjectsInit(s->session, tmpl, 2) != CKR_OK)
+    if (s->id_len == 0)
         return CK_INVALID_HANDLE;
-    if (s->fl->C_FindObjects(s->session, &h, 1, &n) != CKR_OK || n != 1)
-        h = CK_INVALID_HANDLE;
-    s->fl->C_FindObjectsFinal(s->session);
-    return h;
+    rv = nk_p11_find(s, s->session, tmpl, 2, &h, &n);
+    if (rv != CKR_OK)
+        nk_p11_fault(s, rv, "searching the public key: %s",
+                     nk_p11_rv_name(rv));
+    if (n > 0)
+        first = h[0];
+    free(h);
+    return first;
 }
 
 /* EC: CKA_EC_PARAMS (a named curve OID) and CKA_EC_POINT (a DER OCTET

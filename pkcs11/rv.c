@@ -1,5 +1,5 @@
-/* CK_RV and mechanism names, and how token errors become notation error
- * codes (the only place that decides this). */
+/* CK_RV, mechanism and attribute names, and how token errors become
+ * notation error codes (the only place that decides this). */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -73,6 +73,12 @@ static const struct name_row mech_names[] = {
     ROW(CKM_ECDSA), ROW(CKM_ECDSA_SHA1),
 };
 
+static const struct name_row attr_names[] = {
+    ROW(CKA_CLASS), ROW(CKA_LABEL), ROW(CKA_VALUE), ROW(CKA_KEY_TYPE),
+    ROW(CKA_ID), ROW(CKA_MODULUS), ROW(CKA_PUBLIC_EXPONENT),
+    ROW(CKA_EC_PARAMS), ROW(CKA_EC_POINT), ROW(CKA_ALWAYS_AUTHENTICATE),
+};
+
 #undef ROW
 
 static const char *lookup(const struct name_row *rows, size_t n,
@@ -98,6 +104,12 @@ const char *nk_p11_mech_name(CK_MECHANISM_TYPE m)
 {
     return lookup(mech_names, sizeof(mech_names) / sizeof(mech_names[0]), m,
                   "CKM_");
+}
+
+const char *nk_p11_attr_name(CK_ATTRIBUTE_TYPE a)
+{
+    return lookup(attr_names, sizeof(attr_names) / sizeof(attr_names[0]), a,
+                  "CKA_");
 }
 
 enum nk_errcode nk_p11_rv_code(CK_RV rv)
