@@ -10,20 +10,33 @@
 #include "pkcs11.h"
 
 /* Removes the certificates with the key's CKA_ID (an older test
- * certificate), so the new one is the one signing finds. */
-static void drop_certs(struct nk_p11 *s, CK_SESSION_HANDLE rw)
+ * certificate), so the new one is the one signing finds: one left behind
+ * could still be the one signing takes, so failing to remove it fails the
+ * store (one already gone, CKR_OBJECT_HANDLE_INVALID, is fine). */
+static int drop_certs(struct nk_p11 *s, CK_SESSION_HANDLE rw,
+                      struct nk_err *err)
 {
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
     CK_ATTRIBUTE tmpl[2] = {{CKA_CLASS, &cls, sizeof(cls)},
                             {CKA_ID, s->id, s->id_len}};
     CK_OBJECT_HANDLE *h = NULL;
     size_t n = 0, i;
+    CK_RV rv = CKR_OK;
 
-    if (s->id_len == 0 || nk_p11_find(s, rw, tmpl, 2, &h, &n) != CKR_OK)
-        return;
-    for (i = 0; i < n; i++)
-        (void)s->fl->C_DestroyObject(rw, h[i]);
+    if (s->id_len > 0)
+        rv = nk_p11_find(s, rw, tmpl, 2, &h, &n);
+    for (i = 0; rv == CKR_OK && i < n; i++) {
+        rv = s->fl->C_DestroyObject(rw, h[i]);
+        if (rv == CKR_OBJECT_HANDLE_INVALID)
+            rv = CKR_OK;
+    }
     free(h);
+    if (rv != CKR_OK)
+        return nk_p11_rv_err(err, rv, "cannot remove the old certificate "
+                             "of key \"%s\" from token \"%s\"",
+                             s->label != NULL ? s->label : "",
+                             s->slot->token->label);
+    return 0;
 }
 
 /* A public token object with the certificate's DER, subject, issuer and
@@ -74,8 +87,7 @@ int nk_p11_store_cert(struct nk_p11 *s, X509 *cert, struct nk_err *err)
     if (nk_p11_open_session(s, s->slot, 1, &rw, err) != 0)
         goto out;
     have_rw = 1;
-    drop_certs(s, rw);
-    if (create_cert(s, rw, cert, err) != 0)
+    if (drop_certs(s, rw, err) != 0 || create_cert(s, rw, cert, err) != 0)
         goto out;
     nk_info("pkcs11: certificate stored beside key \"%s\" on token \"%s\"",
             s->label != NULL ? s->label : "", s->slot->token->label);
