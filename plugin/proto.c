@@ -109,6 +109,8 @@ char *nk_proto_error_json(const struct nk_err *err)
                         err->msg[0] ? err->msg : "unknown error");
     s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
+    if (s != NULL)
+        nk_json_scrub_utf8(s);
     return s;
 }
 
@@ -153,6 +155,7 @@ char *nk_proto_print(cJSON *tree)
         size *= 2;
         buf = nk_xmalloc(size);
     }
+    nk_json_scrub_utf8(buf);
     return buf;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "common/json.h"
 #include "common/mem.h"
 
 int nk_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -39,6 +40,7 @@ void nk_cli_print_json(cJSON *doc)
     char *text = cJSON_Print(doc);
 
     if (text != NULL) {
+        nk_json_scrub_utf8(text);
         fputs(text, stdout);
         fputc('\n', stdout);
     }

@@ -43,3 +43,49 @@ char *nk_json_print(const cJSON *item)
         nk_oom();
     return s;
 }
+
+/* The length of the valid UTF-8 sequence at p, or 0: no overlong forms,
+ * no surrogates, nothing above U+10FFFF. A NUL ends any sequence. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned long c;
+    size_t n, i;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2;
+        c = p[0] & 0x1f;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        c = p[0] & 0x0f;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        c = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+        (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    return n;
+}
+
+void nk_json_scrub_utf8(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t n;
+
+    while (*p != '\0') {
+        n = utf8_len(p);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
+}

@@ -16,4 +16,10 @@ cJSON *nk_json_cert_array(STACK_OF(X509) *chain);
 /* Compact text of item (free with cJSON_free). */
 char *nk_json_print(const cJSON *item);
 
+/* Replaces, in place, every byte of s that is not part of a valid UTF-8
+ * sequence (RFC 3629) with '?': cJSON copies string bytes as they are, and
+ * a token label or a file name need not be UTF-8, which JSON text must be
+ * (RFC 8259). JSON's own syntax is ASCII, so the structure stays. */
+void nk_json_scrub_utf8(char *s);
+
 #endif

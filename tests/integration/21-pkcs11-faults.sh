@@ -142,8 +142,11 @@ hostile mech-count-fill sign-ec ERROR NK_SHIM_MECH_COUNT=1000:fill
 hostile mech-count-fill sign-rsa ERROR NK_SHIM_MECH_COUNT=1000:fill
 hostile label-full describe-any ok NK_SHIM_LABEL=full
 hostile label-nul describe-any ok NK_SHIM_LABEL=nul
+hostile label-high describe-any ok NK_SHIM_LABEL=high
 hostile label-ctrl describe-any ok NK_SHIM_LABEL=ctrl
+hostile label-high keys ok NK_SHIM_LABEL=high
 hostile label-ctrl keys ok NK_SHIM_LABEL=ctrl
+hostile label-high-wrong-pin describe-any ACCESS_DENIED NK_SHIM_LABEL=high NK_SHIM_FAIL=C_Login:CKR_PIN_INCORRECT
 hostile label-ctrl-wrong-pin describe-any ACCESS_DENIED NK_SHIM_LABEL=ctrl NK_SHIM_FAIL=C_Login:CKR_PIN_INCORRECT
 hostile sig-len-huge sign-ec ERROR NK_SHIM_SIG_LEN=-1
 EOF

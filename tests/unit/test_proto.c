@@ -104,6 +104,29 @@ static void test_error_json(void **state)
     free(s);
 }
 
+/* JSON text is UTF-8: bytes of a token label that are not become '?'
+ * (an invalid lead byte, a surrogate, an overlong form, a code point above
+ * U+10FFFF, a cut sequence); valid sequences of 2, 3 and 4 bytes stay.
+ * Q is one '?' per literal: "??(" would be a trigraph. */
+#define Q "?"
+static void test_error_json_utf8(void **state)
+{
+    struct nk_err err = {0};
+    char *s;
+
+    (void)state;
+    nk_err_set(&err, NK_ERR_ACCESS, "token \"\xff\xfe\xc3(\xe2\x82\xa0"
+               "\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80\xe2\x82\"\" "
+               "\xc3\xa1\xe2\x82\xac\xf0\x9f\x94\x91");
+    s = nk_proto_error_json(&err);
+    assert_string_equal(s, "{\"errorCode\":\"ACCESS_DENIED\",\"errorMessage\":"
+                           "\"token \\\"" Q Q Q "(\xe2\x82\xa0" Q Q Q Q Q Q Q Q
+                           Q Q Q "\\\"\\\" "
+                           "\xc3\xa1\xe2\x82\xac\xf0\x9f\x94\x91\"}");
+    free(s);
+}
+#undef Q
+
 static void test_first_error_wins(void **state)
 {
     struct nk_err err = {0};
@@ -248,6 +271,7 @@ int main(void)
         cmocka_unit_test(test_contract),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_error_json),
+        cmocka_unit_test(test_error_json_utf8),
         cmocka_unit_test(test_first_error_wins),
         cmocka_unit_test(test_metadata),
         cmocka_unit_test(test_wipe_tree),
