@@ -146,10 +146,10 @@ static int token_sign(struct nk_p11 *s, CK_MECHANISM *mech,
     if (s->always_auth) {
         rv = context_login(s);
         nk_p11_pin_drop(s);
+        /* A refused PIN is ACCESS_DENIED, a failing token ERROR. */
         if (rv != CKR_OK) {
-            nk_err_set(err, NK_ERR_ACCESS,
-                       "key \"%s\" needs the PIN for each signature and the "
-                       "token refused it: %s", label, nk_p11_rv_name(rv));
+            nk_p11_rv_err(err, rv, "key \"%s\" needs the PIN for each "
+                          "signature and that login failed", label);
             goto out;
         }
     }

@@ -18,10 +18,22 @@ if [ ! -x "$NK_BIN" ]; then
 fi
 # Two keys are enough: EC-256 (cheap) for the matrix, RSA-2048 for the
 # mechanism fallback; "store" (the EC key again, no certificate) takes the
-# certificates cert generate-test --store writes.
+# certificates cert generate-test --store writes, and "always" (again) has
+# CKA_ALWAYS_AUTHENTICATE: a second C_Login (CKU_CONTEXT_SPECIFIC) per
+# signature.
 PKI_NAMES="rsa2048 ec256"
+p11tool() {
+    pkcs11-tool --module "$NK_P11_MODULE" --token-label nk-test --login \
+        --pin "$NK_P11_PIN" "$@" >/dev/null
+}
 if ! { softhsm_std_token "$NK_TMP/std" &&
-    softhsm_import_key nk-test 10 store "$NK_P11_PKI/ec256.key"; } >"$NK_TMP/setup.log" 2>&1; then
+    softhsm_import_key nk-test 10 store "$NK_P11_PKI/ec256.key" &&
+    p11tool --write-object "$NK_P11_PKI/ec256.key.der" --type privkey \
+        --id 0c --label always --usage-sign --always-auth &&
+    p11tool --write-object "$NK_P11_PKI/ec256.pub.der" --type pubkey \
+        --id 0c --label always &&
+    p11tool --write-object "$NK_P11_PKI/ec256.der" --type cert --id 0c \
+        --label always; } >"$NK_TMP/setup.log" 2>&1; then
     cat "$NK_TMP/setup.log"
     fail "pkcs11-faults: SoftHSM token setup"
     exit 1
@@ -44,8 +56,8 @@ export FAULTS_REDUCED
 # The table. "FUNCTION[:CALL] COMMAND RV..." fails that call (default the
 # first) of FUNCTION with each CKR_ value, the list PKCS#11 v2.40 gives for
 # it (CKR_OK left out). Commands: describe (describe-key, EC-256), sign-ec,
-# sign-rsa (generate-signature), keys (keys --json), store (cert
-# generate-test --store --json).
+# sign-rsa, sign-aa (generate-signature; "always" logs in again at each
+# signature), keys (keys --json), store (cert generate-test --store --json).
 # "expect FUNCTION[:CALLS] RV|* RESULT" overrides the expected result, which
 # is otherwise rv.c's mapping (CKR_PIN_*, CKR_USER_* and cancelled or
 # rejected functions ACCESS_DENIED; a key, mechanism or data the token
@@ -70,6 +82,7 @@ C_GetTokenInfo describe ARGUMENTS_BAD CRYPTOKI_NOT_INITIALIZED DEVICE_ERROR DEVI
 C_OpenSession describe ARGUMENTS_BAD CRYPTOKI_NOT_INITIALIZED DEVICE_ERROR DEVICE_MEMORY DEVICE_REMOVED FUNCTION_FAILED GENERAL_ERROR HOST_MEMORY SESSION_COUNT SESSION_PARALLEL_NOT_SUPPORTED SESSION_READ_WRITE_SO_EXISTS SLOT_ID_INVALID TOKEN_NOT_PRESENT TOKEN_NOT_RECOGNIZED TOKEN_WRITE_PROTECTED
 C_GetSessionInfo describe ARGUMENTS_BAD CRYPTOKI_NOT_INITIALIZED DEVICE_ERROR DEVICE_MEMORY DEVICE_REMOVED FUNCTION_FAILED GENERAL_ERROR HOST_MEMORY SESSION_CLOSED SESSION_HANDLE_INVALID
 C_Login describe ARGUMENTS_BAD CRYPTOKI_NOT_INITIALIZED DEVICE_ERROR DEVICE_MEMORY DEVICE_REMOVED FUNCTION_CANCELED FUNCTION_FAILED GENERAL_ERROR HOST_MEMORY OPERATION_NOT_INITIALIZED PIN_INCORRECT PIN_LOCKED SESSION_CLOSED SESSION_HANDLE_INVALID SESSION_READ_ONLY_EXISTS +USER_ALREADY_LOGGED_IN USER_ANOTHER_ALREADY_LOGGED_IN USER_PIN_NOT_INITIALIZED USER_TOO_MANY_TYPES USER_TYPE_INVALID PIN_EXPIRED PIN_INVALID PIN_LEN_RANGE
+C_Login:2 sign-aa ARGUMENTS_BAD CRYPTOKI_NOT_INITIALIZED DEVICE_ERROR DEVICE_MEMORY DEVICE_REMOVED FUNCTION_CANCELED FUNCTION_FAILED GENERAL_ERROR HOST_MEMORY OPERATION_NOT_INITIALIZED PIN_INCORRECT PIN_LOCKED SESSION_CLOSED SESSION_HANDLE_INVALID SESSION_READ_ONLY_EXISTS USER_ANOTHER_ALREADY_LOGGED_IN USER_PIN_NOT_INITIALIZED USER_TOO_MANY_TYPES USER_TYPE_INVALID PIN_EXPIRED PIN_INVALID PIN_LEN_RANGE
 C_FindObjectsInit describe ARGUMENTS_BAD ATTRIBUTE_TYPE_INVALID ATTRIBUTE_VALUE_INVALID CRYPTOKI_NOT_INITIALIZED DEVICE_ERROR DEVICE_MEMORY DEVICE_REMOVED FUNCTION_FAILED GENERAL_ERROR HOST_MEMORY OPERATION_ACTIVE PIN_EXPIRED SESSION_CLOSED SESSION_HANDLE_INVALID
 C_FindObjects describe ARGUMENTS_BAD CRYPTOKI_NOT_INITIALIZED DEVICE_ERROR DEVICE_MEMORY DEVICE_REMOVED FUNCTION_FAILED GENERAL_ERROR HOST_MEMORY OPERATION_NOT_INITIALIZED SESSION_CLOSED SESSION_HANDLE_INVALID
 C_FindObjectsFinal describe CRYPTOKI_NOT_INITIALIZED DEVICE_ERROR DEVICE_MEMORY DEVICE_REMOVED FUNCTION_FAILED GENERAL_ERROR HOST_MEMORY OPERATION_NOT_INITIALIZED SESSION_CLOSED SESSION_HANDLE_INVALID

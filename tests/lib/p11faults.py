@@ -70,6 +70,8 @@ def commands():
                     sign("ec256", "EC-256")),
         "sign-rsa": ("plugin", [BIN, "generate-signature"],
                      sign("rsa2048", "RSA-2048")),
+        "sign-aa": ("plugin", [BIN, "generate-signature"],
+                    sign("always", "EC-256")),
         "keys": ("cli", [BIN, "keys", "--module", shim, "--json"], b""),
         "store": ("cli", [BIN, "cert", "generate-test", "--id", kid("store"),
                           "faultcert", "--store", "--json", "--out",
