@@ -21,6 +21,8 @@
 #include "kms_cache.h"
 
 #define CACHE_MAX (64u * 1024)
+/* What follows the hash in a temp file's name: "<hash>.json.XXXXXX". */
+#define TMP_MARK ".json."
 
 int nk_kms_cache_enabled(const struct nk_config *cfg, double *ttl)
 {
@@ -69,9 +71,10 @@ char *nk_kms_cache_name(const char *ident)
     return nk_xasprintf("%s.json", hexs);
 }
 
-static char *entry_path(const char *ident)
+/* The entry's path in dir (NULL when dir is NULL); dir is freed. */
+static char *entry_in(char *dir, const char *ident)
 {
-    char *dir = cache_dir(), *name, *p;
+    char *name, *p;
 
     if (dir == NULL)
         return NULL;
@@ -80,6 +83,11 @@ static char *entry_path(const char *ident)
     free(name);
     free(dir);
     return p;
+}
+
+static char *entry_path(const char *ident)
+{
+    return entry_in(cache_dir(), ident);
 }
 
 static int parse_entry(const cJSON *o, const char *ident, double ttl,
@@ -183,16 +191,21 @@ static char *entry_json(const char *ident, const struct nk_kms_cached *c)
 
 void nk_kms_cache_store(const char *ident, const struct nk_kms_cached *c)
 {
-    char *path = entry_path(ident), *tmp = NULL, *text = NULL;
+    char *dir = cache_dir(), *path, *tmp = NULL, *text = NULL;
     size_t len;
     int fd = -1;
 
+    /* Temp files of writers killed before their rename (notation kills
+     * its plugin on Ctrl-C). */
+    if (dir != NULL)
+        nk_privdir_sweep(dir, TMP_MARK);
+    path = entry_in(dir, ident);
     if (path == NULL)
         return;
     text = entry_json(ident, c);
     if (text == NULL)
         goto out;
-    tmp = nk_xasprintf("%s.XXXXXX", path);
+    tmp = nk_xasprintf("%s.XXXXXX", path); /* <hash>.json.XXXXXX */
     fd = mkstemp(tmp);
     if (fd < 0)
         goto out;

@@ -1,9 +1,12 @@
 /* Private cache directories and the entries read from them: the rule the
  * key cache and the CRL cache share. */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -50,4 +53,44 @@ int nk_privdir_read(const char *path, struct nk_buf *b, struct nk_err *err)
     r = nk_buf_read_fd(b, fd, path, err);
     close(fd);
     return r;
+}
+
+/* name is <64 lower-case hex><marker><6 letters or digits>. */
+static int temp_name(const char *name, const char *marker)
+{
+    size_t mlen = strlen(marker), i;
+
+    if (strlen(name) != 64 + mlen + 6 ||
+        memcmp(name + 64, marker, mlen) != 0)
+        return 0;
+    for (i = 0; i < 64; i++)
+        if (!isxdigit((unsigned char)name[i]) ||
+            isupper((unsigned char)name[i]))
+            return 0;
+    for (i = 64 + mlen; name[i] != '\0'; i++)
+        if (!isalnum((unsigned char)name[i]))
+            return 0;
+    return 1;
+}
+
+void nk_privdir_sweep(const char *dir, const char *marker)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    struct stat st;
+    time_t now = time(NULL);
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (!temp_name(e->d_name, marker) ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+            now - st.st_mtime <= NK_PRIVDIR_STALE)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            nk_info("cache: removed \"%s/%s\", left by a writer that died",
+                    dir, e->d_name);
+    }
+    closedir(d);
 }

@@ -18,5 +18,12 @@ int nk_privdir_make(const char *dir, const char *what);
  * set otherwise (a cache miss for the caller). */
 int nk_privdir_read(const char *path, struct nk_buf *b,
                     struct nk_err *err) NK_MUST_CHECK;
+/* Removes the temp files a killed writer left in dir: regular files of the
+ * user named <64 hex digits><marker><6 mkstemp characters> that were last
+ * written more than NK_PRIVDIR_STALE seconds ago. A live writer renames
+ * its temp file within its run, long before that; anything else in dir is
+ * left alone. */
+#define NK_PRIVDIR_STALE 600
+void nk_privdir_sweep(const char *dir, const char *marker);
 
 #endif

@@ -22,6 +22,7 @@
 #include "verify/revoke.h"
 
 #define MAGIC "nk-crl-cache 1\n"
+#define TMP_MARK ".tmp."
 
 static char *entry_path(const char *dir, const char *url)
 {
@@ -143,7 +144,10 @@ int nk_crlcache_put(const char *dir, const char *url, const unsigned char *der,
     path = entry_path(dir, url);
     if (path == NULL)
         return nk_err_set(err, NK_ERR_GENERIC, "cannot hash the CRL URL");
-    tmp = nk_xasprintf("%s.tmp.XXXXXX", path);
+    /* A writer killed before its rename (notation kills its plugin on
+     * Ctrl-C) leaves a temp file as large as a CRL behind. */
+    nk_privdir_sweep(dir, TMP_MARK);
+    tmp = nk_xasprintf("%s" TMP_MARK "XXXXXX", path);
     fd = mkstemp(tmp); /* mode 0600 */
     if (fd < 0) {
         nk_err_set(err, NK_ERR_GENERIC, "cannot create \"%s\": %s", tmp,

@@ -143,7 +143,10 @@ kms_entry_ok() {
              and .time <= $now + 1 and .time > $now - 600' "$f" >/dev/null
 }
 # kms_temps DIR: the number of key cache temp files (NAME.json.XXXXXX).
-kms_temps() { find "$1/notation-keystore" -type f -name '*.json.*' 2>/dev/null | wc -l; }
+kms_temps() {
+    find "$1/notation-keystore" -type f -regextype posix-extended \
+        -regex '.*/[0-9a-f]{64}\.json\.[A-Za-z0-9]{6}' 2>/dev/null | wc -l
+}
 
 # aws_ops / vault_ops: the describe and sign requests the mock saw.
 aws_describes() { jq -r 'select(.target=="GetPublicKey" or .target=="DescribeKey") | .target' "$NK_TMP/aws.jsonl" | grep -c .; }
@@ -300,12 +303,24 @@ check "conc: key cache: and the run after that uses it (requests: $(vault_all))"
 # A kill while a damaged entry is being replaced: the damaged entry stays,
 # and the next run still ignores it.
 printf '{"ident":' >"$(find "$KDIR" -name '*.json')"
+find "$KDIR" -name '*.json.*' >"$NK_TMP/old-temps"
 kill_at "key cache, replacing a damaged entry" rename "$NK_TMP/vdesc.json" "$NK_BIN" describe-key
+# The two temp files of the first kills are made 20 minutes old, as if
+# their writers had died long ago; the third stands for a writer that may
+# still be running. Two files that are not temp files of ours are old too.
+xargs touch -d '-20 min' <"$NK_TMP/old-temps"
+printf x >"$KDIR/notes.json.abcdef"
+printf x >"$KDIR/$(printf '%064d' 0).json.ab-def"
+touch -d '-20 min' "$KDIR/notes.json.abcdef" "$KDIR/$(printf '%064d' 0).json.ab-def"
 : >"$NK_TMP/vault.jsonl"
 plugin describe-key "$(cat "$NK_TMP/vdesc.json")"
 check "conc: key cache: a damaged entry left by a kill is ignored and replaced ($(vault_describes) GET)" \
     [ "$RC" = 0 -a "$(vault_describes)" = 1 ]
 check "conc: key cache: the replacement is valid" kms_entry_ok "$XDG_CACHE_HOME" EC-256 "$NK_TMP/vault.pub"
+check "conc: key cache: a write removes the old temp files and keeps the recent one" \
+    eval '[ "$(kms_temps "$XDG_CACHE_HOME")" = 1 ] && ! grep -q . <(xargs ls 2>/dev/null <"$NK_TMP/old-temps")'
+check "conc: key cache: files that are not its temp files are kept" \
+    test -e "$KDIR/notes.json.abcdef" -a -e "$KDIR/$(printf '%064d' 0).json.ab-def"
 
 stamp "key cache kills"
 
@@ -325,6 +340,7 @@ kill_at "CRL cache, entry torn after its header" "write:when=$((${w:-1} + 1))" "
 check "conc: CRL cache after a torn write: one temp file, no entry" crl_state 1 0
 check "conc: CRL cache: the torn temp file holds the header only" torn_header
 kill_at "CRL cache, temp file complete before fsync" fsync "$NK_TMP/vreq.json" "$NK_BIN" verify-signature
+find "$CDIR" -name '*.tmp.*' >"$NK_TMP/old-temps"
 kill_at "CRL cache, second entry at its rename" rename:when=2 "$NK_TMP/vreq.json" "$NK_BIN" verify-signature
 check "conc: CRL cache after three kills: three temp files, one complete entry" crl_state 3 1
 # Two temp files hold complete CRLs now; with the server down, a run that
@@ -334,11 +350,14 @@ plugin verify-signature "$(cat "$NK_TMP/vreq.json")"
 check "conc: CRL cache: temp files are never used (server down: unknown)" \
     eval '[ "$RC" = 0 ] && v_unknown'
 start_crl || fail "conc: CRL server restart"
+xargs touch -d '-20 min' <"$NK_TMP/old-temps" # writers that died long ago
 plugin verify-signature "$(cat "$NK_TMP/vreq.json")"
 printf '%s' "$OUT" >"$NK_TMP/v.after"
 check "conc: CRL cache: the next run with the server up succeeds" v_ok "$NK_TMP/v.after"
 stop_crl
 check "conc: CRL cache: and leaves two complete entries" crl_entries_ok
+check "conc: CRL cache: its write removed the two old temp files, kept the recent one" \
+    eval '[ "$(crl_temps)" = 1 ] && ! grep -q . <(xargs ls 2>/dev/null <"$NK_TMP/old-temps")'
 plugin verify-signature "$(cat "$NK_TMP/vreq.json")"
 printf '%s' "$OUT" >"$NK_TMP/v.after"
 check "conc: CRL cache: the run after that uses them (server down)" v_ok "$NK_TMP/v.after"
