@@ -12,6 +12,9 @@ openssl CLI cannot make (Python cryptography does the ASN.1 and signing).
       --no-next-update       leave nextUpdate out (re-signed by hand: the
                              library insists on one)
       --aki HEX              this AuthorityKeyIdentifier instead of CA's SKI
+      --pad N                N more entries with random 16-byte serials (a
+                             large CRL; DER built here and signed again, the
+                             library's builder is quadratic in the entries)
   x509_craft.py leaf CA.pem CA.key OUT.pem --o O [--pub PUB.der] [--cn CN]
       a code-signing leaf "C=US, ST=WA, O=<O>, CN=<CN>"; "\\0" in O becomes
       a NUL byte; the key is PUB.der or a fresh P-256 key
@@ -19,6 +22,7 @@ openssl CLI cannot make (Python cryptography does the ASN.1 and signing).
 Exits non-zero on any error, so a test never runs on a missing file.
 """
 import datetime
+import secrets
 import sys
 
 from cryptography import x509
@@ -82,6 +86,38 @@ def drop_next_update(crl, key):
     return out
 
 
+def utc_time(t):
+    return der(0x17, t.strftime("%y%m%d%H%M%SZ").encode())
+
+
+def pad_entries(crl, key, n):
+    """The CRL with n more revoked entries (random 16-byte serials, revoked
+    two hours ago, no entry extensions), signed again by key."""
+    tbs = crl.tbs_certlist_bytes
+    _, start, end = der_item(tbs, 0)
+    items, i = [], start
+    while i < end:
+        tag, _, nxt = der_item(tbs, i)
+        items.append((tag, tbs[i:nxt]))
+        i = nxt
+    # version, signature, issuer, thisUpdate, [nextUpdate], [revoked], [0] exts
+    when = utc_time(NOW - datetime.timedelta(hours=2))
+    extra = b"".join(
+        der(0x30, der(0x02, b"\x01" + secrets.token_bytes(15)) + when)
+        for _ in range(n))
+    k = 4 if items[4][0] not in (0x17, 0x18) else 5
+    if k < len(items) and items[k][0] == 0x30:
+        _, vs, ve = der_item(items[k][1], 0)
+        items[k] = (0x30, der(0x30, items[k][1][vs:ve] + extra))
+    else:
+        items.insert(k, (0x30, der(0x30, extra)))
+    sigalg = items[1][1]
+    new_tbs = der(0x30, b"".join(raw for _, raw in items))
+    out = der(0x30, new_tbs + sigalg + der(0x03, b"\x00" + sign(key, new_tbs)))
+    x509.load_der_x509_crl(out)  # must parse
+    return out
+
+
 def crl_cmd(args):
     cert, key = load_ca(args[0], args[1])
     out = args[2]
@@ -91,6 +127,7 @@ def crl_cmd(args):
     idp = {"url": None, "user": False, "ca": False, "reasons": None, "indirect": False}
     aki = None
     no_next = False
+    pad = 0
     i = 0
     while i < len(opts):
         o = opts[i]
@@ -129,6 +166,9 @@ def crl_cmd(args):
         elif o == "--aki":
             aki = bytes.fromhex(opts[i + 1])
             i += 2
+        elif o == "--pad":
+            pad = int(opts[i + 1])
+            i += 2
         else:
             raise SystemExit("x509_craft: unknown option " + o)
     b = b.last_update(this_up).next_update(next_up)
@@ -147,6 +187,8 @@ def crl_cmd(args):
     data = crl.public_bytes(serialization.Encoding.DER)
     if no_next:
         data = drop_next_update(crl, key)
+    if pad:
+        data = pad_entries(x509.load_der_x509_crl(data), key, pad)
     open(out, "wb").write(data)
 
 
