@@ -29,6 +29,12 @@ int nk_buf_append(struct nk_buf *b, const void *p, size_t n,
         ncap = b->cap ? b->cap : 256;
         while (ncap < want)
             ncap *= 2;
+        /* Once doubling reaches the limit, room for the limit and its
+         * NUL at once: a buffer of exactly the limit, filled, would be
+         * copied again for the terminator alone, holding twice the limit
+         * (8 MiB for a request refused at the 4 MiB cap). */
+        if (ncap >= b->max) /* then b->max + 1 cannot overflow */
+            ncap = b->max + 1;
         /* Grow by copy so no stale copy of a secret is left behind. */
         nd = nk_xmalloc(ncap);
         if (b->len > 0)
