@@ -146,7 +146,7 @@ int nk_kms_cache_load(const char *ident, double ttl,
 
     memset(out, 0, sizeof(*out));
     nk_buf_init(&b, CACHE_MAX);
-    if (path == NULL || nk_buf_read_file(&b, path, &e) != 0)
+    if (path == NULL || nk_privdir_read(path, &b, &e) != 0)
         goto out;
     o = cJSON_ParseWithLength((const char *)b.data, b.len);
     if (o == NULL || parse_entry(o, ident, ttl, out) != 0) {

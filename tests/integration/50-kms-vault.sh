@@ -241,6 +241,38 @@ check "kms-vault cache files are private and hold no token" bash -c "
     [ \"\$(stat -c %a '$XDG_CACHE_HOME/notation-keystore')\" = 700 ] &&
     ! grep -rq -- '$root' '$XDG_CACHE_HOME'"
 
+# A cache entry is read only when it is a regular file of the user that
+# nobody else can write: a symlink to a good entry, an entry of another
+# user's or a FIFO is a miss (the key is read from Vault again), never a
+# hang. The control run shows the planted copy would be used.
+entry=$(ls "$XDG_CACHE_HOME"/notation-keystore/*.json 2>/dev/null | head -1)
+cp "$entry" "$NK_TMP/good-entry" 2>/dev/null
+dreq256="{\"contractVersion\":\"1.0\",\"keyId\":\"hashivault://ecdsa-p256\",\"pluginConfig\":$cfgc}"
+not_reads_key() { ! reads_key; }
+reads_key() { # LABEL: one describe-key; succeeds when it read the key from Vault
+    local before after
+    before=$(grep -c '"/v1/transit/keys/ecdsa-p256"' "$mocklog")
+    NK_WRAP="timeout 20 $NK_WRAP" run describe-key "$dreq256"
+    after=$(grep -c '"/v1/transit/keys/ecdsa-p256"' "$mocklog")
+    [ "$RC" = 0 ] && [ "$after" -gt "$before" ]
+}
+plant_entry() { rm -f "$entry"; cp "$NK_TMP/good-entry" "$entry"; chmod 600 "$entry"; }
+if [ -n "$entry" ] && [ -s "$NK_TMP/good-entry" ]; then
+    plant_entry
+    check "kms-vault a planted copy of the entry is used (control)" not_reads_key
+    rm -f "$entry" && ln -s "$NK_TMP/good-entry" "$entry"
+    check "kms-vault a symlinked cache entry is not followed" reads_key
+    plant_entry && chown nobody "$entry"
+    check "kms-vault a cache entry owned by another user is not used" reads_key
+    plant_entry && chmod 666 "$entry"
+    check "kms-vault a cache entry others may write is not used" reads_key
+    rm -f "$entry" && mkfifo "$entry"
+    check "kms-vault a FIFO as cache entry is a miss, not a hang" reads_key
+    rm -f "$entry"
+else
+    fail "kms-vault: no cache entry to plant"
+fi
+
 # Rotation with the chain in KV: describe-key caches version 1; the key is
 # rotated and the certificate in KV renewed for version 2; the next
 # generate-signature must sign with version 2, not fail on the cached key.
