@@ -1,7 +1,6 @@
 /* Key-description cache files: one JSON file per key identity, named by
  * the SHA-256 of the identity, written to a temporary file and renamed. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,10 +70,10 @@ char *nk_kms_cache_name(const char *ident)
     return nk_xasprintf("%s.json", hexs);
 }
 
-/* The entry's path in dir (NULL when dir is NULL); dir is freed. */
-static char *entry_in(char *dir, const char *ident)
+/* The entry's path, or NULL when there is no usable cache directory. */
+static char *entry_path(const char *ident)
 {
-    char *name, *p;
+    char *dir = cache_dir(), *name, *p;
 
     if (dir == NULL)
         return NULL;
@@ -83,11 +82,6 @@ static char *entry_in(char *dir, const char *ident)
     free(name);
     free(dir);
     return p;
-}
-
-static char *entry_path(const char *ident)
-{
-    return entry_in(cache_dir(), ident);
 }
 
 static int parse_entry(const cJSON *o, const char *ident, double ttl,
@@ -191,40 +185,20 @@ static char *entry_json(const char *ident, const struct nk_kms_cached *c)
 
 void nk_kms_cache_store(const char *ident, const struct nk_kms_cached *c)
 {
-    char *dir = cache_dir(), *path, *tmp = NULL, *text = NULL;
-    size_t len;
-    int fd = -1;
+    char *path = entry_path(ident), *text = NULL;
+    struct nk_privdir_part part;
+    struct nk_err e = {NK_ERR_NONE, ""};
 
-    /* Temp files of writers killed before their rename (notation kills
-     * its plugin on Ctrl-C). */
-    if (dir != NULL)
-        nk_privdir_sweep(dir, TMP_MARK);
-    path = entry_in(dir, ident);
     if (path == NULL)
         return;
     text = entry_json(ident, c);
-    if (text == NULL)
-        goto out;
-    tmp = nk_xasprintf("%s.XXXXXX", path); /* <hash>.json.XXXXXX */
-    fd = mkstemp(tmp);
-    if (fd < 0)
-        goto out;
-    len = strlen(text);
-    if (write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
-        fd = -1;
-        unlink(tmp);
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        unlink(tmp);
-out:
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    }
+    part.p = text;
+    part.n = text != NULL ? strlen(text) : 0;
+    /* Not fsync'ed: an entry a power loss left torn does not parse and is
+     * described again. */
+    if (text != NULL && nk_privdir_write(path, TMP_MARK, &part, 1, 0, &e) != 0)
+        nk_info("key cache: not stored: %s", e.msg);
     free(text);
-    free(tmp);
     free(path);
 }
 

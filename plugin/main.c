@@ -119,7 +119,7 @@ out:
         fail(&err);
     if (text != NULL)
         nk_freezero(text, strlen(text));
-    nk_proto_wipe(resp);
+    nk_json_wipe(resp);
     cJSON_Delete(resp);
     nk_request_release(&req);
     nk_buf_release(&in);

@@ -114,18 +114,6 @@ char *nk_proto_error_json(const struct nk_err *err)
     return s;
 }
 
-void nk_proto_wipe(cJSON *tree)
-{
-    cJSON *c;
-
-    for (c = tree; c != NULL; c = c->next) {
-        if ((cJSON_IsString(c) || cJSON_IsRaw(c)) && c->valuestring != NULL)
-            nk_memzero(c->valuestring, strlen(c->valuestring));
-        if (c->child != NULL)
-            nk_proto_wipe(c->child);
-    }
-}
-
 int nk_proto_take_key_id(const struct nk_request *req, struct nk_mask *id,
                          struct nk_err *err)
 {
@@ -161,7 +149,7 @@ char *nk_proto_print(cJSON *tree)
 
 void nk_request_release(struct nk_request *req)
 {
-    nk_proto_wipe(req->json);
+    nk_json_wipe(req->json);
     cJSON_Delete(req->json);
     req->json = NULL;
     nk_config_release(&req->cfg);

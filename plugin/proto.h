@@ -60,10 +60,6 @@ int nk_proto_take_key_id(const struct nk_request *req, struct nk_mask *id,
  * sane response); no stale copy of it is left in freed memory. */
 char *nk_proto_print(cJSON *tree);
 
-/* Wipes every string value in tree (cJSON frees without wiping): used on
- * the request and response trees, which hold the key id and with it any
- * pin-value. NULL is fine. */
-void nk_proto_wipe(cJSON *tree);
 
 /* Wipes and frees the request; NULL members are fine. */
 void nk_request_release(struct nk_request *req);

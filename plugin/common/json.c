@@ -1,6 +1,7 @@
 /* cJSON helpers (see json.h). A NULL from cJSON here can only mean memory
  * ran out, which follows the one policy: nk_oom. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "b64.h"
 #include "json.h"
@@ -87,5 +88,17 @@ void nk_json_scrub_utf8(char *s)
             *p++ = '?';
         else
             p += n;
+    }
+}
+
+void nk_json_wipe(cJSON *tree)
+{
+    cJSON *c;
+
+    for (c = tree; c != NULL; c = c->next) {
+        if ((cJSON_IsString(c) || cJSON_IsRaw(c)) && c->valuestring != NULL)
+            nk_memzero(c->valuestring, strlen(c->valuestring));
+        if (c->child != NULL)
+            nk_json_wipe(c->child);
     }
 }

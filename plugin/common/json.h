@@ -22,4 +22,9 @@ char *nk_json_print(const cJSON *item);
  * (RFC 8259). JSON's own syntax is ASCII, so the structure stays. */
 void nk_json_scrub_utf8(char *s);
 
+/* Wipes every string value in tree (cJSON frees without wiping): the
+ * request and response trees, which hold the key id and with it any
+ * pin-value, and any tree that held a token. NULL is fine. */
+void nk_json_wipe(cJSON *tree);
+
 #endif

@@ -2,14 +2,17 @@
  * key cache and the CRL cache share. */
 #include <ctype.h>
 #include <dirent.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/mem.h"
 #include "common/privdir.h"
 
 int nk_privdir_check(const char *dir, const char *what)
@@ -32,7 +35,9 @@ int nk_privdir_make(const char *dir, const char *what)
     return nk_privdir_check(dir, what);
 }
 
-int nk_privdir_read(const char *path, struct nk_buf *b, struct nk_err *err)
+/* mask: the permission bits group and others must not have. */
+static int read_entry(const char *path, mode_t mask, struct nk_buf *b,
+                      struct nk_err *err)
 {
     struct stat st;
     int fd, r;
@@ -43,7 +48,7 @@ int nk_privdir_read(const char *path, struct nk_buf *b, struct nk_err *err)
         return nk_err_set(err, NK_ERR_GENERIC, "cannot open \"%s\": %s",
                           path, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+        st.st_uid != geteuid() || (st.st_mode & mask) != 0) {
         close(fd);
         nk_info("ignoring cache entry \"%s\" (not a regular file of ours)",
                 path);
@@ -53,6 +58,79 @@ int nk_privdir_read(const char *path, struct nk_buf *b, struct nk_err *err)
     r = nk_buf_read_fd(b, fd, path, err);
     close(fd);
     return r;
+}
+
+int nk_privdir_read(const char *path, struct nk_buf *b, struct nk_err *err)
+{
+    return read_entry(path, 022, b, err);
+}
+
+int nk_privdir_read_secret(const char *path, struct nk_buf *b,
+                           struct nk_err *err)
+{
+    return read_entry(path, 077, b, err);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    ssize_t w;
+
+    while (n > 0) {
+        w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int nk_privdir_write(const char *path, const char *marker,
+                     const struct nk_privdir_part *parts, size_t nparts,
+                     int sync, struct nk_err *err)
+{
+    char *dir = nk_xstrdup(path), *slash = strrchr(dir, '/');
+    char *tmp = nk_xasprintf("%s%sXXXXXX", path, marker);
+    int fd, ok = 1, ret = -1;
+    size_t i;
+
+    if (slash != NULL)
+        *slash = '\0';
+    /* A writer killed before its rename (notation kills its plugin on
+     * Ctrl-C) leaves its temp file behind. */
+    nk_privdir_sweep(slash != NULL ? dir : ".", marker);
+    fd = mkstemp(tmp); /* mode 0600 */
+    if (fd < 0) {
+        nk_err_set(err, NK_ERR_GENERIC, "cannot create \"%s\": %s", tmp,
+                   strerror(errno));
+        goto out;
+    }
+    for (i = 0; i < nparts && ok; i++)
+        ok = write_all(fd, parts[i].p, parts[i].n) == 0;
+    if (ok && sync)
+        ok = fsync(fd) == 0;
+    if (close(fd) != 0)
+        ok = 0;
+    if (!ok) {
+        nk_err_set(err, NK_ERR_GENERIC, "cannot write \"%s\": %s", tmp,
+                   strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        nk_err_set(err, NK_ERR_GENERIC, "cannot rename \"%s\": %s", tmp,
+                   strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    ret = 0;
+out:
+    free(tmp);
+    free(dir);
+    return ret;
 }
 
 /* name is <64 lower-case hex><marker><6 letters or digits>. */

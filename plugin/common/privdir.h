@@ -1,5 +1,6 @@
 /* Private cache directories: a cache on disk is only trusted when nobody
- * but the user could have put its files there (key cache, CRL cache). */
+ * but the user could have put its files there (key cache, CRL cache,
+ * token cache). */
 #ifndef NK_PRIVDIR_H
 #define NK_PRIVDIR_H
 
@@ -18,6 +19,25 @@ int nk_privdir_make(const char *dir, const char *what);
  * set otherwise (a cache miss for the caller). */
 int nk_privdir_read(const char *path, struct nk_buf *b,
                     struct nk_err *err) NK_MUST_CHECK;
+/* nk_privdir_read for an entry holding a secret: also refused when group
+ * or others may read it. */
+int nk_privdir_read_secret(const char *path, struct nk_buf *b,
+                           struct nk_err *err) NK_MUST_CHECK;
+
+/* One piece of an entry's contents. */
+struct nk_privdir_part {
+    const void *p;
+    size_t n;
+};
+/* Writes the parts, in order, as the entry at path so that readers see the
+ * old entry or the new one, never a torn one: a temp file
+ * <path><marker>XXXXXX of mode 0600 (fsync'ed when sync is nonzero),
+ * renamed over path. First sweeps the temp files dead writers left in
+ * path's directory (see nk_privdir_sweep). The caller has checked the
+ * directory. */
+int nk_privdir_write(const char *path, const char *marker,
+                     const struct nk_privdir_part *parts, size_t nparts,
+                     int sync, struct nk_err *err) NK_MUST_CHECK;
 /* Removes the temp files a killed writer left in dir: regular files of the
  * user named <64 hex digits><marker><6 mkstemp characters> that were last
  * written more than NK_PRIVDIR_STALE seconds ago. A live writer renames

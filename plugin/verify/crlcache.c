@@ -6,7 +6,6 @@
  * old CRL the issuer really signed, planted by someone else, would
  * otherwise hide a revocation until its nextUpdate. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,28 +111,13 @@ static int make_dirs(const char *dir, struct nk_err *err)
     return ret;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    ssize_t w;
-
-    while (n > 0) {
-        w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int nk_crlcache_put(const char *dir, const char *url, const unsigned char *der,
                     size_t len, struct nk_err *err)
 {
-    char *path = NULL, *tmp = NULL;
-    int fd, ok, ret = -1;
+    const struct nk_privdir_part parts[] = {
+        {MAGIC, strlen(MAGIC)}, {url, strlen(url)}, {"\n", 1}, {der, len}};
+    char *path;
+    int ret;
 
     if (make_dirs(dir, err) != 0)
         return -1;
@@ -144,39 +128,7 @@ int nk_crlcache_put(const char *dir, const char *url, const unsigned char *der,
     path = entry_path(dir, url);
     if (path == NULL)
         return nk_err_set(err, NK_ERR_GENERIC, "cannot hash the CRL URL");
-    /* A writer killed before its rename (notation kills its plugin on
-     * Ctrl-C) leaves a temp file as large as a CRL behind. */
-    nk_privdir_sweep(dir, TMP_MARK);
-    tmp = nk_xasprintf("%s" TMP_MARK "XXXXXX", path);
-    fd = mkstemp(tmp); /* mode 0600 */
-    if (fd < 0) {
-        nk_err_set(err, NK_ERR_GENERIC, "cannot create \"%s\": %s", tmp,
-                   strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto out;
-    }
-    ok = write_all(fd, MAGIC, strlen(MAGIC)) == 0 &&
-         write_all(fd, url, strlen(url)) == 0 &&
-         write_all(fd, "\n", 1) == 0 && write_all(fd, der, len) == 0 &&
-         fsync(fd) == 0;
-    if (close(fd) != 0)
-        ok = 0;
-    if (!ok) {
-        nk_err_set(err, NK_ERR_GENERIC, "cannot write \"%s\": %s", tmp,
-                   strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        nk_err_set(err, NK_ERR_GENERIC, "cannot rename \"%s\": %s", tmp,
-                   strerror(errno));
-        goto out;
-    }
-    ret = 0;
-out:
-    if (ret != 0 && tmp != NULL)
-        unlink(tmp);
-    free(tmp);
+    ret = nk_privdir_write(path, TMP_MARK, parts, 4, 1, err);
     free(path);
     return ret;
 }

@@ -193,12 +193,12 @@ static void test_wipe_tree(void **state)
     cJSON_AddItemToObject(req.json, "raw", cJSON_CreateRaw("\"S3cr3t-3\""));
     n = collect(req.json, strs, lens, 0);
     assert_int_equal(n, 5);
-    nk_proto_wipe(req.json);
+    nk_json_wipe(req.json);
     for (i = 0; i < n; i++)
         for (k = 0; k < lens[i]; k++)
             assert_int_equal(strs[i][k], 0);
     assert_int_equal(cJSON_GetObjectItem(req.json, "n")->valueint, 5);
-    nk_proto_wipe(NULL);
+    nk_json_wipe(NULL);
     nk_request_release(&req);
 }
 
