@@ -92,13 +92,18 @@ int nk_privdir_write(const char *path, const char *marker,
                      const struct nk_privdir_part *parts, size_t nparts,
                      int sync, struct nk_err *err)
 {
-    char *dir = nk_xstrdup(path), *slash = strrchr(dir, '/');
-    char *tmp = nk_xasprintf("%s%sXXXXXX", path, marker);
+    char *dir = nk_xstrdup(path), *slash = strrchr(dir, '/'), *tmp;
     int fd, ok = 1, ret = -1;
     size_t i;
 
     if (slash != NULL)
         *slash = '\0';
+    /* <64 hex digits of the entry's name><marker><6 characters>: the name
+     * nk_privdir_sweep recognises. */
+    tmp = nk_xasprintf("%.*s%sXXXXXX",
+                       (int)((slash != NULL ? (size_t)(slash - dir) + 1 : 0) +
+                             64),
+                       path, marker);
     /* A writer killed before its rename (notation kills its plugin on
      * Ctrl-C) leaves its temp file behind. */
     nk_privdir_sweep(slash != NULL ? dir : ".", marker);

@@ -29,10 +29,11 @@ struct nk_privdir_part {
     const void *p;
     size_t n;
 };
-/* Writes the parts, in order, as the entry at path so that readers see the
- * old entry or the new one, never a torn one: a temp file
- * <path><marker>XXXXXX of mode 0600 (fsync'ed when sync is nonzero),
- * renamed over path. First sweeps the temp files dead writers left in
+/* Writes the parts, in order, as the entry at path, whose name is 64 hex
+ * digits (a digest) and maybe an extension, so that readers see the old
+ * entry or the new one, never a torn one: a temp file <the 64 digits>
+ * <marker>XXXXXX of mode 0600 in the same directory (fsync'ed when sync is
+ * nonzero), renamed over path. First sweeps the temp files dead writers left in
  * path's directory (see nk_privdir_sweep). The caller has checked the
  * directory. */
 int nk_privdir_write(const char *path, const char *marker,
