@@ -14,6 +14,7 @@
 
 #include "common/b64.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/privdir.h"
@@ -84,6 +85,38 @@ static char *entry_path(const char *ident)
     return p;
 }
 
+/* "chain": standard-base64 DER certificates, leaf first (absent: none). */
+static int parse_chain(const cJSON *arr, struct nk_kms_cached *out)
+{
+    const cJSON *c;
+    struct nk_err e = {NK_ERR_NONE, ""};
+    unsigned char *der;
+    const unsigned char *q;
+    size_t n;
+    X509 *x;
+
+    if (arr == NULL)
+        return 0;
+    if (!cJSON_IsArray(arr))
+        return -1;
+    out->chain = sk_X509_new_null();
+    cJSON_ArrayForEach(c, arr)
+    {
+        der = NULL;
+        if (!cJSON_IsString(c) ||
+            nk_b64_decode(c->valuestring, "chain", &der, &n, &e) != 0)
+            return -1;
+        q = der;
+        x = d2i_X509(NULL, &q, (long)n);
+        free(der);
+        if (x == NULL || !sk_X509_push(out->chain, x)) {
+            X509_free(x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int parse_entry(const cJSON *o, const char *ident, double ttl,
                        struct nk_kms_cached *out)
 {
@@ -115,7 +148,7 @@ static int parse_entry(const cJSON *o, const char *ident, double ttl,
         return -1;
     out->id = cJSON_IsString(id) ? nk_xstrdup(id->valuestring) : NULL;
     out->version = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
-    return 0;
+    return parse_chain(cJSON_GetObjectItemCaseSensitive(o, "chain"), out);
 }
 
 /* ident on one line for the log (its fields are separated by newlines). */
@@ -176,6 +209,8 @@ static char *entry_json(const char *ident, const struct nk_kms_cached *c)
     if (c->id != NULL)
         cJSON_AddStringToObject(o, "id", c->id);
     cJSON_AddNumberToObject(o, "version", (double)c->version);
+    if (c->chain != NULL)
+        cJSON_AddItemToObject(o, "chain", nk_json_cert_array(c->chain));
     cJSON_AddNumberToObject(o, "time", (double)time(NULL));
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -218,6 +253,7 @@ void nk_kms_cached_release(struct nk_kms_cached *c)
 {
     EVP_PKEY_free(c->pub);
     free(c->id);
+    sk_X509_pop_free(c->chain, X509_free);
     memset(c, 0, sizeof(*c));
 }
 

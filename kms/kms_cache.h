@@ -1,5 +1,5 @@
 /* The on-disk cache of key descriptions (spec, public key, resolved key id
- * and version) under $XDG_CACHE_HOME/notation-keystore/, so the
+ * and version, and the certificates the store keeps for the key) under $XDG_CACHE_HOME/notation-keystore/, so the
  * generate-signature process need not fetch what describe-key fetched.
  * Never holds a secret. Entries are replaced atomically (rename), so
  * parallel runs only ever see whole files. */
@@ -7,6 +7,7 @@
 #define NK_KMS_CACHE_H
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "common/config.h"
 #include "common/keyspec.h"
@@ -16,6 +17,8 @@ struct nk_kms_cached {
     EVP_PKEY *pub;
     char *id;     /* the service's full key id (ARN, key name), or NULL */
     long version; /* key version (Vault), 0 when none */
+    STACK_OF(X509) *chain; /* certificates the store keeps for the key
+                            * (Vault KV), leaf first, or NULL */
 };
 
 /* ident names the key completely (backend, endpoint, namespace, mount, key

@@ -115,3 +115,10 @@ void nk_kms_key_stale(struct nk_kms_key *k)
 {
     nk_kms_cache_drop(k->ident);
 }
+
+void nk_kms_key_forget(struct nk_kms_key *k)
+{
+    nk_kms_cache_drop(k->ident);
+    nk_kms_cached_release(&k->d);
+    k->from_cache = 0;
+}

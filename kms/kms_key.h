@@ -62,5 +62,8 @@ int nk_kms_sig_decode(enum nk_keyspec spec, const char *b64, const char *what,
 /* The signer's stale() hook: drops the cache entry so the next run
  * describes the key afresh. */
 void nk_kms_key_stale(struct nk_kms_key *k);
+/* Drops the cache entry and the description in memory: the next load
+ * fetches (the key was found rotated). */
+void nk_kms_key_forget(struct nk_kms_key *k);
 
 #endif

@@ -25,6 +25,8 @@ struct nk_vault {
     char *name;
     char *mount;
     long want_version; /* 0 = latest */
+    char *kv_path;     /* <mount>/data/<path> of the KV v2 chain, or NULL */
+    const char *kv_field;
     struct nk_kms_key key; /* key.d.version = the version signing uses */
 };
 
@@ -46,6 +48,7 @@ static void vault_free(struct nk_vault *s)
     nk_vault_conn_release(&s->conn);
     free(s->name);
     free(s->mount);
+    free(s->kv_path);
     nk_kms_key_release(&s->key);
     free(s);
 }
@@ -63,6 +66,21 @@ static int parse_version(struct nk_vault *s, struct nk_err *err)
                           "\"key-version\" must be a positive number or "
                           "\"latest\", not \"%s\"", v);
     return 0;
+}
+
+/* Where the KV v2 secret with the chain is, laid out as
+ * notation-hashicorp-vault does: <mount>/data/<path>, field "certificate"
+ * holding PEM, leaf first. */
+static void kv_locate(struct nk_vault *s)
+{
+    const char *kvpath = nk_config_str(s->cfg, "vault-kv-path");
+    const char *mount = nk_config_str(s->cfg, "vault-kv-mount");
+    const char *field = nk_config_str(s->cfg, "vault-kv-field");
+
+    if (kvpath == NULL)
+        return;
+    s->kv_path = nk_xasprintf("%s/data/%s", mount ? mount : "secret", kvpath);
+    s->kv_field = field ? field : "certificate";
 }
 
 static int vault_open(const char *key_id, const struct nk_config *cfg,
@@ -88,14 +106,17 @@ static int vault_open(const char *key_id, const struct nk_config *cfg,
         mount = "transit";
     s->mount = nk_xstrndup(mount, strlen(mount) -
                            (mount[strlen(mount) - 1] == '/'));
+    kv_locate(s);
     /* The ident is logged and stored in the cache file: no user:password@
-     * from VAULT_ADDR in it. */
+     * from VAULT_ADDR in it. The cached chain belongs to its KV place. */
     nk_kms_key_init(&s->key, cfg,
-                    nk_xasprintf("vault\n%s\n%s\n%s\n%s\n%ld",
+                    nk_xasprintf("vault\n%s\n%s\n%s\n%s\n%ld\n%s#%s",
                                  nk_http_url_loggable(s->conn.addr, shown,
                                                       sizeof(shown)),
                                  s->conn.ns ? s->conn.ns : "", s->mount,
-                                 s->name, s->want_version));
+                                 s->name, s->want_version,
+                                 s->kv_path ? s->kv_path : "",
+                                 s->kv_path ? s->kv_field : ""));
     *out = &s->base;
     s = NULL;
     ret = 0;
@@ -166,6 +187,38 @@ static int parse_key(struct nk_vault *s, const cJSON *resp,
     return 0;
 }
 
+/* The chain kept in the KV v2 secret (kv_locate), into s->key.d.chain. */
+static int kv_chain(struct nk_vault *s, struct nk_err *err)
+{
+    const char *pem;
+    char what[200];
+    cJSON *resp = NULL;
+    int ret = -1;
+
+    if (s->kv_path == NULL)
+        return 0;
+    snprintf(what, sizeof(what), "%s KV v2 read of \"%s\"", s->conn.product,
+             s->kv_path);
+    if (nk_vault_request(&s->conn, "GET", s->kv_path, NULL, what, &resp,
+                         err) != 0)
+        goto out;
+    pem = nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(
+                          cJSON_GetObjectItemCaseSensitive(resp, "data"),
+                          "data"), s->kv_field);
+    if (pem == NULL) {
+        nk_err_set(err, NK_ERR_VALIDATION, "%s: no field \"%s\" in the secret",
+                   what, s->kv_field);
+        goto out;
+    }
+    if (nk_certs_load_mem((const unsigned char *)pem, strlen(pem), what,
+                          &s->key.d.chain, err) != 0)
+        goto out;
+    ret = 0;
+out:
+    cJSON_Delete(resp);
+    return ret;
+}
+
 static int fetch(struct nk_signer *base, struct nk_err *err)
 {
     struct nk_vault *s = vault_of(base);
@@ -176,7 +229,7 @@ static int fetch(struct nk_signer *base, struct nk_err *err)
     snprintf(what, sizeof(what), "%s read of transit key \"%s\"",
              s->conn.product, s->name);
     if (nk_vault_request(&s->conn, "GET", path, NULL, what, &resp, err) != 0 ||
-        parse_key(s, resp, err) != 0)
+        parse_key(s, resp, err) != 0 || kv_chain(s, err) != 0)
         goto out;
     ret = 0;
 out:
@@ -185,66 +238,36 @@ out:
     return ret;
 }
 
-/* The chain kept in a KV v2 secret, laid out as notation-hashicorp-vault
- * does: <mount>/data/<path>, field "certificate" holding PEM, leaf first. */
-static int kv_chain(struct nk_vault *s, struct nk_key_info *info,
-                    struct nk_err *err)
-{
-    const char *kvpath = nk_config_str(s->cfg, "vault-kv-path");
-    const char *mount = nk_config_str(s->cfg, "vault-kv-mount");
-    const char *field = nk_config_str(s->cfg, "vault-kv-field");
-    const char *pem;
-    STACK_OF(X509) *sk = NULL;
-    char *path, what[200];
-    cJSON *resp = NULL;
-    int ret = -1;
-
-    if (kvpath == NULL)
-        return 0;
-    field = field ? field : "certificate";
-    path = nk_xasprintf("%s/data/%s", mount ? mount : "secret", kvpath);
-    snprintf(what, sizeof(what), "%s KV v2 read of \"%s\"", s->conn.product,
-             path);
-    if (nk_vault_request(&s->conn, "GET", path, NULL, what, &resp, err) != 0)
-        goto out;
-    pem = nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(
-                          cJSON_GetObjectItemCaseSensitive(resp, "data"),
-                          "data"), field);
-    if (pem == NULL) {
-        nk_err_set(err, NK_ERR_VALIDATION, "%s: no field \"%s\" in the secret",
-                   what, field);
-        goto out;
-    }
-    if (nk_certs_load_mem((const unsigned char *)pem, strlen(pem), what, &sk,
-                          err) != 0)
-        goto out;
-    info->cert = sk_X509_shift(sk);
-    info->extra = sk;
-    sk = NULL;
-    ret = 0;
-out:
-    sk_X509_pop_free(sk, X509_free);
-    cJSON_Delete(resp);
-    free(path);
-    return ret;
-}
 
 static int vault_describe(struct nk_signer *base, struct nk_key_info *info,
                           struct nk_err *err)
 {
     struct nk_vault *s = vault_of(base);
+    STACK_OF(X509) *chain;
 
-    /* A leaf certificate in KV renewed for a rotated key makes a cached
-     * description stale: load() checks it against that leaf too. */
+    /* The description and the KV chain are cached together: a warm
+     * describe-key makes no request. */
     if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, &s->base, err) != 0 ||
-        kv_chain(s, info, err) != 0 ||
-        (info->cert != NULL &&
-         nk_kms_key_load(&s->key, s->cfg, info->cert, fetch, &s->base, err) != 0))
+        nk_kms_key_info(&s->key, info, err) != 0)
         return -1;
-    return nk_kms_key_info(&s->key, info, err);
+    chain = s->key.d.chain;
+    if (chain != NULL && sk_X509_num(chain) > 0) {
+        info->extra = X509_chain_up_ref(chain);
+        info->cert = sk_X509_shift(info->extra);
+    }
+    return 0;
 }
 
 /* "vault:v<N>:<base64>" -> bytes, checking N. */
+/* Whether sign pins the described version (see sign_body). */
+static int pinned(const struct nk_vault *s)
+{
+    return s->want_version != 0 || !s->key.from_cache;
+}
+
+/* "vault:v<N>:<base64>" -> bytes, checking N. A newer version than a
+ * cached description's means the key was rotated: the description goes
+ * and the caller describes the key again (NK_SIGN_REDESCRIBE). */
 static int take_signature(struct nk_vault *s, enum nk_keyspec spec,
                           const char *v, const char *what,
                           unsigned char **sig, size_t *siglen,
@@ -255,10 +278,17 @@ static int take_signature(struct nk_vault *s, enum nk_keyspec spec,
 
     if (nk_vault_sig_split(v, &ver, &b64, err) != 0)
         return nk_err_prefix(err, "%s", what);
-    if (ver != s->key.d.version)
+    if (ver != s->key.d.version && (pinned(s) || ver < s->key.d.version))
         return nk_err_set(err, NK_ERR_GENERIC, "%s: signed with version %ld, "
                           "not %ld", what, ver, s->key.d.version);
-    return nk_kms_sig_decode(spec, b64, what, sig, siglen, err);
+    if (nk_kms_sig_decode(spec, b64, what, sig, siglen, err) != 0)
+        return -1;
+    if (ver == s->key.d.version)
+        return 0;
+    nk_info("%s: signed with version %ld, cached description has %ld",
+            what, ver, s->key.d.version);
+    nk_kms_key_forget(&s->key);
+    return NK_SIGN_REDESCRIBE;
 }
 
 static cJSON *sign_body(const struct nk_vault *s, enum nk_keyspec spec,
@@ -269,7 +299,11 @@ static cJSON *sign_body(const struct nk_vault *s, enum nk_keyspec spec,
     cJSON_AddStringToObject(b, "input", input);
     cJSON_AddBoolToObject(b, "prehashed", 1);
     cJSON_AddStringToObject(b, "marshaling_algorithm", "asn1");
-    cJSON_AddNumberToObject(b, "key_version", (double)s->key.d.version);
+    /* A description fetched now pins its version (a rotation between
+     * describe and sign cannot slip in); a cached one does not, so a
+     * rotation since it was cached shows in the answer's version. */
+    if (pinned(s))
+        cJSON_AddNumberToObject(b, "key_version", (double)s->key.d.version);
     if (nk_keyspec_is_rsa(spec)) {
         /* Vault's default salt_length is "auto" (maximum): notation's
          * COSE verifier needs salt = hash length. */
@@ -317,16 +351,15 @@ static int vault_sign(struct nk_signer *base, enum nk_keyspec spec,
     path = nk_xasprintf("%s/sign/%s/%s", s->mount, s->name, hash);
     snprintf(what, sizeof(what), "%s sign with \"%s\"", s->conn.product,
              s->name);
-    if (nk_vault_request(&s->conn, "POST", path, body, what, &resp, err) != 0 ||
-        take_signature(s, spec,
-                       nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(resp,
-                                                                    "data"),
-                                   "signature"),
-                       what, sig, siglen, err) != 0)
+    if (nk_vault_request(&s->conn, "POST", path, body, what, &resp, err) != 0)
         goto out;
-    ret = 0;
+    ret = take_signature(s, spec,
+                         nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(resp,
+                                                                      "data"),
+                                     "signature"),
+                         what, sig, siglen, err);
 out:
-    if (ret != 0) {
+    if (ret < 0) {
         free(*sig);
         *sig = NULL;
         *siglen = 0;

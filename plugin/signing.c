@@ -119,6 +119,7 @@ int nk_signing_prepare(struct nk_signing *sg, const struct nk_config *cfg,
     X509 *leaf = NULL;
     int i, ret = -1;
 
+    sg->cfg = cfg;
     if (pick_leaf(sg, cfg, pool, &leaf, err) != 0 ||
         add_file(pool, cfg, "ca-certs", err) != 0)
         goto out;
@@ -150,6 +151,27 @@ out:
     return ret;
 }
 
+/* The backend signed with a key rotated since its cached description:
+ * describe it again and, when a chain was prepared, prepare it again, so
+ * the signature is checked against (and returned with) the key's current
+ * certificate. */
+static int redescribe(struct nk_signing *sg, enum nk_keyspec spec,
+                      struct nk_err *err)
+{
+    nk_info("the %s key was rotated since it was described: describing "
+            "it again", sg->signer->ops->name);
+    nk_key_info_release(&sg->info);
+    sk_X509_pop_free(sg->chain, X509_free);
+    sg->chain = NULL;
+    if (sg->signer->ops->describe(sg->signer, &sg->info, err) != 0)
+        return -1;
+    if (sg->info.spec != spec)
+        return nk_err_set(err, NK_ERR_GENERIC, "the rotated key is %s, not "
+                          "%s", nk_keyspec_name(sg->info.spec),
+                          nk_keyspec_name(spec));
+    return sg->cfg != NULL ? nk_signing_prepare(sg, sg->cfg, err) : 0;
+}
+
 int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs,
                     size_t n, unsigned char **sig, size_t *siglen,
                     struct nk_err *err)
@@ -159,14 +181,22 @@ int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs,
     size_t dlen = nk_hash_digest(hash, tbs, n, digest);
     EVP_PKEY *check_key;
     double t0 = nk_log_now_ms();
+    int r;
 
     *sig = NULL;
     *siglen = 0;
     if (dlen == 0)
         return nk_err_ssl(err, NK_ERR_GENERIC, "cannot hash the payload");
-    if (sg->signer->ops->sign(sg->signer, sg->info.spec, digest, dlen, sig, siglen,
-                      err) != 0)
+    r = sg->signer->ops->sign(sg->signer, sg->info.spec, digest, dlen, sig,
+                              siglen, err);
+    if (r == NK_SIGN_REDESCRIBE && redescribe(sg, sg->info.spec, err) != 0)
+        r = -1;
+    if (r < 0) {
+        free(*sig);
+        *sig = NULL;
+        *siglen = 0;
         return -1;
+    }
     nk_info("signed with %s backend (%.1f ms)", sg->signer->ops->name,
             nk_log_now_ms() - t0);
     /* Check with the certificate notation will use, or the store's public

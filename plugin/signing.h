@@ -16,6 +16,7 @@
 
 struct nk_signing {
     struct nk_signer *signer; /* the open key; signer->ops its backend */
+    const struct nk_config *cfg; /* set by nk_signing_prepare */
     struct nk_key_info info;
     STACK_OF(X509) *chain; /* leaf first, ending in a self-signed root */
 };
@@ -33,7 +34,9 @@ int nk_signing_prepare(struct nk_signing *sg, const struct nk_config *cfg,
                        struct nk_err *err) NK_MUST_CHECK;
 
 /* Hashes tbs with the key spec's hash, has the backend sign it, and checks
- * the result with the leaf certificate's public key. *sig is malloc'd. */
+ * the result with the leaf certificate's public key. When the backend
+ * signed with a key rotated since its (cached) description, the key is
+ * described and prepared again first. *sig is malloc'd. */
 int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs,
                     size_t n, unsigned char **sig, size_t *siglen,
                     struct nk_err *err) NK_MUST_CHECK;

@@ -17,6 +17,8 @@
 
 struct nk_signer_ops;
 
+#define NK_SIGN_REDESCRIBE 1
+
 /* An open key. Each backend's own struct embeds this as a member named
  * "base" and hands out &base; NK_SIGNER_OF gets the backend's struct back
  * inside the backend. The signing core and the commands see only this. */
@@ -56,7 +58,11 @@ struct nk_signer_ops {
 
     /* Signs a digest of nk_keyspec_hash(spec): RSASSA-PSS with MGF1 of the
      * same hash and salt = hash length, or ECDSA returned as fixed-width
-     * r||s. *sig is allocated (free with free()). */
+     * r||s. *sig is allocated (free with free()). Returns 0, -1, or
+     * NK_SIGN_REDESCRIBE: signed, but with another key than the one
+     * described (rotated since a cached description was made); the backend
+     * has dropped that description, and the caller describes the key again
+     * before checking the signature. */
     int (*sign)(struct nk_signer *s, enum nk_keyspec spec,
                 const unsigned char *digest, size_t dlen, unsigned char **sig,
                 size_t *siglen, struct nk_err *err);

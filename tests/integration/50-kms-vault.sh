@@ -207,6 +207,27 @@ expect_error "kms-vault KV v2 secret missing" VALIDATION_ERROR generate-signatur
 expect_error "kms-vault KV v2 chain for another key" VALIDATION_ERROR generate-signature \
     "$(sigreq hashivault://ecdsa-p384 EC-384 '{"vault-kv-path":"notation/ecdsa-p256","cache":"false"}')" 'public key'
 
+# The KV chain is cached with the key description: a warm describe-key
+# makes no request and does not load libcurl; a warm generate-signature
+# makes exactly one (the sign), and returns the KV chain.
+kvcfg='{"vault-kv-path":"notation/ecdsa-p256"}'
+kvdesc="{\"contractVersion\":\"1.0\",\"keyId\":\"hashivault://ecdsa-p256\",\"pluginConfig\":$kvcfg}"
+requests() { wc -l <"$mocklog"; }
+run describe-key "$kvdesc" # cold: key and KV read, both cached
+n0=$(requests)
+printf '%s' "$kvdesc" | LD_DEBUG=files "$NK_BIN" describe-key >"$NK_TMP/kvout" 2>"$NK_TMP/kvld"
+check "kms-vault warm describe-key with a KV chain makes no request" \
+    test "$(jq -r .keySpec "$NK_TMP/kvout" 2>/dev/null)/$(( $(requests) - n0 ))" = EC-256/0
+check "kms-vault warm describe-key with a KV chain does not load libcurl" \
+    bash -c "grep -q 'calling init' '$NK_TMP/kvld' && ! grep -q libcurl '$NK_TMP/kvld'"
+n0=$(requests)
+sign_ok "kms-vault warm generate-signature with a KV chain" hashivault://ecdsa-p256 EC-256 "$p256" "$kvcfg"
+check "kms-vault warm generate-signature with a KV chain makes exactly one request, the sign" \
+    bash -c "[ \$(( \$(wc -l <'$mocklog') - $n0 )) = 1 ] &&
+        tail -n 1 '$mocklog' | jq -e '.path|startswith(\"/v1/transit/sign/ecdsa-p256\")' >/dev/null"
+check "kms-vault warm generate-signature returns the KV chain" \
+    test "$(printf '%s' "$OUT" | jq '.certificateChain|length')" = 3
+
 # 9. Keys notation cannot use, 403, 404.
 expect_error "kms-vault aes256-gcm96 key" VALIDATION_ERROR describe-key \
     '{"contractVersion":"1.0","keyId":"hashivault://aes","pluginConfig":{"cache":"false"}}' 'aes256-gcm96.*cannot use'
