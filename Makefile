@@ -24,16 +24,24 @@ ifneq ($(SANITIZE),)
 HARDEN  :=
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
+# COVERAGE=1 instruments for gcov (see `make coverage`, which also sets
+# -O0 so that each line is counted where it is written). _FORTIFY_SOURCE
+# warns without optimisation, so it goes; the other hardening stays.
+COVERAGE ?=
+ifneq ($(filter 1 yes,$(COVERAGE)),)
+HARDEN  := $(filter-out -D_FORTIFY_SOURCE=2,$(HARDEN))
+COVFLAGS := --coverage
+endif
 # override: a CFLAGS given on the command line (e.g. CFLAGS="-O1 -g") sets
 # the optimisation level only; the language, warnings, hardening and
 # sanitizers are always added.
 # -MMD: each object depends on the headers it really includes (build/*.d).
 # -ffile-prefix-map: no checkout path in the binary, so two checkouts of
 # one commit give byte-identical release tarballs.
-override CFLAGS  += -std=c11 $(WARN) $(HARDEN) $(SANFLAGS) -MMD -MP \
-	-ffile-prefix-map=$(CURDIR)=.
+override CFLAGS  += -std=c11 $(WARN) $(HARDEN) $(SANFLAGS) $(COVFLAGS) \
+	-MMD -MP -ffile-prefix-map=$(CURDIR)=.
 override LDFLAGS += -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed \
-	$(if $(SANITIZE),-fsanitize=$(SANITIZE))
+	$(if $(SANITIZE),-fsanitize=$(SANITIZE)) $(COVFLAGS)
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(PKGS)) -ldl
 
 # Every .c under these folders is part of the program; main.c holds only main().
@@ -51,8 +59,8 @@ NOTATION_LIBEXEC ?= $(XDG_CONFIG_HOME)/notation
 PLUGINDIR := $(DESTDIR)$(NOTATION_LIBEXEC)/plugins/keystore
 
 .PHONY: all check check-unit check-golden check-integration check-asan \
-	check-valgrind install install-man uninstall deps demo bench fuzz clean \
-	dist format format-check
+	check-valgrind coverage install install-man uninstall deps demo bench \
+	fuzz clean dist format format-check
 
 all: $(BIN)
 
@@ -103,6 +111,14 @@ check-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=address,undefined \
 		CFLAGS="-O1 -g" build-asan/notation-keystore \
 		$(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+
+# Line and branch coverage of the unit, golden and integration tests: an
+# instrumented build in build-cov/ (COVERAGE=1, -O0), the three layers run
+# against it, then gcovr's figures per folder (tests/coverage.py).
+coverage:
+	@$(MAKE) --no-print-directory BUILD=build-cov COVERAGE=1 CFLAGS="-O0 -g" \
+		build-cov/notation-keystore $(UNIT_SRC:tests/unit/%.c=build-cov/tests/%)
+	@tests/run.sh coverage
 
 install: $(BIN) install-man
 	install -d $(PLUGINDIR)
@@ -165,4 +181,4 @@ bench: $(BIN)
 	@tests/bench.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz dist
+	rm -rf $(BUILD) build-asan build-cov build-fuzz dist
