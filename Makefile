@@ -72,11 +72,22 @@ $(BUILD)/%.o: %.c VERSION
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
--include $(OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(BUILD)/tests/unit/fake_signer.d
+
+# The unit tests named in FAKE_UNIT sign through the fake backend
+# (tests/unit/fake_signer.c), which brings its own nk_signer_lookup: they
+# link it in place of the backend registry plugin/signers.o, so the fake
+# is never part of the program.
+FAKE_UNIT := $(addprefix $(BUILD)/tests/test_,envelope signing commands)
+FAKE_OBJ := $(BUILD)/tests/unit/fake_signer.o
+UNIT_LINK = $(LIBOBJ)
+$(FAKE_UNIT): UNIT_LINK = $(FAKE_OBJ) \
+	$(filter-out $(BUILD)/plugin/signers.o,$(LIBOBJ))
+$(FAKE_UNIT): $(FAKE_OBJ)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBOBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBOBJ) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(UNIT_LINK) \
 		$(LDFLAGS) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 # The whole suite: unit tests, golden protocol tests, integration tests on

@@ -1,4 +1,6 @@
-/* The registry of signer backends, chosen by key id syntax. */
+/* The registry of signer backends, chosen by key id syntax. Alone in its
+ * file so that a unit test binary can link its own nk_signer_lookup (the
+ * fake backend in tests/unit/fake_signer.c) in place of this one. */
 #include <stddef.h>
 
 #include "common/signer.h"
@@ -23,15 +25,4 @@ const struct nk_signer_ops *nk_signer_lookup(const char *key_id,
                "unsupported key id: expected a pkcs11: URI "
                "(RFC 7512), awskms://..., hashivault://... or openbao://...");
     return NULL;
-}
-
-void nk_key_info_release(struct nk_key_info *info)
-{
-    EVP_PKEY_free(info->pub);
-    X509_free(info->cert);
-    sk_X509_pop_free(info->extra, X509_free);
-    info->pub = NULL;
-    info->cert = NULL;
-    info->extra = NULL;
-    info->spec = NK_KEYSPEC_NONE;
 }

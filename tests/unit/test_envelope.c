@@ -1,6 +1,6 @@
 /* Unit tests for generate-envelope's pieces: payload checks, header
- * decisions, and the JWS and COSE encoders signing through a fake backend
- * with an in-memory key. */
+ * decisions, and the JWS and COSE encoders signing through the fake backend
+ * (fake_signer.c), each signature checked with OpenSSL. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,15 +13,13 @@
 #include <cbor.h>
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 
-#include "certgen.h"
 #include "common/b64.h"
-#include "common/sigcheck.h"
 #include "envelope/attrs.h"
 #include "envelope/cose.h"
 #include "envelope/jws.h"
 #include "envelope/payload.h"
+#include "fake_signer.h"
 #include "signing.h"
 
 #define DIGEST                                                                 \
@@ -32,86 +30,35 @@
     "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DIGEST      \
     "\",\"size\":1234,\"annotations\":{\"a\":\"b\"}}}"
 
-/* ---- a fake backend over an in-memory key ---- */
-
-struct fake_signer {
-    struct nk_signer base;
-    EVP_PKEY *key;
-};
-
-static int fake_sign(struct nk_signer *s, enum nk_keyspec spec,
-                     const unsigned char *dg, size_t dlen, unsigned char **sig,
-                     size_t *siglen, struct nk_err *err)
-{
-    EVP_PKEY_CTX *c =
-        EVP_PKEY_CTX_new(NK_SIGNER_OF(s, struct fake_signer)->key, NULL);
-    const EVP_MD *md = nk_hash_md(nk_keyspec_hash(spec));
-    unsigned char buf[1024];
-    size_t len = sizeof(buf);
-    int ret = -1;
-
-    if (EVP_PKEY_sign_init(c) != 1 || EVP_PKEY_CTX_set_signature_md(c, md) != 1)
-        goto out;
-    if (nk_keyspec_is_rsa(spec) &&
-        (EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PSS_PADDING) != 1 ||
-         EVP_PKEY_CTX_set_rsa_pss_saltlen(c, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-         EVP_PKEY_CTX_set_rsa_mgf1_md(c, md) != 1))
-        goto out;
-    if (EVP_PKEY_sign(c, buf, &len, dg, dlen) != 1)
-        goto out;
-    if (nk_keyspec_is_rsa(spec)) {
-        *sig = malloc(len);
-        memcpy(*sig, buf, len);
-        *siglen = len;
-        ret = 0;
-    } else {
-        ret = nk_ecdsa_der_to_raw(buf, len, nk_keyspec_ec_width(spec), sig,
-                                  siglen, err);
-    }
-out:
-    EVP_PKEY_CTX_free(c);
-    return ret == 0 ? 0 : nk_err_set(err, NK_ERR_GENERIC, "fake sign failed");
-}
-
-static void fake_free(struct nk_signer *s)
-{
-    (void)s;
-}
-
-static const struct nk_signer_ops fake_ops = {
-    .name = "fake",
-    .sign = fake_sign,
-    .free = fake_free,
-};
+/* ---- a key of the fake backend, with a one-certificate chain ---- */
 
 struct fixture {
-    struct fake_signer signer;
     struct nk_signing sg;
     struct nk_envelope e;
 };
 
-static void setup_key(struct fixture *f, const char *keyname,
-                      enum nk_keyspec spec)
+static void setup_key(struct fixture *f, enum nk_keyspec spec)
 {
-    X509 *leaf;
+    struct nk_config cfg;
+    struct nk_err err = {0};
 
     memset(f, 0, sizeof(*f));
-    f->signer.key = tg_key(keyname);
-    assert_non_null(f->signer.key);
-    leaf = tg_cert("leaf", f->signer.key, NULL, NULL, -TG_DAY, TG_DAY, NULL,
-                   TG_LEAF_KU, "codeSigning", NULL);
-    f->signer.base.ops = &fake_ops;
-    f->sg.signer = &f->signer.base;
-    f->sg.info.spec = spec;
+    fake_reset();
+    fake.key = spec;
+    fake_leaf(NULL);
+    nk_config_init(&cfg);
+    assert_int_equal(nk_signing_open(&f->sg, "fake:envelope", &cfg, &err), 0);
+    assert_int_equal(f->sg.info.spec, spec);
     f->sg.chain = sk_X509_new_null();
-    sk_X509_push(f->sg.chain, leaf);
+    X509_up_ref(fake.cert);
+    sk_X509_push(f->sg.chain, fake.cert);
 }
 
 static void teardown_key(struct fixture *f)
 {
     nk_attrs_release(&f->e);
     nk_signing_release(&f->sg);
-    EVP_PKEY_free(f->signer.key);
+    fake_reset();
 }
 
 /* Decide, encode, sign: what cmd_envelope.c does. */
@@ -130,17 +77,12 @@ static void sign_with(struct fixture *f, int cose, long long expiry,
                      0);
 }
 
+/* The signature checked by OpenSSL alone against the leaf. */
 static void verify_tbs(struct fixture *f, const unsigned char *tbs, size_t n,
                        const unsigned char *sig, size_t siglen)
 {
-    struct nk_err err = {0};
-    unsigned char dg[64];
-    size_t dlen = nk_hash_digest(nk_keyspec_hash(f->sg.info.spec), tbs, n, dg);
-
-    assert_int_equal(
-        nk_sig_check(X509_get0_pubkey(sk_X509_value(f->sg.chain, 0)),
-                     f->sg.info.spec, dg, dlen, sig, siglen, &err),
-        0);
+    assert_true(fake_openssl_verify(sk_X509_value(f->sg.chain, 0),
+                                    f->sg.info.spec, tbs, n, sig, siglen));
 }
 
 /* ---- payload ---- */
@@ -258,7 +200,7 @@ static char *b64url_text(const char *s)
     return (char *)out;
 }
 
-static void check_jws(const char *keyname, enum nk_keyspec spec,
+static void check_jws(enum nk_keyspec spec,
                       long long expiry, int vplugin)
 {
     struct fixture f;
@@ -269,7 +211,7 @@ static void check_jws(const char *keyname, enum nk_keyspec spec,
     char *prot, *want;
     int n = 0;
 
-    setup_key(&f, keyname, spec);
+    setup_key(&f, spec);
     sign_with(&f, 0, expiry, vplugin);
     assert_int_equal(nk_jws_build(&f.e, &out, &outlen, &err), 0);
     o = cJSON_ParseWithLength((const char *)out, outlen);
@@ -315,16 +257,16 @@ static void check_jws(const char *keyname, enum nk_keyspec spec,
 static void test_jws_ec256(void **state)
 {
     (void)state;
-    check_jws("EC:P-256", NK_EC_256, 0, 1);
-    check_jws("EC:P-384", NK_EC_384, 3600, 0);
-    check_jws("EC:P-521", NK_EC_521, 3600, 1);
+    check_jws(NK_EC_256, 0, 1);
+    check_jws(NK_EC_384, 3600, 0);
+    check_jws(NK_EC_521, 3600, 1);
 }
 
 static void test_jws_rsa(void **state)
 {
     (void)state;
-    check_jws("RSA:2048", NK_RSA_2048, 3600, 1);
-    check_jws("RSA:3072", NK_RSA_3072, 0, 0);
+    check_jws(NK_RSA_2048, 3600, 1);
+    check_jws(NK_RSA_3072, 0, 0);
 }
 
 /* ---- COSE ---- */
@@ -390,7 +332,7 @@ static cbor_item_t *map_get(cbor_item_t *map, const char *text, int label)
     return NULL;
 }
 
-static void check_cose(const char *keyname, enum nk_keyspec spec,
+static void check_cose(enum nk_keyspec spec,
                        long long expiry, int vplugin)
 {
     struct fixture f;
@@ -400,7 +342,7 @@ static void check_cose(const char *keyname, enum nk_keyspec spec,
     size_t outlen = 0;
     cbor_item_t *arr, *prot, *v;
 
-    setup_key(&f, keyname, spec);
+    setup_key(&f, spec);
     sign_with(&f, 1, expiry, vplugin);
     check_sig_structure(&f.e);
     assert_int_equal(nk_cose_build(&f.e, &out, &outlen, &err), 0);
@@ -444,16 +386,16 @@ static void check_cose(const char *keyname, enum nk_keyspec spec,
 static void test_cose_ec(void **state)
 {
     (void)state;
-    check_cose("EC:P-256", NK_EC_256, 0, 1);
-    check_cose("EC:P-384", NK_EC_384, 86400, 0);
-    check_cose("EC:P-521", NK_EC_521, 60, 1);
+    check_cose(NK_EC_256, 0, 1);
+    check_cose(NK_EC_384, 86400, 0);
+    check_cose(NK_EC_521, 60, 1);
 }
 
 static void test_cose_rsa(void **state)
 {
     (void)state;
-    check_cose("RSA:2048", NK_RSA_2048, 0, 0);
-    check_cose("RSA:3072", NK_RSA_3072, 3600, 1);
+    check_cose(NK_RSA_2048, 0, 0);
+    check_cose(NK_RSA_3072, 3600, 1);
 }
 
 /* Deterministic: the protected map starts 1, 2, 3 then text keys ordered
