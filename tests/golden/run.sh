@@ -5,7 +5,11 @@
 # compare.py for patterns). A .want with "errorCode" expects exit 1, that
 # JSON on stderr and nothing on stdout; otherwise exit 0 and the JSON on
 # stdout. @MODULE@ and @CA_CERTS@ in a .req or .want are replaced with the
-# throwaway SoftHSM token's module and CA bundle (tests/lib/softhsm.sh).
+# throwaway SoftHSM token's module and CA bundle (tests/lib/softhsm.sh),
+# @CHAIN@ with the JSON array of its ec256 chain (base64 DER: leaf,
+# intermediate, root; subject of the leaf "C=US, ST=WA, O=Notation Keystore
+# Test, CN=ec256") and @VERSION@ with VERSION. Signatures, times and
+# envelopes vary from run to run: compare.py's patterns match them.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/softhsm.sh"
 GOLDEN=$NK_ROOT/tests/golden
@@ -19,8 +23,16 @@ if ! softhsm_std_token "$NK_TMP/hsm" >"$NK_TMP/hsm.log" 2>&1; then
 fi
 export NOTATION_KEYSTORE_PIN=$NK_P11_PIN
 
+der_b64() { openssl x509 -in "$1" -outform DER | base64 -w0; }
+CHAIN="[\"$(der_b64 "$NK_P11_PKI/ec256.pem")\",\"$(der_b64 "$NK_P11_PKI/inter.pem")\",\"$(der_b64 "$NK_P11_PKI/root.pem")\"]"
+VERSION=$(cat "$NK_ROOT/VERSION")
+case $CHAIN in
+*'""'*) fail "${tag}golden: cannot read the test chain"; exit 1 ;;
+esac
+
 subst() {
-    sed -e "s|@MODULE@|$NK_P11_MODULE|g" -e "s|@CA_CERTS@|$NK_P11_CA|g" "$1"
+    sed -e "s|@MODULE@|$NK_P11_MODULE|g" -e "s|@CA_CERTS@|$NK_P11_CA|g" \
+        -e "s|@CHAIN@|$CHAIN|g" -e "s|@VERSION@|$VERSION|g" "$1"
 }
 
 run_case() {
