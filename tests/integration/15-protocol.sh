@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Protocol hygiene that golden files cannot show: the stdin size cap, and
+# Protocol hygiene that golden files cannot show: the stdin size cap, a
+# stdout that is full or closed, arguments after a protocol command, and
 # stdout kept clean while a PKCS#11 module prints to it.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/softhsm.sh"
@@ -17,6 +18,22 @@ check "protocol: the size error says why" grep -q 'exceeds the limit' "$NK_TMP/e
 "$NK_BIN" describe-key <"$NK_TMP/large.json" >"$NK_TMP/out" 2>"$NK_TMP/err"
 check "protocol: a 4 MB request is parsed (unknown key id, not a size error)" \
     grep -q 'unsupported key id' "$NK_TMP/err"
+
+# stdout that cannot take the response, or is not there at all: one error
+# JSON on stderr and exit 1, never a half-written answer reported as done.
+echo '{}' | "$NK_BIN" get-plugin-metadata >/dev/full 2>"$NK_TMP/err"
+rc=$?
+check "protocol: a response that cannot be written is an ERROR (exit $rc)" \
+    test "$rc" = 1 -a "$(jq -r .errorMessage "$NK_TMP/err")" = "cannot write the response: No space left on device"
+echo '{}' | "$NK_BIN" get-plugin-metadata >&- 2>"$NK_TMP/err"
+rc=$?
+check "protocol: a closed stdout is an ERROR (exit $rc)" \
+    test "$rc" = 1 -a "$(jq -r .errorMessage "$NK_TMP/err")" = "cannot set up stdout"
+echo '{}' | "$NK_BIN" get-plugin-metadata extra >"$NK_TMP/out" 2>"$NK_TMP/err"
+rc=$?
+check "protocol: a protocol command with arguments is a VALIDATION_ERROR (exit $rc)" \
+    test "$rc" = 1 -a ! -s "$NK_TMP/out" -a "$(jq -r .errorCode "$NK_TMP/err")" = VALIDATION_ERROR
+check "protocol: ... saying the request comes on stdin" grep -q 'takes no arguments' "$NK_TMP/err"
 
 # A chatty module: it writes to stdout (fd 1, printf and write) when loaded
 # and on every signature. The response must still be the only thing on

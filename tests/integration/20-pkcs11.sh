@@ -234,6 +234,16 @@ printf '%s\n\n' "$NK_P11_PIN" >"$NK_TMP/pin-2nl"
         "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-source=$NK_TMP/nope")" \
         'nope'
 )
+# library-* URI attributes select the module by C_GetInfo (SoftHSM 2.x):
+# "M" compares the major version, "M.m" both.
+expect_ok "pkcs11 library-version=2 and library-manufacturer match SoftHSM" describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=ec256;library-version=2;library-manufacturer=SoftHSM?module-path=$M")"
+expect_error "pkcs11 library-version=99 matches no token" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=ec256;library-version=99?module-path=$M")" \
+    'no PKCS#11 token matches'
+expect_error "pkcs11 library-version=2.99 matches no token" VALIDATION_ERROR describe-key \
+    "$(describe_req "pkcs11:token=nk-test;object=ec256;library-version=2.99?module-path=$M")" \
+    'no PKCS#11 token matches'
 expect_ok "pkcs11 module-name softhsm2" describe-key \
     "$(describe_req "pkcs11:token=nk-test;object=rsa2048?module-name=softhsm2")"
 NOTATION_KEYSTORE_PKCS11_MODULE=softhsm2 expect_ok \
