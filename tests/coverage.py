@@ -2,13 +2,15 @@
 """Prints line and branch coverage per folder of the program from the .gcda
 files of an instrumented build (make coverage).
 
-    tests/coverage.py BUILD_DIR [--files]
+    tests/coverage.py BUILD_DIR [--files] [--unit]
 
 gcovr (Debian package gcovr) runs gcov on every object; a folder's figures
 count only the files directly in it (plugin/ is plugin/*.c, not
 plugin/verify/); "plugin/**" adds up plugin/ and every folder under it.
 --files also lists each file, fewest covered lines first. Branches are
-gcov's, without those on lines that hold no code (compiler-made)."""
+gcov's, without those on lines that hold no code (compiler-made). Without
+--unit (figures of the unit tests alone), a run in which the program
+itself never ran is an error: the tests ran another binary."""
 import json
 import os
 import subprocess
@@ -30,7 +32,7 @@ def gcovr_summary(build):
 
 
 def pct(covered, total):
-    return f"{100.0 * covered / total:5.1f}%" if total else "    -"
+    return f"{100.0 * covered / total:5.1f}%" if total else "     -"
 
 
 def row(name, files):
@@ -44,18 +46,25 @@ def row(name, files):
 
 def main():
     if len(sys.argv) < 2 or not os.path.isdir(sys.argv[1]):
-        print("usage: tests/coverage.py BUILD_DIR [--files]", file=sys.stderr)
+        print("usage: tests/coverage.py BUILD_DIR [--files] [--unit]", file=sys.stderr)
         return 2
     files = gcovr_summary(sys.argv[1])
     if not files:
         print("coverage: gcovr found no data (no .gcda files?)", file=sys.stderr)
         return 1
+    # main() runs only in the program: no count there means the tests ran
+    # another binary than the instrumented one.
+    main_c = [f for f in files if f["filename"] == "plugin/main.c"]
+    if "--unit" not in sys.argv[2:] and (not main_c or main_c[0]["line_covered"] == 0):
+        print(f"coverage: plugin/main.c never ran: the tests did not run "
+              f"{sys.argv[1]}/notation-keystore", file=sys.stderr)
+        return 1
     by_dir = {}
     for f in files:
         by_dir.setdefault(os.path.dirname(f["filename"]), []).append(f)
     unknown = sorted(set(by_dir) - set(FOLDERS))
-    print("| folder           | files |  lines      |       |  branches   |       |")
-    print("|------------------|------:|------------:|------:|------------:|------:|")
+    print("| folder           | files |       lines |        |    branches |        |")
+    print("|------------------|------:|------------:|-------:|------------:|-------:|")
     for d in FOLDERS + unknown:
         print(row(d + "/", by_dir.get(d, [])))
     print(row("plugin/**", [f for f in files if f["filename"].startswith("plugin/")]))
