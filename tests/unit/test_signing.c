@@ -109,7 +109,8 @@ static void test_open_errors(void **state)
 
     fake_reset();
     fake.pub = ed;
-    open_fails("fake:k", NK_ERR_VALIDATION, NULL);
+    open_fails("fake:k", NK_ERR_VALIDATION,
+               "ED25519 key is not usable with notation");
 
     fake_reset();
     fake.key = NK_EC_256;
@@ -291,7 +292,8 @@ static void test_prepare_errors(void **state)
     nk_config_release(&cfg);
     fake_leaf(NULL);
     nk_config_set(&cfg, "ca-certs", "/dev/null");
-    prepare_fails(&cfg, NK_ERR_VALIDATION, "ca-certs");
+    prepare_fails(&cfg, NK_ERR_VALIDATION,
+                  "\"ca-certs\": \"/dev/null\" holds no certificate");
     nk_config_release(&cfg);
 
     /* a leaf for another key */
@@ -304,7 +306,8 @@ static void test_prepare_errors(void **state)
     X509_free(other_leaf);
 
     /* no issuer for the leaf: the store's leaf alone */
-    prepare_fails(&cfg, NK_ERR_VALIDATION, NULL);
+    prepare_fails(&cfg, NK_ERR_VALIDATION,
+                  "incomplete certificate chain: no issuer certificate");
 
     /* expired, and a TLS server certificate */
     expired =
@@ -313,9 +316,10 @@ static void test_prepare_errors(void **state)
     server = tg_cert("Server", fake_key(NK_EC_256), p.root, fake_ca_key(),
                      -TG_DAY, TG_DAY, NULL, TG_LEAF_KU, "serverAuth", NULL);
     nk_config_set(&cfg, "certificate-chain", pki_file(&p, expired, p.root));
-    prepare_fails(&cfg, NK_ERR_VALIDATION, "certificate check failed");
+    prepare_fails(&cfg, NK_ERR_VALIDATION,
+                  "\"/C=US/ST=WA/O=Test/CN=Expired\" expired on");
     nk_config_set(&cfg, "certificate-chain", pki_file(&p, server, p.root));
-    prepare_fails(&cfg, NK_ERR_VALIDATION, "certificate check failed");
+    prepare_fails(&cfg, NK_ERR_VALIDATION, "has extended key usage serverAuth");
     nk_config_release(&cfg);
     X509_free(expired);
     X509_free(server);
@@ -350,7 +354,9 @@ static void test_prepare_revocation(void **state)
     X509_free(fake.cert);
     fake.cert = ocsp_leaf;
     nk_config_set(&cfg, "ocsp-timeout", "1");
-    prepare_fails(&cfg, NK_ERR_VALIDATION, "refusing to sign");
+    prepare_fails(&cfg, NK_ERR_VALIDATION,
+                  "refusing to sign: revocation status of certificate "
+                  "\"/C=US/ST=WA/O=Test/CN=OCSP Leaf\"");
     nk_config_release(&cfg);
     pki_free(&p);
 }
