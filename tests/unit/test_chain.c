@@ -184,6 +184,47 @@ static void test_ca_rules(void **state)
     X509_free(bad_int);
 }
 
+/* leaf <- lower CA <- upper CA (pathLenConstraint n) <- root: one CA sits
+ * below the upper one, so n = 1 is exactly enough and n = 0 is one short. */
+static const char *check_pathlen(struct pki *p, const char *upper_bc,
+                                 struct nk_err *err)
+{
+    EVP_PKEY *lower_key = tg_key("EC:P-256");
+    X509 *upper = tg_cert("Upper", p->int_key, p->root, p->root_key, -10,
+                          TG_DAY, upper_bc, TG_CA_KU, NULL, NULL);
+    X509 *lower = tg_cert("Lower", lower_key, upper, p->int_key, -10, TG_DAY,
+                          TG_CA_BC, TG_CA_KU, NULL, NULL);
+    X509 *l = tg_cert("Leaf", p->leaf_key, lower, lower_key, -10, TG_DAY,
+                      "CA:FALSE", TG_LEAF_KU, "codeSigning", NULL);
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    int r;
+
+    sk_X509_push(sk, l);
+    sk_X509_push(sk, lower);
+    sk_X509_push(sk, upper);
+    sk_X509_push(sk, p->root);
+    nk_err_clear(err);
+    r = nk_chain_check_codesigning(sk, time(NULL), err);
+    sk_X509_free(sk);
+    X509_free(l);
+    X509_free(lower);
+    X509_free(upper);
+    EVP_PKEY_free(lower_key);
+    return r == 0 ? "" : err->msg;
+}
+
+static void test_pathlen(void **state)
+{
+    struct pki *p = *state;
+    struct nk_err err = {0};
+
+    assert_string_equal(check_pathlen(p, "critical,CA:TRUE,pathlen:1", &err),
+                        "");
+    assert_non_null(strstr(check_pathlen(p, "critical,CA:TRUE,pathlen:0", &err),
+                           "allows 0 intermediate CAs below it"));
+    assert_int_equal(err.code, NK_ERR_VALIDATION);
+}
+
 static void test_sha1_and_key_size(void **state)
 {
     struct pki *p = *state;
@@ -268,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_self_signed_leaf),
         cmocka_unit_test(test_ca_rules),
+        cmocka_unit_test(test_pathlen),
         cmocka_unit_test(test_sha1_and_key_size),
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_check_built),
