@@ -137,6 +137,19 @@ static int fault(const struct nk_aws_target *t, const char *op,
                       r->status, f.rid[0] ? f.rid : "-");
 }
 
+int nk_aws_kms_answer(const struct nk_aws_target *t, const char *op,
+                      const struct nk_http_resp *r, cJSON **out,
+                      struct nk_err *err)
+{
+    char what[96];
+
+    *out = NULL;
+    if (r->status != 200)
+        return fault(t, op, r, err);
+    snprintf(what, sizeof(what), "AWS KMS %s", op);
+    return nk_kms_json(r, what, out, err);
+}
+
 /* Splits an endpoint into "host[:port]" and a path (default "/"). */
 static void split(const char *ep, char *host, size_t hn, const char **path)
 {
@@ -195,11 +208,7 @@ int nk_aws_kms_call(const struct nk_aws_target *t, const char *op,
     nk_kms_net_apply(t->net, &req);
     if (nk_http_do_retry(&req, &pol, what, &resp, err) != 0)
         goto out;
-    if (resp.status != 200) {
-        fault(t, op, &resp, err);
-        goto out;
-    }
-    if (nk_kms_json(&resp, what, out, err) != 0)
+    if (nk_aws_kms_answer(t, op, &resp, out, err) != 0)
         goto out;
     ret = 0;
 out:

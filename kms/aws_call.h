@@ -23,4 +23,11 @@ int nk_aws_kms_call(const struct nk_aws_target *t, const char *op,
                     const cJSON *body, cJSON **out,
                     struct nk_err *err) NK_MUST_CHECK;
 
+/* The answer r to TrentService.<op>: *out the JSON object of a 200, else
+ * the service's error (code after '#', message, request id) mapped to a
+ * notation code. t->key_ref names the key in messages. */
+int nk_aws_kms_answer(const struct nk_aws_target *t, const char *op,
+                      const struct nk_http_resp *r, cJSON **out,
+                      struct nk_err *err) NK_MUST_CHECK;
+
 #endif

@@ -41,18 +41,12 @@ static char *trim(char *s)
     return s;
 }
 
-/* The value of key in section sect of an INI file. */
-static char *ini_get(const char *path, const char *sect, const char *key)
+char *nk_aws_ini_value(char *text, const char *sect, const char *key)
 {
-    struct nk_err e = {NK_ERR_NONE, ""};
-    struct nk_buf b;
     char *line, *next, *s, *eq, *val = NULL;
     int in = 0;
 
-    nk_buf_init(&b, INI_MAX);
-    if (nk_buf_read_file(&b, path, &e) != 0)
-        goto out;
-    for (line = (char *)b.data; line != NULL; line = next) {
+    for (line = text; line != NULL; line = next) {
         next = strchr(line, '\n');
         if (next != NULL)
             *next++ = '\0';
@@ -76,7 +70,19 @@ static char *ini_get(const char *path, const char *sect, const char *key)
             val = nk_xstrdup(trim(eq + 1));
         }
     }
-out:
+    return val;
+}
+
+/* The value of key in section sect of an INI file. */
+static char *ini_get(const char *path, const char *sect, const char *key)
+{
+    struct nk_err e = {NK_ERR_NONE, ""};
+    struct nk_buf b;
+    char *val = NULL;
+
+    nk_buf_init(&b, INI_MAX);
+    if (nk_buf_read_file(&b, path, &e) == 0)
+        val = nk_aws_ini_value((char *)b.data, sect, key);
     nk_buf_release(&b);
     return val;
 }

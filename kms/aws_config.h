@@ -15,6 +15,11 @@ const char *nk_aws_profile(const struct nk_config *cfg);
 char *nk_aws_config_get(const char *profile, const char *key);
 char *nk_aws_credentials_get(const char *profile, const char *key);
 
+/* The last value of key in section sect of INI text (NUL-terminated,
+ * cut into pieces in place): "key = value" lines, '#' and ';' comments.
+ * Malloc'd, or NULL. */
+char *nk_aws_ini_value(char *text, const char *sect, const char *key);
+
 /* The service endpoint base URL (no trailing slash): AWS_ENDPOINT_URL_<ID>
  * (ID "KMS", "STS"), else AWS_ENDPOINT_URL, else the public endpoint for
  * region (FIPS with AWS_USE_FIPS_ENDPOINT=true or pluginConfig

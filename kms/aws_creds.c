@@ -122,6 +122,31 @@ static int sts_error(const struct nk_http_resp *r, struct nk_err *err)
     return -1;
 }
 
+int nk_aws_sts_answer(const struct nk_http_resp *r, struct nk_aws_creds *out,
+                      struct nk_err *err)
+{
+    const char *body = (const char *)r->body.data;
+    char *ak, *sk, *st;
+    int ret = 0;
+
+    if (r->status != 200)
+        return sts_error(r, err);
+    ak = xml_get(body, "AccessKeyId");
+    sk = xml_get(body, "SecretAccessKey");
+    st = xml_get(body, "SessionToken");
+    if (set(out, ak, sk, st, "web identity") != 0)
+        ret = nk_err_set(err, NK_ERR_GENERIC, "AWS STS "
+                         "AssumeRoleWithWebIdentity: no credentials in the "
+                         "answer%s%.64s%s",
+                         nk_http_type_is(r, "xml") ? "" : " (content type \"",
+                         nk_http_type_is(r, "xml") ? "" : r->content_type,
+                         nk_http_type_is(r, "xml") ? "" : "\", not XML)");
+    free(ak);
+    nk_strfreezero(sk);
+    nk_strfreezero(st);
+    return ret;
+}
+
 /* AssumeRoleWithWebIdentity with the token file's contents (re-read every
  * time: it rotates). The call is unsigned. */
 static int web_identity(const struct nk_config *cfg, const char *region,
@@ -136,7 +161,7 @@ static int web_identity(const struct nk_config *cfg, const char *region,
     struct nk_http_req req = {.method = "POST", .headers = h, .n_headers = 2};
     struct nk_http_resp resp = {0};
     struct nk_buf tok, form;
-    char *base = NULL, *url = NULL, *ak = NULL, *sk = NULL, *st = NULL;
+    char *base = NULL, *url = NULL;
     int ret = -1;
 
     nk_buf_init(&tok, 64 * 1024);
@@ -165,26 +190,10 @@ static int web_identity(const struct nk_config *cfg, const char *region,
     if (nk_http_do_retry(&req, NULL, "AWS STS AssumeRoleWithWebIdentity",
                          &resp, err) != 0)
         goto out;
-    if (resp.status != 200) {
-        sts_error(&resp, err);
+    if (nk_aws_sts_answer(&resp, out, err) != 0)
         goto out;
-    }
-    ak = xml_get((const char *)resp.body.data, "AccessKeyId");
-    sk = xml_get((const char *)resp.body.data, "SecretAccessKey");
-    st = xml_get((const char *)resp.body.data, "SessionToken");
-    if (set(out, ak, sk, st, "web identity") != 0) {
-        nk_err_set(err, NK_ERR_GENERIC, "AWS STS AssumeRoleWithWebIdentity: "
-                   "no credentials in the answer%s%.64s%s",
-                   nk_http_type_is(&resp, "xml") ? "" : " (content type \"",
-                   nk_http_type_is(&resp, "xml") ? "" : resp.content_type,
-                   nk_http_type_is(&resp, "xml") ? "" : "\", not XML)");
-        goto out;
-    }
     ret = 0;
 out:
-    free(ak);
-    nk_strfreezero(sk);
-    nk_strfreezero(st);
     free(base);
     free(url);
     nk_buf_release(&tok);
@@ -227,8 +236,8 @@ static int from_obj(cJSON *o, const struct nk_http_resp *r,
     return ret;
 }
 
-static int from_json(const struct nk_http_resp *r, const char *source,
-                     struct nk_aws_creds *out)
+int nk_aws_json_creds(const struct nk_http_resp *r, const char *source,
+                      struct nk_aws_creds *out)
 {
     cJSON *o = cJSON_ParseWithLength((const char *)r->body.data, r->body.len);
 
@@ -306,7 +315,8 @@ static int imds(const struct nk_kms_net *net, struct nk_aws_creds *out,
     }
     if (meta(net, "GET", url, h, 1, &r, err) != 0)
         goto out;
-    if (r.status != 200 || from_json(&r, "instance metadata", out) != 0) {
+    if (r.status != 200 ||
+        nk_aws_json_creds(&r, "instance metadata", out) != 0) {
         nk_err_set(err, NK_ERR_ACCESS, "AWS instance metadata: no "
                    "credentials for role \"%s\" (HTTP %ld)", role, r.status);
         goto out;
@@ -343,6 +353,28 @@ char *nk_aws_imds_region(const struct nk_kms_net *net)
     return region;
 }
 
+int nk_aws_container_answer(const struct nk_http_resp *r,
+                            struct nk_aws_creds *out, struct nk_err *err)
+{
+    enum nk_errcode ec;
+    cJSON *o = NULL;
+
+    if (r->status != 200) {
+        ec = nk_kms_status_code(r->status);
+        return nk_err_set(err, ec == NK_ERR_VALIDATION ? NK_ERR_ACCESS : ec,
+                          "AWS container credentials: the endpoint answered "
+                          "HTTP %ld", r->status);
+    }
+    /* A broken answer is the endpoint's fault (ERROR); a well-formed one
+     * without keys means no access. */
+    if (nk_kms_json(r, "AWS container credentials", &o, err) != 0)
+        return -1;
+    if (from_obj(o, r, "container", out) != 0)
+        return nk_err_set(err, NK_ERR_ACCESS, "AWS container credentials: "
+                          "HTTP %ld without credentials", r->status);
+    return 0;
+}
+
 /* ECS/EKS container credentials endpoint. */
 static int container(const struct nk_kms_net *net, struct nk_aws_creds *out,
                      struct nk_err *err)
@@ -356,8 +388,6 @@ static int container(const struct nk_kms_net *net, struct nk_aws_creds *out,
                               .max_body = 64 * 1024};
     struct nk_http_resp r = {0};
     struct nk_buf tok;
-    enum nk_errcode ec;
-    cJSON *o = NULL;
     char *url;
     int ret = -1;
 
@@ -387,22 +417,8 @@ static int container(const struct nk_kms_net *net, struct nk_aws_creds *out,
     if (nk_http_do_retry(&req, NULL, "AWS container credentials", &r,
                          err) != 0)
         goto out;
-    if (r.status != 200) {
-        ec = nk_kms_status_code(r.status);
-        nk_err_set(err, ec == NK_ERR_VALIDATION ? NK_ERR_ACCESS : ec,
-                   "AWS container credentials: the endpoint answered HTTP "
-                   "%ld", r.status);
+    if (nk_aws_container_answer(&r, out, err) != 0)
         goto out;
-    }
-    /* A broken answer is the endpoint's fault (ERROR); a well-formed one
-     * without keys means no access. */
-    if (nk_kms_json(&r, "AWS container credentials", &o, err) != 0)
-        goto out;
-    if (from_obj(o, &r, "container", out) != 0) {
-        nk_err_set(err, NK_ERR_ACCESS, "AWS container credentials: HTTP %ld "
-                   "without credentials", r.status);
-        goto out;
-    }
     ret = 0;
 out:
     nk_http_resp_release(&r);

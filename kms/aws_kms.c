@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/x509.h>
 
+#include "aws_answer.h"
 #include "aws_call.h"
 #include "aws_config.h"
 #include "aws_creds.h"
@@ -149,8 +149,6 @@ static int call(struct nk_aws *s, const char *op, const cJSON *body,
 static int check_state(struct nk_aws *s, struct nk_err *err)
 {
     cJSON *req = cJSON_CreateObject(), *resp = NULL;
-    const cJSON *md;
-    const char *state, *usage;
     int ret = -1;
 
     cJSON_AddStringToObject(req, "KeyId", s->key_ref);
@@ -163,68 +161,13 @@ static int check_state(struct nk_aws *s, struct nk_err *err)
         }
         goto out;
     }
-    md = cJSON_GetObjectItemCaseSensitive(resp, "KeyMetadata");
-    state = nk_kms_jstr(md, "KeyState");
-    usage = nk_kms_jstr(md, "KeyUsage");
-    if (state != NULL && strcmp(state, "Enabled") != 0) {
-        nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" is %s, not "
-                   "Enabled", s->key_ref, state);
+    if (nk_aws_describe_answer(resp, s->key_ref, err) != 0)
         goto out;
-    }
-    if (usage != NULL && strcmp(usage, "SIGN_VERIFY") != 0) {
-        nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" has KeyUsage "
-                   "%s, not SIGN_VERIFY", s->key_ref, usage);
-        goto out;
-    }
     ret = 0;
 out:
     cJSON_Delete(req);
     cJSON_Delete(resp);
     return ret;
-}
-
-static int parse_public_key(struct nk_aws *s, const cJSON *resp,
-                            struct nk_err *err)
-{
-    const char *spec = nk_kms_jstr(resp, "KeySpec");
-    const char *usage = nk_kms_jstr(resp, "KeyUsage");
-    const char *pub = nk_kms_jstr(resp, "PublicKey");
-    const char *arn = nk_kms_jstr(resp, "KeyId");
-    unsigned char *der = NULL;
-    const unsigned char *q;
-    enum nk_keyspec actual, want;
-    const char *alg;
-    size_t n;
-
-    if (spec == NULL)
-        spec = nk_kms_jstr(resp, "CustomerMasterKeySpec");
-    if (usage != NULL && strcmp(usage, "SIGN_VERIFY") != 0)
-        return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" has "
-                          "KeyUsage %s, not SIGN_VERIFY", s->key_ref, usage);
-    want = nk_aws_keyspec(spec, &alg);
-    if (want == NK_KEYSPEC_NONE)
-        return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" is %s, "
-                          "which notation cannot use (RSA_2048, RSA_3072, "
-                          "RSA_4096, ECC_NIST_P256, ECC_NIST_P384, "
-                          "ECC_NIST_P521)", s->key_ref, spec ? spec : "?");
-    if (pub == NULL || nk_b64_decode(pub, "PublicKey", &der, &n, err) != 0)
-        return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS GetPublicKey for "
-                          "\"%s\": no PublicKey in the answer", s->key_ref);
-    q = der;
-    s->key.d.pub = d2i_PUBKEY(NULL, &q, (long)n);
-    free(der);
-    if (s->key.d.pub == NULL)
-        return nk_err_ssl(err, NK_ERR_GENERIC, "AWS KMS key \"%s\": bad "
-                          "PublicKey", s->key_ref);
-    if (nk_keyspec_of_pkey(s->key.d.pub, &actual, err) != 0)
-        return -1;
-    if (actual != want)
-        return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS key \"%s\" says %s "
-                          "but its public key is %s", s->key_ref, spec,
-                          nk_keyspec_name(actual));
-    s->key.d.spec = actual;
-    s->key.d.id = nk_xstrdup(arn != NULL ? arn : s->key_ref);
-    return 0;
 }
 
 /* GetPublicKey, then DescribeKey for the key's state. */
@@ -236,7 +179,8 @@ static int fetch(struct nk_signer *base, struct nk_err *err)
 
     cJSON_AddStringToObject(req, "KeyId", s->key_ref);
     if (call(s, "GetPublicKey", req, &resp, err) != 0 ||
-        parse_public_key(s, resp, err) != 0 || check_state(s, err) != 0)
+        nk_aws_public_key_answer(resp, s->key_ref, &s->key.d, err) != 0 ||
+        check_state(s, err) != 0)
         goto out;
     ret = 0;
 out:
@@ -279,10 +223,8 @@ static int aws_sign(struct nk_signer *base, enum nk_keyspec spec,
     cJSON_AddStringToObject(req, "Message", msg);
     cJSON_AddStringToObject(req, "MessageType", "DIGEST");
     cJSON_AddStringToObject(req, "SigningAlgorithm", alg);
-    snprintf(what, sizeof(what), "AWS KMS Sign for \"%s\"", s->key_ref);
     if (call(s, "Sign", req, &resp, err) != 0 ||
-        nk_kms_sig_decode(spec, nk_kms_jstr(resp, "Signature"), what, sig,
-                          siglen, err) != 0)
+        nk_aws_sign_answer(resp, s->key_ref, spec, sig, siglen, err) != 0)
         goto out;
     ret = 0;
 out:

@@ -16,6 +16,7 @@
 #include "kms.h"
 #include "kms_key.h"
 #include "kms_uri.h"
+#include "vault_answer.h"
 #include "vault_conn.h"
 
 struct nk_vault {
@@ -125,72 +126,9 @@ out:
     return ret;
 }
 
-static int read_pub(struct nk_vault *s, const cJSON *data, long ver,
-                    struct nk_err *err)
-{
-    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(data, "keys");
-    char vs[24];
-    const char *pem;
-    BIO *bio;
-
-    snprintf(vs, sizeof(vs), "%ld", ver);
-    pem = nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(keys, vs),
-                      "public_key");
-    if (pem == NULL)
-        return nk_err_set(err, NK_ERR_VALIDATION, "%s transit key \"%s\" has "
-                          "no version %ld with a public key", s->conn.product,
-                          s->name, ver);
-    bio = BIO_new_mem_buf(pem, -1);
-    s->key.d.pub = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
-    BIO_free(bio);
-    if (s->key.d.pub == NULL)
-        return nk_err_ssl(err, NK_ERR_GENERIC, "%s transit key \"%s\" "
-                          "version %ld: bad public key", s->conn.product,
-                          s->name, ver);
-    return 0;
-}
-
-static int parse_key(struct nk_vault *s, const cJSON *resp,
-                     struct nk_err *err)
-{
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(resp, "data");
-    const cJSON *latest = cJSON_GetObjectItemCaseSensitive(data,
-                                                           "latest_version");
-    const cJSON *sign = cJSON_GetObjectItemCaseSensitive(data,
-                                                         "supports_signing");
-    const char *type = nk_kms_jstr(data, "type"), *hash;
-    enum nk_keyspec actual, want = nk_vault_keyspec(type, &hash);
-
-    if (want == NK_KEYSPEC_NONE)
-        return nk_err_set(err, NK_ERR_VALIDATION, "%s transit key \"%s\" is "
-                          "of type %s, which notation cannot use (rsa-2048, "
-                          "rsa-3072, rsa-4096, ecdsa-p256, ecdsa-p384, "
-                          "ecdsa-p521)", s->conn.product, s->name,
-                          type ? type : "?");
-    if (cJSON_IsFalse(sign))
-        return nk_err_set(err, NK_ERR_VALIDATION, "%s transit key \"%s\" does "
-                          "not support signing", s->conn.product, s->name);
-    s->key.d.version = s->want_version;
-    if (s->key.d.version == 0 && cJSON_IsNumber(latest))
-        s->key.d.version = (long)latest->valuedouble;
-    if (s->key.d.version < 1 || read_pub(s, data, s->key.d.version, err) != 0)
-        return nk_err_set(err, NK_ERR_VALIDATION, "%s transit key \"%s\": no "
-                          "usable version", s->conn.product, s->name);
-    if (nk_keyspec_of_pkey(s->key.d.pub, &actual, err) != 0)
-        return -1;
-    if (actual != want)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s transit key \"%s\" says %s "
-                          "but its public key is %s", s->conn.product,
-                          s->name, type, nk_keyspec_name(actual));
-    s->key.d.spec = actual;
-    s->key.d.id = nk_xstrdup(s->name);
-    return 0;
-}
-
 /* The chain kept in the KV v2 secret (kv_locate), into s->key.d.chain. */
 static int kv_chain(struct nk_vault *s, struct nk_err *err)
 {
-    const char *pem;
     char what[200];
     cJSON *resp = NULL;
     int ret = -1;
@@ -200,18 +138,9 @@ static int kv_chain(struct nk_vault *s, struct nk_err *err)
     snprintf(what, sizeof(what), "%s KV v2 read of \"%s\"", s->conn.product,
              s->kv_path);
     if (nk_vault_request(&s->conn, "GET", s->kv_path, NULL, what, &resp,
-                         err) != 0)
-        goto out;
-    pem = nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(
-                          cJSON_GetObjectItemCaseSensitive(resp, "data"),
-                          "data"), s->kv_field);
-    if (pem == NULL) {
-        nk_err_set(err, NK_ERR_VALIDATION, "%s: no field \"%s\" in the secret",
-                   what, s->kv_field);
-        goto out;
-    }
-    if (nk_certs_load_mem((const unsigned char *)pem, strlen(pem), what,
-                          &s->key.d.chain, err) != 0)
+                         err) != 0 ||
+        nk_vault_kv_answer(resp, s->kv_field, what, &s->key.d.chain,
+                           err) != 0)
         goto out;
     ret = 0;
 out:
@@ -229,7 +158,9 @@ static int fetch(struct nk_signer *base, struct nk_err *err)
     snprintf(what, sizeof(what), "%s read of transit key \"%s\"",
              s->conn.product, s->name);
     if (nk_vault_request(&s->conn, "GET", path, NULL, what, &resp, err) != 0 ||
-        parse_key(s, resp, err) != 0 || kv_chain(s, err) != 0)
+        nk_vault_key_answer(resp, s->conn.product, s->name, s->want_version,
+                            &s->key.d, err) != 0 ||
+        kv_chain(s, err) != 0)
         goto out;
     ret = 0;
 out:
@@ -258,30 +189,24 @@ static int vault_describe(struct nk_signer *base, struct nk_key_info *info,
     return 0;
 }
 
-/* "vault:v<N>:<base64>" -> bytes, checking N. */
 /* Whether sign pins the described version (see sign_body). */
 static int pinned(const struct nk_vault *s)
 {
     return s->want_version != 0 || !s->key.from_cache;
 }
 
-/* "vault:v<N>:<base64>" -> bytes, checking N. A newer version than a
- * cached description's means the key was rotated: the description goes
- * and the caller describes the key again (NK_SIGN_REDESCRIBE). */
+/* The Sign answer's signature (nk_vault_sign_answer). A newer version
+ * than a cached description's means the key was rotated: the description
+ * goes and the caller describes the key again (NK_SIGN_REDESCRIBE). */
 static int take_signature(struct nk_vault *s, enum nk_keyspec spec,
-                          const char *v, const char *what,
+                          const cJSON *resp, const char *what,
                           unsigned char **sig, size_t *siglen,
                           struct nk_err *err)
 {
-    const char *b64;
     long ver;
 
-    if (nk_vault_sig_split(v, &ver, &b64, err) != 0)
-        return nk_err_prefix(err, "%s", what);
-    if (ver != s->key.d.version && (pinned(s) || ver < s->key.d.version))
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: signed with version %ld, "
-                          "not %ld", what, ver, s->key.d.version);
-    if (nk_kms_sig_decode(spec, b64, what, sig, siglen, err) != 0)
+    if (nk_vault_sign_answer(resp, what, spec, s->key.d.version, pinned(s),
+                             &ver, sig, siglen, err) != 0)
         return -1;
     if (ver == s->key.d.version)
         return 0;
@@ -353,11 +278,7 @@ static int vault_sign(struct nk_signer *base, enum nk_keyspec spec,
              s->name);
     if (nk_vault_request(&s->conn, "POST", path, body, what, &resp, err) != 0)
         goto out;
-    ret = take_signature(s, spec,
-                         nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(resp,
-                                                                      "data"),
-                                     "signature"),
-                         what, sig, siglen, err);
+    ret = take_signature(s, spec, resp, what, sig, siglen, err);
 out:
     if (ret < 0) {
         free(*sig);

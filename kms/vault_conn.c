@@ -95,6 +95,22 @@ static void detail(const struct nk_http_resp *r, char *buf, size_t n,
     errors_text(r, buf, n);
 }
 
+int nk_vault_answer(const char *product, const char *what,
+                    const struct nk_http_resp *r, cJSON **out,
+                    struct nk_err *err)
+{
+    char etext[300];
+
+    *out = NULL;
+    if (r->status < 200 || r->status > 299) {
+        errors_text(r, etext, sizeof(etext));
+        return nk_err_set(err, nk_kms_status_code(r->status),
+                          "%s: %s answered HTTP %ld: %s", what, product,
+                          r->status, etext);
+    }
+    return nk_kms_json(r, what, out, err);
+}
+
 /* A raw request (no token handling): used for logins too. */
 static int request(struct nk_vault_conn *c, const char *method,
                    const char *path, const cJSON *body, const char *token,
@@ -106,7 +122,6 @@ static int request(struct nk_vault_conn *c, const char *method,
     struct nk_http_retry pol = {.detail = detail};
     struct nk_http_resp resp = {0};
     char *url = nk_xasprintf("%s/v1/%s", c->addr, path), *text = NULL;
-    char etext[300];
     size_t n = 0;
     int ret = -1;
 
@@ -127,14 +142,7 @@ static int request(struct nk_vault_conn *c, const char *method,
     nk_kms_net_apply(&c->net, &req);
     if (nk_http_do_retry(&req, &pol, what, &resp, err) != 0)
         goto out;
-    if (resp.status < 200 || resp.status > 299) {
-        errors_text(&resp, etext, sizeof(etext));
-        nk_err_set(err, nk_kms_status_code(resp.status),
-                   "%s: %s answered HTTP %ld: %s", what, c->product,
-                   resp.status, etext);
-        goto out;
-    }
-    if (nk_kms_json(&resp, what, out, err) != 0)
+    if (nk_vault_answer(c->product, what, &resp, out, err) != 0)
         goto out;
     ret = 0;
 out:

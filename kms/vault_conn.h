@@ -35,4 +35,10 @@ int nk_vault_request(struct nk_vault_conn *c, const char *method,
                      const char *path, const cJSON *body, const char *what,
                      cJSON **out, struct nk_err *err) NK_MUST_CHECK;
 
+/* The answer r: *out the JSON object of a 2xx, else an error with the
+ * status mapped to a notation code and Vault's "errors" in the message. */
+int nk_vault_answer(const char *product, const char *what,
+                    const struct nk_http_resp *r, cJSON **out,
+                    struct nk_err *err) NK_MUST_CHECK;
+
 #endif
