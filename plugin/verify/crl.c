@@ -56,6 +56,23 @@ int nk_crl_supported(X509 *cert)
     return found;
 }
 
+X509_CRL *nk_crl_parse(const unsigned char *der, size_t n, X509 *cert,
+                       X509 *issuer, const DIST_POINT *dp, time_t now,
+                       const char **why)
+{
+    const unsigned char *p = der;
+    X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)n);
+
+    *why = crl == NULL || p != der + n
+               ? "the response is not a DER CRL"
+               : nk_crl_unusable(crl, cert, issuer, dp, now);
+    ERR_clear_error();
+    if (*why == NULL)
+        return crl;
+    X509_CRL_free(crl);
+    return NULL;
+}
+
 /* Downloads, parses and checks the CRL at url (distribution point dp). */
 static X509_CRL *fetch(const char *url, const DIST_POINT *dp, X509 *cert,
                        X509 *issuer, const struct nk_verify_opts *o,
@@ -65,7 +82,6 @@ static X509_CRL *fetch(const char *url, const DIST_POINT *dp, X509 *cert,
     struct nk_http_resp resp = {0};
     struct nk_err err = {0};
     X509_CRL *crl = NULL;
-    const unsigned char *p;
     const char *why;
     char msg[64];
 
@@ -87,15 +103,10 @@ static X509_CRL *fetch(const char *url, const DIST_POINT *dp, X509 *cert,
         unknown(rc, url, msg);
         goto out;
     }
-    p = resp.body.data;
-    crl = d2i_X509_CRL(NULL, &p, (long)resp.body.len);
-    why = crl == NULL || p != resp.body.data + resp.body.len
-              ? "the response is not a DER CRL"
-              : nk_crl_unusable(crl, cert, issuer, dp, o->now);
-    if (why != NULL) {
+    crl = nk_crl_parse(resp.body.data, resp.body.len, cert, issuer, dp,
+                       o->now, &why);
+    if (crl == NULL) {
         unknown(rc, url, why);
-        X509_CRL_free(crl);
-        crl = NULL;
         goto out;
     }
     if (o->crl_cache &&
@@ -148,8 +159,7 @@ static int bad_entry(const X509_REVOKED *rev)
     return 0;
 }
 
-/* Looks the serial up; sets REVOKED (with time and reason) or GOOD. */
-static void lookup(X509 *cert, X509_CRL *crl, const char *url,
+void nk_crl_lookup(X509 *cert, X509_CRL *crl, const char *url,
                    const struct nk_verify_opts *o, struct nk_rev_cert *rc)
 {
     X509_REVOKED *rev = NULL;
@@ -215,7 +225,7 @@ void nk_crl_check(X509 *cert, X509 *issuer, const struct nk_verify_opts *o,
         t0 = nk_log_now_ms();
         crl = get_crl(url, dp, cert, issuer, o, rc);
         if (crl != NULL)
-            lookup(cert, crl, url, o, rc);
+            nk_crl_lookup(cert, crl, url, o, rc);
         X509_CRL_free(crl);
         nk_debug("crl %s: status %d (%.1f ms)",
                  nk_http_url_loggable(url, shown, sizeof(shown)),

@@ -45,25 +45,22 @@ static enum answer fault(struct nk_rev_cert *rc, const char *url,
     return ANSWER_FAULT;
 }
 
-/* POSTs the DER request; *out is the parsed response. */
+/* POSTs the DER request; *resp is the HTTP 200 answer. */
 static enum answer post(const char *url, OCSP_REQUEST *req,
-                        const struct nk_verify_opts *o, OCSP_RESPONSE **out,
-                        struct nk_rev_cert *rc)
+                        const struct nk_verify_opts *o,
+                        struct nk_http_resp *resp, struct nk_rev_cert *rc)
 {
     static const struct nk_http_header hdrs[] = {
         {"Content-Type", "application/ocsp-request"},
         {"Accept", "application/ocsp-response"},
     };
     struct nk_http_req hr = {0};
-    struct nk_http_resp resp = {0};
     struct nk_err err = {0};
     unsigned char *der = NULL;
-    const unsigned char *p;
     char msg[400];
     int len = i2d_OCSP_REQUEST(req, &der);
     enum answer a = ANSWER_FAULT;
 
-    *out = NULL;
     if (len <= 0)
         return fault(rc, url, "cannot encode the request");
     hr.method = "POST";
@@ -75,24 +72,20 @@ static enum answer post(const char *url, OCSP_REQUEST *req,
     hr.timeout = o->ocsp_timeout;
     hr.max_body = NK_OCSP_MAX_RESPONSE;
     hr.allow_http = 1;
-    if (nk_http_do(&hr, "OCSP request", &resp, &err) != 0) {
+    if (nk_http_do(&hr, "OCSP request", resp, &err) != 0) {
         fault(rc, url, err.msg);
-    } else if (resp.status != 200) {
-        snprintf(msg, sizeof(msg), "HTTP status %ld", resp.status);
+    } else if (resp->status != 200) {
+        snprintf(msg, sizeof(msg), "HTTP status %ld", resp->status);
         fault(rc, url, msg);
-    } else if (!nk_http_type_is(&resp, "application/ocsp-response")) {
+    } else if (!nk_http_type_is(resp, "application/ocsp-response")) {
         /* RFC 6960 A.1: the answer is application/ocsp-response. */
         snprintf(msg, sizeof(msg), "the answer has content type \"%.64s\", "
-                 "not application/ocsp-response", resp.content_type);
+                 "not application/ocsp-response", resp->content_type);
         fault(rc, url, msg);
     } else {
-        p = resp.body.data;
-        *out = d2i_OCSP_RESPONSE(NULL, &p, (long)resp.body.len);
-        a = *out != NULL ? ANSWER_OK
-                         : fault(rc, url, "the response is not DER OCSP");
+        a = ANSWER_OK;
     }
     OPENSSL_free(der);
-    nk_http_resp_release(&resp);
     return a;
 }
 
@@ -228,6 +221,24 @@ static enum answer check_response(OCSP_RESPONSE *resp, OCSP_REQUEST *req,
     return a;
 }
 
+int nk_ocsp_answer(const unsigned char *der, size_t n, OCSP_REQUEST *req,
+                   OCSP_CERTID *id, STACK_OF(X509) *chain, int issuer_idx,
+                   const char *url, const struct nk_verify_opts *o,
+                   struct nk_rev_cert *rc)
+{
+    const unsigned char *p = der;
+    OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)n);
+    enum answer a;
+
+    if (resp == NULL) {
+        ERR_clear_error();
+        return fault(rc, url, "the response is not DER OCSP");
+    }
+    a = check_response(resp, req, id, chain, issuer_idx, url, o, rc);
+    OCSP_RESPONSE_free(resp);
+    return a;
+}
+
 static enum answer query(const char *url, X509 *cert, STACK_OF(X509) *chain,
                          int issuer_idx, const struct nk_verify_opts *o,
                          struct nk_rev_cert *rc)
@@ -235,7 +246,7 @@ static enum answer query(const char *url, X509 *cert, STACK_OF(X509) *chain,
     X509 *issuer = sk_X509_value(chain, issuer_idx);
     OCSP_CERTID *id = OCSP_cert_to_id(NULL, cert, issuer); /* SHA-1 */
     OCSP_REQUEST *req = OCSP_REQUEST_new();
-    OCSP_RESPONSE *resp = NULL;
+    struct nk_http_resp resp = {0};
     OCSP_CERTID *dup = id != NULL ? OCSP_CERTID_dup(id) : NULL;
     enum answer a = ANSWER_FAULT;
     double t0 = nk_log_now_ms();
@@ -251,7 +262,10 @@ static enum answer query(const char *url, X509 *cert, STACK_OF(X509) *chain,
         goto out;
     }
     if (post(url, req, o, &resp, rc) == ANSWER_OK)
-        a = check_response(resp, req, id, chain, issuer_idx, url, o, rc);
+        a = nk_ocsp_answer(resp.body.data, resp.body.len, req, id, chain,
+                           issuer_idx, url, o, rc) == 0
+                ? ANSWER_OK
+                : ANSWER_FAULT;
     nk_debug("ocsp %s: %s (%.1f ms)",
              nk_http_url_loggable(url, shown, sizeof(shown)),
              a != ANSWER_OK                 ? rc->detail
@@ -261,7 +275,7 @@ static enum answer query(const char *url, X509 *cert, STACK_OF(X509) *chain,
              nk_log_now_ms() - t0);
 out:
     ERR_clear_error();
-    OCSP_RESPONSE_free(resp);
+    nk_http_resp_release(&resp);
     OCSP_REQUEST_free(req);
     OCSP_CERTID_free(id);
     return a;

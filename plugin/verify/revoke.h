@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -18,6 +19,15 @@
  * must chain to its root). */
 void nk_ocsp_check(X509 *cert, STACK_OF(X509) *chain, int issuer_idx,
                    const struct nk_verify_opts *o, struct nk_rev_cert *rc);
+/* Reads der, the DER answer of the responder at url to req, which asks
+ * for id (cert's certID; cert is issued by chain[issuer_idx]): a successful
+ * basic response with req's nonce, signed by the issuer or a delegated
+ * responder chaining to the chain's root, current at o->now. 0 with
+ * rc->status set when it decides, else -1 with rc->detail saying why. */
+int nk_ocsp_answer(const unsigned char *der, size_t n, OCSP_REQUEST *req,
+                   OCSP_CERTID *id, STACK_OF(X509) *chain, int issuer_idx,
+                   const char *url, const struct nk_verify_opts *o,
+                   struct nk_rev_cert *rc) NK_MUST_CHECK;
 /* Nonzero when cert names an http OCSP responder. */
 int nk_ocsp_supported(X509 *cert);
 
@@ -35,6 +45,19 @@ int nk_crl_supported(X509 *cert);
  * reason-partitioned CRLs). */
 const char *nk_crl_unusable(X509_CRL *crl, X509 *cert, X509 *issuer,
                             const DIST_POINT *dp, time_t now);
+
+/* The DER CRL der (nothing after it) when nk_crl_unusable() finds no
+ * fault for cert, issuer and dp at now; else NULL with *why saying what is
+ * wrong. */
+X509_CRL *nk_crl_parse(const unsigned char *der, size_t n, X509 *cert,
+                       X509 *issuer, const DIST_POINT *dp, time_t now,
+                       const char **why);
+/* Looks cert's serial up in a usable crl fetched from url: rc->status
+ * REVOKED (with time and reason), GOOD (also for an entry whose invalidity
+ * date follows o->signing_time), or UNKNOWN for an entry with an unknown
+ * critical extension. */
+void nk_crl_lookup(X509 *cert, X509_CRL *crl, const char *url,
+                   const struct nk_verify_opts *o, struct nk_rev_cert *rc);
 
 /* Cached CRL for url if present and readable, else NULL. Only dir and its
  * parent being private directories and the entry a regular file of the
