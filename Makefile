@@ -157,20 +157,36 @@ dist: $(BIN)
 	cd dist && sha256sum $(DIST_NAME) >$(DIST_NAME).sha256
 	@echo "dist/$(DIST_NAME)"
 
-# libFuzzer harnesses (clang): builds build-fuzz/fuzz/fuzz_* and runs each
-# for FUZZ_TIME seconds from its seed corpus in tests/fuzz/corpus/<name>.
+# libFuzzer harnesses (clang, ASan+UBSan): builds build-fuzz/fuzz/fuzz_*
+# and runs each from its seed corpus in tests/fuzz/corpus/<name>, for
+# FUZZ_TIME seconds, or for FUZZ_RUNS executions when that is set.
+# FUZZ_ONLY="fuzz_ocsp fuzz_crl" picks harnesses; FUZZ_CORPUS_OUT=DIR keeps
+# each working corpus in DIR/<name> (see HACKING.md, Fuzzing).
 FUZZ_TIME ?= 20
+FUZZ_RUNS ?=
+FUZZ_ONLY ?= $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_BIN := $(FUZZ_ONLY:%=build-fuzz/fuzz/%)
 fuzz:
 	@$(MAKE) -s --no-print-directory BUILD=build-fuzz CC=clang \
 		SANITIZE=address,undefined CFLAGS="-O1 -g -std=c11 \
 		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
-		$(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
-	@tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
+		$(FUZZ_BIN)
+	@FUZZ_TIME=$(FUZZ_TIME) FUZZ_RUNS=$(FUZZ_RUNS) \
+		FUZZ_CORPUS_OUT=$(FUZZ_CORPUS_OUT) tests/fuzz/run.sh $(FUZZ_BIN)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIBOBJ)
+-include $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%.d) $(BUILD)/fuzz/common.d
+
+# Harnesses link with --wrap=dlopen: tests/fuzz/common.c stops any run
+# that would load libcurl, so no harness can reach the network.
+$(BUILD)/fuzz/common.o: tests/fuzz/common.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -Wno-missing-prototypes \
-		-o $@ $< $(LIBOBJ) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/common.o $(LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -fsanitize=fuzzer \
+		-Wno-missing-prototypes -Wl,--wrap=dlopen -o $@ $< \
+		$(BUILD)/fuzz/common.o $(LIBOBJ) $(LDFLAGS) $(LDLIBS)
 
 uninstall:
 	rm -f $(PLUGINDIR)/notation-keystore
