@@ -62,7 +62,8 @@ static int parse_version(struct nk_vault *s, struct nk_err *err)
     if (v == NULL || strcmp(v, "latest") == 0)
         return 0;
     s->want_version = strtol(v, &end, 10);
-    if (*end != '\0' || s->want_version < 1 || s->want_version > 1000000)
+    if (*end != '\0' || s->want_version < 1 ||
+        s->want_version > NK_VAULT_MAX_VERSION)
         return nk_err_set(err, NK_ERR_VALIDATION, "pluginConfig "
                           "\"key-version\" must be a positive number or "
                           "\"latest\", not \"%s\"", v);

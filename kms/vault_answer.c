@@ -58,7 +58,10 @@ int nk_vault_key_answer(const cJSON *resp, const char *product,
         return nk_err_set(err, NK_ERR_VALIDATION, "%s transit key \"%s\" does "
                           "not support signing", product, name);
     key->version = want;
-    if (key->version == 0 && cJSON_IsNumber(latest))
+    /* A double out of long's range must not reach the cast (undefined). */
+    if (key->version == 0 && cJSON_IsNumber(latest) &&
+        latest->valuedouble >= 1 &&
+        latest->valuedouble <= NK_VAULT_MAX_VERSION)
         key->version = (long)latest->valuedouble;
     if (key->version < 1 ||
         read_pub(data, product, name, key->version, key, err) != 0)

@@ -13,10 +13,14 @@
 #include "common/keyspec.h"
 #include "kms_cache.h"
 
+/* Key versions above this are refused, asked for or answered. */
+#define NK_VAULT_MAX_VERSION 1000000
+
 /* GET <mount>/keys/<name>: a type notation can use, signing supported,
- * and the PEM public key of version want (0: latest_version) matching the
- * type. Fills key->version, ->pub, ->spec and ->id (the name); the caller
- * releases key. */
+ * and the PEM public key of version want (0: latest_version, which must
+ * lie from 1 to NK_VAULT_MAX_VERSION) matching the type. Fills
+ * key->version, ->pub, ->spec and ->id (the name); the caller releases
+ * key. */
 int nk_vault_key_answer(const cJSON *resp, const char *product,
                         const char *name, long want, struct nk_kms_cached *key,
                         struct nk_err *err) NK_MUST_CHECK;

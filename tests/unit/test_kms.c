@@ -15,12 +15,15 @@
 #include <cmocka.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
+#include <openssl/pem.h>
 
 #include "common/config.h"
+#include "common/mem.h"
 #include "common/sigcheck.h"
 #include "kms/kms_cache.h"
 #include "kms/kms_uri.h"
 #include "kms/kms_util.h"
+#include "kms/vault_answer.h"
 
 static void test_awskms_uri(void **state)
 {
@@ -334,6 +337,63 @@ static void test_der_to_raw(void **state)
 
 /* Store, load, expire, mismatch and drop, in a private temporary
  * XDG_CACHE_HOME; a directory others can write to is never used. */
+/* A Transit key read whose latest_version is `latest` (JSON number text),
+ * with an EC P-256 public key under version `ver`. */
+static int vault_key_read(const char *latest, const char *ver,
+                          struct nk_kms_cached *key, struct nk_err *err)
+{
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    BIO *bio = BIO_new(BIO_s_mem());
+    cJSON *resp = cJSON_CreateObject(), *data, *keys, *one;
+    char *pem, *text;
+    long n;
+    int r;
+
+    assert_non_null(pk);
+    assert_int_equal(PEM_write_bio_PUBKEY(bio, pk), 1);
+    n = BIO_get_mem_data(bio, &pem);
+    text = nk_xstrndup(pem, (size_t)n);
+    data = cJSON_AddObjectToObject(resp, "data");
+    cJSON_AddStringToObject(data, "type", "ecdsa-p256");
+    cJSON_AddItemToObject(data, "latest_version", cJSON_Parse(latest));
+    keys = cJSON_AddObjectToObject(data, "keys");
+    one = cJSON_AddObjectToObject(keys, ver);
+    cJSON_AddStringToObject(one, "public_key", text);
+    memset(key, 0, sizeof(*key));
+    r = nk_vault_key_answer(resp, "Vault", "k", 0, key, err);
+    cJSON_Delete(resp);
+    free(text);
+    BIO_free(bio);
+    EVP_PKEY_free(pk);
+    return r;
+}
+
+/* latest_version is a JSON number: one beyond the version range must be
+ * refused before it is cast to long (1e300 is undefined behaviour there,
+ * found by fuzz_vault). */
+static void test_vault_latest_version(void **state)
+{
+    struct nk_kms_cached key;
+    struct nk_err err = {0};
+
+    (void)state;
+    assert_int_equal(vault_key_read("1", "1", &key, &err), 0);
+    assert_int_equal(key.version, 1);
+    assert_int_equal(key.spec, NK_EC_256);
+    nk_kms_cached_release(&key);
+    assert_int_equal(vault_key_read("1e300", "1", &key, &err), -1);
+    assert_int_equal(err.code, NK_ERR_VALIDATION);
+    assert_non_null(strstr(err.msg, "no usable version"));
+    nk_kms_cached_release(&key);
+    nk_err_clear(&err);
+    assert_int_equal(vault_key_read("-1e300", "1", &key, &err), -1);
+    nk_kms_cached_release(&key);
+    nk_err_clear(&err);
+    assert_int_equal(vault_key_read("2000000", "2000000", &key, &err), -1);
+    assert_non_null(strstr(err.msg, "no usable version"));
+    nk_kms_cached_release(&key);
+}
+
 static void test_cache_roundtrip(void **state)
 {
     char tmpl[] = "/tmp/nk-kms-cache.XXXXXX", *dir, path[300];
@@ -412,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_status_code),
         cmocka_unit_test(test_der_to_raw),
         cmocka_unit_test(test_cache_roundtrip),
+        cmocka_unit_test(test_vault_latest_version),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
