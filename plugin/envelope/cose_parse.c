@@ -161,6 +161,10 @@ static int map_ok(cbor_item_t *m, const char *what, struct nk_err *err)
                           what);
     p = cbor_map_handle(m);
     n = cbor_map_size(m);
+    if (n > NK_SIGENV_MAX_HEADERS)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "%s has %zu labels, more than %d", what, n,
+                          NK_SIGENV_MAX_HEADERS);
     for (i = 0; i < n; i++) {
         long long v;
         char *t = text(p[i].key);

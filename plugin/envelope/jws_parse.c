@@ -10,17 +10,23 @@
 #include "common/mem.h"
 #include "verify/verify.h"
 
-/* 0 when obj is an object whose member names are unique and all listed
- * in allowed (NULL: any name). */
+/* 0 when obj is an object of at most NK_SIGENV_MAX_HEADERS members whose
+ * names are unique and all listed in allowed (NULL: any name). */
 static int members_ok(const cJSON *obj, const char *const *allowed,
                       const char *what, struct nk_err *err)
 {
     const cJSON *a, *b;
-    size_t i;
+    size_t i, n = 0;
 
     if (!cJSON_IsObject(obj))
         return nk_err_set(err, NK_ERR_VALIDATION, "%s must be a JSON object",
                           what);
+    for (a = obj->child; a != NULL; a = a->next)
+        n++;
+    if (n > NK_SIGENV_MAX_HEADERS)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "%s has %zu members, more than %d", what, n,
+                          NK_SIGENV_MAX_HEADERS);
     for (a = obj->child; a != NULL; a = a->next) {
         for (b = a->next; b != NULL; b = b->next)
             if (strcmp(a->string, b->string) == 0)

@@ -14,6 +14,10 @@
 /* Envelopes larger than this are refused (notation caps blobs it reads). */
 #define NK_SIGENV_MAX (16u * 1024 * 1024)
 #define NK_SIGENV_MAX_CRIT 16
+/* Entries a header (or the JWS object) may have: the duplicate check is
+ * quadratic, so an envelope with a header of millions of entries would
+ * keep verify busy for hours; notation's headers have about ten. */
+#define NK_SIGENV_MAX_HEADERS 64
 
 struct nk_sigenv {
     int cose;    /* 0: JWS, 1: COSE */

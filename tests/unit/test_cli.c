@@ -242,6 +242,44 @@ static void test_jws_strict(void **state)
     jws_bad(bad_cty, "content type");
 }
 
+/* A protected header with 64 members more than the good one's. */
+static void many_headers(cJSON *j)
+{
+    cJSON *prot = cJSON_GetObjectItemCaseSensitive(j, "protected");
+    struct nk_err err = {0};
+    unsigned char *raw = NULL;
+    char name[16], *text, *b64;
+    cJSON *h;
+    size_t n;
+    int i;
+
+    assert_int_equal(nk_b64url_decode(prot->valuestring, "protected", &raw,
+                                      &n, &err),
+                     0);
+    h = cJSON_ParseWithLength((const char *)raw, n);
+    assert_non_null(h);
+    for (i = 0; i < NK_SIGENV_MAX_HEADERS; i++) {
+        snprintf(name, sizeof(name), "x-%02d", i);
+        cJSON_AddNumberToObject(h, name, i);
+    }
+    text = cJSON_PrintUnformatted(h);
+    b64 = nk_b64url_encode((const unsigned char *)text, strlen(text));
+    cJSON_ReplaceItemInObjectCaseSensitive(j, "protected",
+                                           cJSON_CreateString(b64));
+    free(b64);
+    free(text);
+    cJSON_Delete(h);
+    free(raw);
+}
+
+/* Headers are capped: the duplicate check is quadratic, and an envelope
+ * with a header of a million members kept verify busy for hours. */
+static void test_jws_many_headers(void **state)
+{
+    (void)state;
+    jws_bad(many_headers, "more than 64");
+}
+
 static void test_jws_duplicates_and_trailing(void **state)
 {
     struct nk_sigenv e;
@@ -299,6 +337,35 @@ static void cose_bad(const unsigned char *p, size_t n, const char *want)
     nk_sigenv_release(&e);
 }
 
+/* A COSE protected header of 65 labels (the quadratic duplicate check of
+ * a huge one kept verify busy for hours). */
+static void test_cose_many_headers(void **state)
+{
+    unsigned char env[2 + 2 + 2 + 65 * 3 + 5];
+    size_t n = 0;
+    int i;
+
+    (void)state;
+    env[n++] = 0xd2; /* tag 18 */
+    env[n++] = 0x84; /* array of 4 */
+    env[n++] = 0x58; /* bstr, 1-byte length */
+    env[n++] = (unsigned char)(2 + 65 * 3);
+    env[n++] = 0xb8; /* map, 1-byte count */
+    env[n++] = 65;
+    for (i = 0; i < 65; i++) {
+        env[n++] = 0x18; /* uint, 1 byte: labels 100..164 */
+        env[n++] = (unsigned char)(100 + i);
+        env[n++] = 0x00;
+    }
+    env[n++] = 0xa0; /* unprotected: empty map */
+    env[n++] = 0x41; /* payload "x" */
+    env[n++] = 'x';
+    env[n++] = 0x41; /* signature "s" */
+    env[n++] = 's';
+    assert_int_equal(n, sizeof(env));
+    cose_bad(env, n, "more than 64");
+}
+
 static void test_cose_strict(void **state)
 {
     size_t n;
@@ -343,8 +410,10 @@ int main(void)
         cmocka_unit_test(test_jws_good),
         cmocka_unit_test(test_jws_strict),
         cmocka_unit_test(test_jws_duplicates_and_trailing),
+        cmocka_unit_test(test_jws_many_headers),
         cmocka_unit_test(test_cose_good),
         cmocka_unit_test(test_cose_strict),
+        cmocka_unit_test(test_cose_many_headers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
