@@ -204,6 +204,9 @@ static int parse_rdns(const char *s, struct nk_dn *dn, struct nk_err *err)
     size_t len = 0;
 
     for (;;) {
+        if (dn->n == NK_DN_MAX_ATTRS)
+            return nk_err_set(err, NK_ERR_VALIDATION,
+                              "more than %d attributes", NK_DN_MAX_ATTRS);
         if (parse_type(&p, &type, err) != 0)
             return -1;
         if (parse_value(&p, &value, &len, err) != 0) {
@@ -254,6 +257,9 @@ int nk_dn_from_name(const X509_NAME *name, struct nk_dn *dn,
 
     dn->n = 0;
     dn->attrs = NULL;
+    if (X509_NAME_entry_count(name) > NK_DN_MAX_ATTRS)
+        return nk_err_set(err, NK_ERR_VALIDATION, "more than %d attributes",
+                          NK_DN_MAX_ATTRS);
     for (i = 0; i < X509_NAME_entry_count(name); i++) {
         e = X509_NAME_get_entry(name, i);
         if (X509_NAME_ENTRY_set(e) == prev_set) {

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "common/buf.h"
 #include "common/mem.h"
 #include "verify/dn.h"
 #include "verify/revoke.h"
@@ -83,6 +84,49 @@ static void test_dn_rules(void **state)
     dn_bad("C=US, ST=WA, O=a\"b", "must be escaped");
     dn_bad("C=US, ST=WA, 1O=Acme", "invalid attribute type");
     dn_bad("C=US, ST=WA, O=Acme\\00.evil", "NUL");
+}
+
+/* A DN of more than NK_DN_MAX_ATTRS attributes is refused, as a string
+ * and as a certificate name: the duplicate check is quadratic. */
+static void test_dn_many_attrs(void **state)
+{
+    struct nk_buf b;
+    struct nk_err err = {0};
+    struct nk_dn dn;
+    X509_NAME *name = X509_NAME_new();
+    char attr[32];
+    int i;
+
+    (void)state;
+    nk_buf_init(&b, 1 << 16);
+    assert_int_equal(nk_buf_appendstr(&b, "C=US, ST=WA, O=Acme", &err), 0);
+    assert_int_equal(X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC,
+                                                (const unsigned char *)"US",
+                                                -1, -1, 0),
+                     1);
+    assert_int_equal(X509_NAME_add_entry_by_txt(name, "ST", MBSTRING_ASC,
+                                                (const unsigned char *)"WA",
+                                                -1, -1, 0),
+                     1);
+    assert_int_equal(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                                                (const unsigned char *)"A",
+                                                -1, -1, 0),
+                     1);
+    for (i = 0; i < NK_DN_MAX_ATTRS - 2; i++) {
+        snprintf(attr, sizeof(attr), "1.2.3.%d", i);
+        assert_int_equal(X509_NAME_add_entry_by_txt(
+                             name, attr, MBSTRING_ASC,
+                             (const unsigned char *)"v", -1, -1, 0),
+                         1);
+        snprintf(attr, sizeof(attr), ", 1.2.3.%d=v", i);
+        assert_int_equal(nk_buf_appendstr(&b, attr, &err), 0);
+    }
+    dn_bad((const char *)b.data, "more than 64 attributes");
+    assert_int_equal(nk_dn_from_name(name, &dn, &err), -1);
+    assert_int_equal(err.code, NK_ERR_VALIDATION);
+    assert_non_null(strstr(err.msg, "more than 64 attributes"));
+    X509_NAME_free(name);
+    nk_buf_release(&b);
 }
 
 static void test_dn_subset(void **state)
@@ -355,6 +399,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dn_escapes),
         cmocka_unit_test(test_dn_rules),
+        cmocka_unit_test(test_dn_many_attrs),
         cmocka_unit_test(test_dn_subset),
         cmocka_unit_test(test_dn_subset_length),
         cmocka_unit_test(test_identity),
