@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -276,6 +277,12 @@ def ocsp_seeds(p):
     seed("fuzz_ocsp", "revoked-noreason", ocsp_resp(
         p, S.REVOKED, rev_time=NOW - 7200))
     seed("fuzz_ocsp", "unknown", ocsp_resp(p, S.UNKNOWN))
+    # fuzz_ocsp passes an authentic signing time for odd-sized inputs
+    seed("fuzz_ocsp", "revoked-invalidity", with_invalidity_date(ocsp_resp(
+        p, S.REVOKED, rev_time=NOW - 7200, reason=R.key_compromise),
+        NOW - 86400))
+    seed("fuzz_ocsp", "revoked-invalidity-noreason", with_invalidity_date(
+        ocsp_resp(p, S.REVOKED, rev_time=NOW - 7200), NOW - 86400))
     seed("fuzz_ocsp", "delegated", ocsp_resp_delegated(p, "responder"))
     seed("fuzz_ocsp", "delegated-noeku", ocsp_resp_delegated(p, "noeku"))
     seed("fuzz_ocsp", "other-signer", ocsp_resp_delegated(p, "other"))
@@ -292,6 +299,48 @@ def ocsp_seeds(p):
         seed("fuzz_ocsp", "status-" + st.name.lower(),
              ocsp.OCSPResponseBuilder.build_unsuccessful(st).public_bytes(
                  serialization.Encoding.DER))
+
+
+def der_items(b):
+    """The TLVs of DER content b, as (tag, content) pairs."""
+    out, i = [], 0
+    while i < len(b):
+        tag, n = b[i], b[i + 1]
+        i += 2
+        if n & 0x80:
+            k = n & 0x7f
+            n = int.from_bytes(b[i:i + k], "big")
+            i += k
+        out.append((tag, b[i:i + n]))
+        i += n
+    return out
+
+
+def with_invalidity_date(resp, when):
+    """resp (DER OCSPResponse) with an invalidityDate extension in its one
+    SingleResponse. The signature no longer matches: fuzz_ocsp re-signs
+    every input (python3-cryptography cannot write single extensions)."""
+    (_, top), = der_items(resp)
+    status, (rb_tag, rb) = der_items(top)
+    (_, rbseq), = der_items(rb)
+    oid, (_, basic_der) = der_items(rbseq)
+    (_, basic), = der_items(basic_der)
+    (tbs_tag, tbs), *rest = der_items(basic)
+    items = der_items(tbs)
+    for k, (tag, body) in enumerate(items):
+        if tag == 0x30 and der_items(body)[0][0] == 0x30:  # responses
+            (_, single), = der_items(body)
+            gt = tlv(0x18, time.strftime("%Y%m%d%H%M%SZ",
+                                         time.gmtime(when)).encode())
+            ext = tlv(0x30, tlv(0x06, bytes.fromhex("551d18")) +
+                      tlv(0x04, gt))
+            single += tlv(0xA1, tlv(0x30, ext))
+            items[k] = (tag, tlv(0x30, single))
+    tbs = b"".join(tlv(t, c) for t, c in items)
+    basic = tlv(tbs_tag, tbs) + b"".join(tlv(t, c) for t, c in rest)
+    rbseq = tlv(oid[0], oid[1]) + tlv(0x04, tlv(0x30, basic))
+    return tlv(0x30, tlv(status[0], status[1]) +
+               tlv(rb_tag, tlv(0x30, rbseq)))
 
 
 def ocsp_resp_delegated(p, who):
