@@ -5,11 +5,9 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "common/b64.h"
-#include "common/certs.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/mem.h"
