@@ -394,6 +394,54 @@ static void test_vault_latest_version(void **state)
     nk_kms_cached_release(&key);
 }
 
+/* The Vault sign answer: the version it names must be the described one,
+ * or, when the request was not pinned to it, a newer one (a rotation the
+ * caller answers by describing the key again); never an older one. */
+static void test_vault_sign_answer(void **state)
+{
+    cJSON *resp =
+        cJSON_Parse("{\"data\":{\"signature\":\"vault:v3:YWJj\"}}");
+    cJSON *none = cJSON_Parse("{\"data\":{}}");
+    const char *what = "Vault sign with \"k\"";
+    struct nk_err err = {0};
+    unsigned char *sig = NULL;
+    size_t n = 0;
+    long ver = 0;
+
+    (void)state;
+    assert_non_null(resp);
+    assert_non_null(none);
+    assert_int_equal(nk_vault_sign_answer(resp, what, NK_RSA_2048, 3, 1, &ver,
+                                          &sig, &n, &err),
+                     0);
+    assert_int_equal(ver, 3);
+    assert_int_equal(n, 3);
+    assert_memory_equal(sig, "abc", 3);
+    free(sig);
+    assert_int_equal(nk_vault_sign_answer(resp, what, NK_RSA_2048, 2, 1, &ver,
+                                          &sig, &n, &err),
+                     -1);
+    assert_null(sig);
+    assert_non_null(strstr(err.msg, "signed with version 3, not 2"));
+    nk_err_clear(&err);
+    assert_int_equal(nk_vault_sign_answer(resp, what, NK_RSA_2048, 2, 0, &ver,
+                                          &sig, &n, &err),
+                     0);
+    assert_int_equal(ver, 3);
+    free(sig);
+    assert_int_equal(nk_vault_sign_answer(resp, what, NK_RSA_2048, 4, 0, &ver,
+                                          &sig, &n, &err),
+                     -1);
+    assert_non_null(strstr(err.msg, "signed with version 3, not 4"));
+    nk_err_clear(&err);
+    assert_int_equal(nk_vault_sign_answer(none, what, NK_RSA_2048, 3, 1, &ver,
+                                          &sig, &n, &err),
+                     -1);
+    assert_non_null(strstr(err.msg, what));
+    cJSON_Delete(resp);
+    cJSON_Delete(none);
+}
+
 static void test_cache_roundtrip(void **state)
 {
     char tmpl[] = "/tmp/nk-kms-cache.XXXXXX", *dir, path[300];
@@ -473,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_der_to_raw),
         cmocka_unit_test(test_cache_roundtrip),
         cmocka_unit_test(test_vault_latest_version),
+        cmocka_unit_test(test_vault_sign_answer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
