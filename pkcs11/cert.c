@@ -10,6 +10,20 @@
 /* Certificates larger than this are not read. */
 #define MAX_CERT (1024 * 1024)
 
+X509 *nk_p11_cert_value(struct nk_p11 *s, CK_OBJECT_HANDLE h)
+{
+    size_t dlen = 0;
+    unsigned char *der = nk_p11_attr(s, s->session, h, CKA_VALUE, MAX_CERT,
+                                     &dlen);
+    const unsigned char *q = der;
+    X509 *x = NULL;
+
+    if (der != NULL && dlen > 0)
+        x = d2i_X509(NULL, &q, (long)dlen);
+    free(der);
+    return x;
+}
+
 /* The first X.509 certificate object with attribute type = val that
  * parses, or NULL. */
 static X509 *cert_by(struct nk_p11 *s, CK_ATTRIBUTE_TYPE type,
@@ -21,9 +35,7 @@ static X509 *cert_by(struct nk_p11 *s, CK_ATTRIBUTE_TYPE type,
                             {CKA_CERTIFICATE_TYPE, &ct, sizeof(ct)},
                             {type, (void *)val, len}};
     CK_OBJECT_HANDLE *h = NULL;
-    const unsigned char *q;
-    unsigned char *der;
-    size_t n = 0, i, dlen;
+    size_t n = 0, i;
     X509 *x = NULL;
     CK_RV rv = nk_p11_find(s, s->session, tmpl, 3, &h, &n);
 
@@ -31,13 +43,8 @@ static X509 *cert_by(struct nk_p11 *s, CK_ATTRIBUTE_TYPE type,
         nk_p11_fault(s, rv, "searching certificates: %s", nk_p11_rv_name(rv));
         return NULL;
     }
-    for (i = 0; i < n && x == NULL; i++) {
-        der = nk_p11_attr(s, s->session, h[i], CKA_VALUE, MAX_CERT, &dlen);
-        q = der;
-        if (der != NULL && dlen > 0)
-            x = d2i_X509(NULL, &q, (long)dlen);
-        free(der);
-    }
+    for (i = 0; i < n && x == NULL; i++)
+        x = nk_p11_cert_value(s, h[i]);
     free(h);
     return x;
 }

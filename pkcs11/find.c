@@ -91,7 +91,8 @@ int nk_p11_usable_key(struct nk_p11 *s, CK_SESSION_HANDLE session,
 
 /* Logs in to one matching token, opens our session there and counts its
  * usable keys that match the URI; the first match overall becomes the key
- * and keeps the session. */
+ * and keeps the session, and the PIN of its login (in s->pin until
+ * nk_p11_find_key knows whether the key needs it again). */
 static int scan_token(struct nk_p11 *s, PKCS11_SLOT *slot,
                       const struct nk_config *cfg, struct tally *t,
                       struct nk_err *err)
@@ -102,13 +103,14 @@ static int scan_token(struct nk_p11 *s, PKCS11_SLOT *slot,
     CK_SESSION_HANDLE session;
     CK_OBJECT_HANDLE *h = NULL;
     CK_KEY_TYPE kt;
+    char *pin = NULL;
     size_t n = 0, i;
     int keep = 0, ret = -1;
     CK_RV rv;
 
     if (nk_p11_open_session(s, slot, 0, &session, err) != 0)
         return -1;
-    if (nk_p11_login(s, slot, session, cfg, err) != 0)
+    if (nk_p11_login(s, slot, session, cfg, &pin, err) != 0)
         goto out;
     rv = nk_p11_find(s, session, tmpl, nt, &h, &n);
     if (rv != CKR_OK) {
@@ -136,6 +138,11 @@ out:
         t->held = nk_xrealloc(t->held, (t->nheld + 1) * sizeof(*t->held));
         t->held[t->nheld++] = session;
     }
+    if (keep && s->pin == NULL) {
+        s->pin = pin;
+        pin = NULL;
+    }
+    nk_strfreezero(pin);
     free(h);
     return ret;
 }
@@ -279,8 +286,13 @@ int nk_p11_find_key(struct nk_p11 *s, const struct nk_config *cfg,
         goto out;
     nk_debug("pkcs11: key \"%s\" on token \"%s\"", s->label ? s->label : "",
              s->slot->token->label);
+    s->have_key = 1;
     ret = 0;
 out:
+    /* The login's PIN stays only for a key that needs it at each
+     * signature (until that signature's C_SignInit). */
+    if (ret != 0 || !s->always_auth || s->slot->token->secureLogin)
+        nk_p11_pin_drop(s);
     for (i = 0; i < t.nheld; i++)
         s->fl->C_CloseSession(t.held[i]);
     free(t.held);

@@ -72,7 +72,7 @@ static int list_token(struct nk_p11 *s, PKCS11_SLOT *slot, int meant,
         return 0;
     s->have_session = 1;
     if (meant && tok->loginRequired) {
-        if (nk_p11_login(s, slot, s->session, cfg, err) != 0)
+        if (nk_p11_login(s, slot, s->session, cfg, NULL, err) != 0)
             goto out;
         t->logged_in = 1;
     }

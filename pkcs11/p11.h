@@ -28,6 +28,9 @@
 struct nk_p11 {
     struct nk_signer base;    /* ops = &nk_pkcs11_ops */
     struct nk_p11_uri *uri;
+    const struct nk_config *cfg; /* borrowed from open()'s caller, whose
+                                    config outlives the signer: the lazy
+                                    login reads the PIN sources from it */
     char *module;             /* resolved module path */
     const char *module_from;  /* where the path came from */
     void *dl;                 /* our dlopen handle on the module */
@@ -39,6 +42,11 @@ struct nk_p11 {
     PKCS11_SLOT *slot;        /* the key's slot, in slots */
     CK_SESSION_HANDLE session; /* ours, on slot */
     int have_session;
+    int have_key;             /* the private key is found (handle);
+                                 else the key was described from what the
+                                 token shows without login (session is
+                                 not logged in, label and id are those of
+                                 the public object) */
     CK_OBJECT_HANDLE handle;  /* the private key in session */
     CK_KEY_TYPE key_type;     /* CKK_RSA or CKK_EC */
     char *label;              /* the key's CKA_LABEL, or NULL */
@@ -58,8 +66,11 @@ struct nk_p11 {
     char fault[160];          /* which call failed, for the message */
 };
 
-/* backend.c: what open() does for signing: parse and check the key id,
- * load the module, log in and find the one key. */
+/* backend.c: what open() does: parse and check the key id, load the
+ * module, and describe the key from what the token shows without login
+ * (nk_p11_find_public), else log in and find the one private key. Signing
+ * (and storing a certificate) logs in and finds the private key first when
+ * open did not. cfg is borrowed and must outlive *out. */
 int nk_p11_signer_open(const char *key_id, const struct nk_config *cfg,
                        struct nk_p11 **out,
                        struct nk_err *err) NK_MUST_CHECK;
@@ -76,12 +87,14 @@ int nk_p11_load(struct nk_p11 *s, const struct nk_config *cfg,
 /* token.c: nonzero when the slot's token passes the URI's token filter. */
 int nk_p11_token_matches(const struct nk_p11 *s, PKCS11_SLOT *slot);
 /* token.c: logs in to the slot's token through session (of ours, on
- * slot) when it needs it, reading the PIN from its sources and wiping it
- * right after C_Login. Refuses when the PIN is locked or on its final try;
- * never retries a wrong PIN. */
+ * slot) when it needs it, reading the PIN from its sources (or asking the
+ * person at the terminal) and wiping it right after C_Login, unless keep
+ * is not NULL: then *keep gets it (NULL when no PIN was used) for a key
+ * that needs it again at each signature. Refuses when the PIN is locked or
+ * on its final try; never retries a wrong PIN. */
 int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot,
                  CK_SESSION_HANDLE session, const struct nk_config *cfg,
-                 struct nk_err *err) NK_MUST_CHECK;
+                 char **keep, struct nk_err *err) NK_MUST_CHECK;
 /* token.c: wipes and drops the PIN. */
 void nk_p11_pin_drop(struct nk_p11 *s);
 
@@ -91,6 +104,15 @@ void nk_p11_pin_drop(struct nk_p11 *s);
  * none or several match. */
 int nk_p11_find_key(struct nk_p11 *s, const struct nk_config *cfg,
                     struct nk_err *err) NK_MUST_CHECK;
+/* public.c: describes the key without logging in when the matching
+ * tokens show exactly one RSA or EC public key object the URI names, else
+ * exactly one such certificate (and none of those public keys): sets
+ * s->slot, s->session (not logged in), s->label, s->id, s->pub, and
+ * s->cert for a certificate. 1 when that does not settle it (nothing
+ * visible, several, a public key that cannot be read): the caller logs in
+ * and finds the private key (nk_p11_find_key), which gives the answer.
+ * -1 with err set when a token fails a call. */
+int nk_p11_find_public(struct nk_p11 *s, struct nk_err *err) NK_MUST_CHECK;
 /* find.c: nonzero when h is an RSA or EC key, the kinds notation signs
  * with; *kt is its CKA_KEY_TYPE. */
 int nk_p11_usable_key(struct nk_p11 *s, CK_SESSION_HANDLE session,
@@ -100,6 +122,9 @@ int nk_p11_usable_key(struct nk_p11 *s, CK_SESSION_HANDLE session,
 void nk_p11_read_key(struct nk_p11 *s);
 /* cert.c: the key's public half and spec (cached in s). */
 int nk_p11_public_key(struct nk_p11 *s, struct nk_err *err) NK_MUST_CHECK;
+/* cert.c: certificate object h in s->session, parsed; NULL when it has
+ * no value that parses (a token failure goes to nk_p11_fault). */
+X509 *nk_p11_cert_value(struct nk_p11 *s, CK_OBJECT_HANDLE h);
 /* cert.c: the X.509 certificate kept with the key (same CKA_ID, else same
  * label; the first that parses), read once; a new reference, or NULL. */
 X509 *nk_p11_find_cert(struct nk_p11 *s);
@@ -139,6 +164,10 @@ int nk_p11_open_session(const struct nk_p11 *s, PKCS11_SLOT *slot, int rw,
 /* pubkey.c: the public key from the private key's attributes (RSA) or
  * the public key object with its CKA_ID (EC); NULL when neither has it. */
 EVP_PKEY *nk_p11_read_public_key(struct nk_p11 *s);
+/* pubkey.c: the key in public key object h (of type kt) in s->session;
+ * NULL when it lacks the attributes. */
+EVP_PKEY *nk_p11_public_object_key(struct nk_p11 *s, CK_OBJECT_HANDLE h,
+                                   CK_KEY_TYPE kt);
 
 /* sign.c */
 int nk_p11_sign(struct nk_p11 *s, enum nk_keyspec spec,

@@ -40,12 +40,13 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
     return pkey;
 }
 
-/* RSA: the private key object carries CKA_MODULUS and the exponent. */
-static EVP_PKEY *rsa_pub(struct nk_p11 *s)
+/* RSA: the private key object, like the public one, carries CKA_MODULUS
+ * and the exponent. */
+static EVP_PKEY *rsa_pub(struct nk_p11 *s, CK_OBJECT_HANDLE h)
 {
     size_t nl = 0, el = 0;
-    unsigned char *n = attr(s, s->handle, CKA_MODULUS, &nl);
-    unsigned char *e = attr(s, s->handle, CKA_PUBLIC_EXPONENT, &el);
+    unsigned char *n = attr(s, h, CKA_MODULUS, &nl);
+    unsigned char *e = attr(s, h, CKA_PUBLIC_EXPONENT, &el);
     BIGNUM *bn = NULL, *be = NULL;
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     EVP_PKEY *pkey = NULL;
@@ -91,10 +92,10 @@ static CK_OBJECT_HANDLE pub_object(struct nk_p11 *s)
 }
 
 /* EC: CKA_EC_PARAMS (a named curve OID) and CKA_EC_POINT (a DER OCTET
- * STRING holding the point, or the bare point on some tokens). */
-static EVP_PKEY *ec_pub(struct nk_p11 *s)
+ * STRING holding the point, or the bare point on some tokens) of public
+ * key object h. */
+static EVP_PKEY *ec_pub(struct nk_p11 *s, CK_OBJECT_HANDLE h)
 {
-    CK_OBJECT_HANDLE h = pub_object(s);
     size_t pl = 0, ql = 0;
     unsigned char *par = NULL, *pt = NULL;
     const unsigned char *q;
@@ -137,8 +138,18 @@ out:
 EVP_PKEY *nk_p11_read_public_key(struct nk_p11 *s)
 {
     if (s->key_type == CKK_RSA)
-        return rsa_pub(s);
+        return rsa_pub(s, s->handle);
     if (s->key_type == CKK_EC)
-        return ec_pub(s);
+        return ec_pub(s, pub_object(s));
+    return NULL;
+}
+
+EVP_PKEY *nk_p11_public_object_key(struct nk_p11 *s, CK_OBJECT_HANDLE h,
+                                   CK_KEY_TYPE kt)
+{
+    if (kt == CKK_RSA)
+        return rsa_pub(s, h);
+    if (kt == CKK_EC)
+        return ec_pub(s, h);
     return NULL;
 }

@@ -141,13 +141,13 @@ static int logged_in(const struct nk_p11 *s, CK_SESSION_HANDLE session)
 }
 
 /* The one C_Login: with the PIN pad, or with the PIN read from its sources
- * now and wiped as soon as the token has it. Our own C_Login, not libp11's
- * PKCS11_login, which keeps a copy of the PIN until the slots are released
- * (through every signature). 0 with *rv set, or -1 with err set when there
- * is no PIN. */
+ * now and wiped as soon as the token has it (or handed to *keep). Our own
+ * C_Login, not libp11's PKCS11_login, which keeps a copy of the PIN until
+ * the slots are released (through every signature). 0 with *rv set, or -1
+ * with err set when there is no PIN. */
 static int call_login(struct nk_p11 *s, PKCS11_SLOT *slot,
                       CK_SESSION_HANDLE session, const struct nk_config *cfg,
-                      CK_RV *rv, struct nk_err *err)
+                      char **keep, CK_RV *rv, struct nk_err *err)
 {
     const PKCS11_TOKEN *t = slot->token;
     char *pin = NULL;
@@ -167,22 +167,27 @@ static int call_login(struct nk_p11 *s, PKCS11_SLOT *slot,
                           "to the key id, or set pluginConfig pin-file",
                           t->label);
     *rv = s->fl->C_Login(session, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
-    nk_strfreezero(pin);
+    if (keep != NULL && (*rv == CKR_OK || *rv == CKR_USER_ALREADY_LOGGED_IN))
+        *keep = pin;
+    else
+        nk_strfreezero(pin);
     return 0;
 }
 
 int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot,
                  CK_SESSION_HANDLE session, const struct nk_config *cfg,
-                 struct nk_err *err)
+                 char **keep, struct nk_err *err)
 {
     const PKCS11_TOKEN *t = slot->token;
     double t0 = nk_log_now_ms();
     CK_RV rv = CKR_GENERAL_ERROR;
 
+    if (keep != NULL)
+        *keep = NULL;
     if (!t->loginRequired || logged_in(s, session))
         return 0;
     if (pin_state_ok(t, err) != 0 ||
-        call_login(s, slot, session, cfg, &rv, err) != 0)
+        call_login(s, slot, session, cfg, keep, &rv, err) != 0)
         return -1;
     if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
         nk_info("pkcs11: logged in to token \"%s\" (%.1f ms)", t->label,

@@ -69,10 +69,12 @@ static int check_key(struct nk_signing *sg, const char *id,
         return -1;
     }
     nk_report_add(r, NK_CHECK_PASS, "key id", ops->name, NULL);
-    /* Some backends only reach the store in describe: both count as
-     * "key store". */
+    /* Some backends only reach the store in describe, and a PKCS#11 token
+     * that shows the key's public half is logged in to only by login():
+     * all count as "key store", so wrong credentials show there. */
     if (ops->open(id, cfg, &sg->signer, &err) != 0 ||
-        ops->describe(sg->signer, &sg->info, &err) != 0) {
+        ops->describe(sg->signer, &sg->info, &err) != 0 ||
+        (ops->login != NULL && ops->login(sg->signer, &err) != 0)) {
         nk_report_add(r, NK_CHECK_FAIL, "key store", err.msg,
                       open_fix(err.code));
         return -1;

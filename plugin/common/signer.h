@@ -45,7 +45,9 @@ struct nk_signer_ops {
     /* Nonzero when key_id has this backend's syntax ("pkcs11:...") */
     int (*handles)(const char *key_id);
 
-    /* Parses key_id, connects to the store and finds exactly one key;
+    /* Parses key_id, connects to the store and finds exactly one key (or,
+     * PKCS#11, the one public half the key id names; sign() then finds
+     * the private key);
      * *out->ops is this table. Errors carry the notation errorCode
      * (VALIDATION_ERROR for a bad id or no/several keys, ACCESS_DENIED for
      * credentials ...). */
@@ -74,6 +76,13 @@ struct nk_signer_ops {
      * verify with the key's certificate, so a backend that cached the key
      * description drops it (the key was probably replaced). */
     void (*stale)(struct nk_signer *s);
+
+    /* Optional (may be NULL): checks the credentials signing will need
+     * now, for a backend whose open() and describe() may not (PKCS#11
+     * describes a key without login when the token shows its public half;
+     * this logs in). sign() does the same by itself when it was not
+     * called. */
+    int (*login)(struct nk_signer *s, struct nk_err *err);
 
     /* Optional (may be NULL): keeps cert in the store beside the key, so
      * signing finds it without pluginConfig (cert generate-test --store).

@@ -194,45 +194,62 @@ fi
 
 # --- lookups read only what matches (pkcs11-spy) ----------------------
 # The token holds 6 keys, 6 public keys and 6 certificates; describe-key
-# reads the attributes of the key, its public key and its certificate only,
-# and one certificate value.
+# reads the attributes of the key's public key and its certificate only,
+# and one certificate value, without logging in (no PIN in the
+# environment): the public key object says what the key is.
 if [ -n "$SPY" ]; then
     log=$NK_TMP/spy-describe.log
     rm -f "$log"
-    ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin describe-key \
-        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")"
+    ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log NOTATION_KEYSTORE_PIN= \
+        plugin describe-key "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")"
     objs=$(awk '/: C_GetAttributeValue$/{g=1} g && /hObject/{print $NF; g=0}' "$log" | sort -u | wc -l)
     vals=$(awk '/: C_GetAttributeValue$/{g=1; o=""} g && /hObject/{o=$NF}
         g && /^ +CKA_VALUE /{print o; g=0}' "$log" | sort -u | wc -l)
-    check "pkcs11 describe-key reads 3 of the token's 18 objects (rc=$RC, $objs read)" \
-        test "$RC/$objs" = "0/3"
+    check "pkcs11 describe-key reads 2 of the token's 18 objects (rc=$RC, $objs read)" \
+        test "$RC/$objs" = "0/2"
     check "pkcs11 describe-key reads one certificate value ($vals)" \
         test "$vals" = 1
+    check "pkcs11 describe-key makes no C_Login ($(spy_count "$log" C_Login))" \
+        test "$(spy_count "$log" C_Login)" = 0
+    check "pkcs11 describe-key searches no private key" \
+        eval '! grep -A6 ": C_FindObjectsInit\$" "$log" | grep -q CKO_PRIVATE_KEY'
+    # generate-signature logs in once, after describing the key.
+    log=$NK_TMP/spy-sign-once.log
+    ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
+        "$(sign_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY" EC-256 SHA-256 "$NK_TMP/tbs-ec256.jws")"
+    check "pkcs11 generate-signature: one C_Login (rc=$RC, $(spy_count "$log" C_Login))" \
+        test "$RC/$(spy_count "$log" C_Login)" = "0/1"
 fi
 
 # --- module and PIN sources --------------------------------------------
+# describe-key logs in to no token that shows the key's public half (this
+# one's public keys and certificates are public objects): the PIN sources
+# are checked with generate-signature, which logs in.
 printf '%s\n' "$NK_P11_PIN" >"$NK_TMP/pin-nl"
 printf '%s\r\n' "$NK_P11_PIN" >"$NK_TMP/pin-crlf"
 printf '%s\n\n' "$NK_P11_PIN" >"$NK_TMP/pin-2nl"
+# sreq KEYID [CONFIG-JSON]: a generate-signature request for an EC-256 key.
+sreq() { sign_req "$1" EC-256 SHA-256 "$NK_TMP/tbs-ec256.jws" "${2:-{\}}"; }
+K256="pkcs11:token=nk-test;object=ec256?module-path=$M"
 (
     unset NOTATION_KEYSTORE_PIN
-    expect_ok "pkcs11 pin-source file with trailing newline" describe-key \
-        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-source=$NK_TMP/pin-nl")"
-    expect_ok "pkcs11 pin-source file: URI with CRLF" describe-key \
-        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-source=file://$NK_TMP/pin-crlf")"
-    expect_ok "pkcs11 pin-value" describe-key \
-        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-value=$NK_P11_PIN")"
-    expect_ok "pkcs11 pluginConfig pin-file and pkcs11-module" describe-key \
-        "$(jq -cn --arg p "$NK_TMP/pin-nl" --arg m "$M" '{contractVersion:"1.0",keyId:"pkcs11:token=nk-test;object=ec384",pluginConfig:{"pin-file":$p,"pkcs11-module":$m}}')"
-    expect_error "pkcs11 only one trailing newline is dropped" ACCESS_DENIED describe-key \
-        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-source=$NK_TMP/pin-2nl")" \
-        'wrong PIN.*pin-source'
-    expect_error "pkcs11 missing PIN" ACCESS_DENIED describe-key \
-        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M")" \
-        'needs a PIN: set NOTATION_KEYSTORE_PIN'
-    expect_error "pkcs11 pin-source file missing" ACCESS_DENIED describe-key \
-        "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$M&pin-source=$NK_TMP/nope")" \
-        'nope'
+    expect_ok "pkcs11 describe-key without any PIN source (public key shown without login)" \
+        describe-key "$(describe_req "$K256")"
+    expect_ok "pkcs11 pin-source file with trailing newline" generate-signature \
+        "$(sreq "$K256&pin-source=$NK_TMP/pin-nl")"
+    expect_ok "pkcs11 pin-source file: URI with CRLF" generate-signature \
+        "$(sreq "$K256&pin-source=file://$NK_TMP/pin-crlf")"
+    expect_ok "pkcs11 pin-value" generate-signature "$(sreq "$K256&pin-value=$NK_P11_PIN")"
+    expect_ok "pkcs11 pluginConfig pin-file and pkcs11-module" generate-signature \
+        "$(sign_req "pkcs11:token=nk-test;object=ec384" EC-384 SHA-384 "$NK_TMP/tbs-ec384.jws" \
+            "$(jq -cn --arg p "$NK_TMP/pin-nl" --arg m "$M" '{"pin-file":$p,"pkcs11-module":$m}')")"
+    expect_error "pkcs11 only one trailing newline is dropped" ACCESS_DENIED generate-signature \
+        "$(sreq "$K256&pin-source=$NK_TMP/pin-2nl")" 'wrong PIN.*pin-source'
+    # No PIN source, no terminal (setsid), no display: nobody to ask.
+    NK_WRAP="setsid -w $NK_WRAP" expect_error "pkcs11 missing PIN" ACCESS_DENIED \
+        generate-signature "$(sreq "$K256")" 'needs a PIN: set NOTATION_KEYSTORE_PIN'
+    expect_error "pkcs11 pin-source file missing" ACCESS_DENIED generate-signature \
+        "$(sreq "$K256&pin-source=$NK_TMP/nope")" 'nope'
 )
 # library-* URI attributes select the module by C_GetInfo (SoftHSM 2.x):
 # "M" compares the major version, "M.m" both.
@@ -405,6 +422,49 @@ for c in "bylabel ec384 EC-384 SHA-384" "prefer ec256 EC-256 SHA-256"; do
     fi
 done
 
+# --- what the token shows before login ---------------------------------
+# nk-hidden keeps the key's public key private (CKA_PRIVATE) and has no
+# certificate: nothing names the key before login, so describe-key logs in
+# as it always did. On nk-second, "lone" is a public key and certificate
+# without a private key, and "mixed" an RSA-2048 public key beside the
+# RSA-3072 private key with the same label and id: describe-key answers
+# from what it sees, generate-signature finds the private key and refuses.
+th() { pkcs11-tool --module "$M" --token-label nk-hidden --login --pin 4321 "$@" >/dev/null 2>&1; }
+NK_VIS=1
+softhsm_init "$NK_TMP/std/softhsm" nk-hidden 12345678 4321 >/dev/null &&
+    th --write-object "$NK_P11_PKI/ec256.key.der" --type privkey --id 01 --label hid --usage-sign &&
+    th --write-object "$NK_P11_PKI/ec256.pub.der" --type pubkey --id 01 --label hid --private &&
+    t2 --write-object "$NK_P11_PKI/ec256.pub.der" --type pubkey --id 20 --label lone &&
+    t2 --write-object "$NK_P11_PKI/ec256.der" --type cert --id 20 --label lone &&
+    t2 --write-object "$NK_P11_PKI/rsa3072.key.der" --type privkey --id 21 --label mixed --usage-sign &&
+    t2 --write-object "$NK_P11_PKI/rsa2048.pub.der" --type pubkey --id 21 --label mixed || NK_VIS=0
+check "pkcs11 hidden-object token and half keys set up" test "$NK_VIS" = 1
+HID="pkcs11:token=nk-hidden;object=hid?module-path=$M"
+NOTATION_KEYSTORE_PIN= NK_WRAP="setsid -w $NK_WRAP" expect_error \
+    "pkcs11 public half hidden before login: describe-key needs the PIN" ACCESS_DENIED \
+    describe-key "$(describe_req "$HID")" 'token "nk-hidden" needs a PIN'
+if [ -n "$SPY" ]; then
+    log=$NK_TMP/spy-hidden.log
+    NOTATION_KEYSTORE_PIN=4321 ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log \
+        plugin describe-key "$(describe_req "pkcs11:token=nk-hidden;object=hid?module-path=$SPY")"
+    check "pkcs11 public half hidden before login: describe-key logs in once (rc=$RC $(spy_count "$log" C_Login) logins)" \
+        test "$RC/$(printf '%s' "$OUT" | jq -r .keySpec)/$(spy_count "$log" C_Login)" = "0/EC-256/1"
+fi
+NOTATION_KEYSTORE_PIN= plugin describe-key "$(describe_req "pkcs11:token=nk-second;object=lone?module-path=$M")"
+check "pkcs11 public key without a private key: describe-key answers from it (rc=$RC)" \
+    test "$RC/$(printf '%s' "$OUT" | jq -r .keySpec)" = "0/EC-256"
+NOTATION_KEYSTORE_PIN=5678 expect_error "pkcs11 public key without a private key: generate-signature refuses" \
+    VALIDATION_ERROR generate-signature "$(sreq "pkcs11:token=nk-second;object=lone?module-path=$M")" \
+    'no private key matches.*"lone"'
+NOTATION_KEYSTORE_PIN= plugin describe-key "$(describe_req "pkcs11:token=nk-second;object=mixed?module-path=$M")"
+check "pkcs11 public key of another key: describe-key answers from it (rc=$RC)" \
+    test "$RC/$(printf '%s' "$OUT" | jq -r .keySpec)" = "0/RSA-2048"
+NOTATION_KEYSTORE_PIN=5678 expect_error "pkcs11 public key of another key: generate-signature refuses" \
+    VALIDATION_ERROR generate-signature \
+    "$(sign_req "pkcs11:token=nk-second;object=mixed?module-path=$M" RSA-2048 SHA-256 "$NK_TMP/tbs-rsa2048.jws" \
+        "$(jq -cn --arg c "$NK_P11_PKI/rsa2048.pem" '{certificate:$c}')")" \
+    'private key "mixed" on token "nk-second" is not the key of the public key'
+
 if [ -n "$SPY" ]; then
     log=$NK_TMP/spy-aa.log
     NOTATION_KEYSTORE_PIN=5678 ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin generate-signature \
@@ -416,8 +476,8 @@ if [ -n "$SPY" ]; then
     # Wrong PIN: exactly one C_Login, and the token's counter shows it.
     log=$NK_TMP/spy-wrong.log
     NOTATION_KEYSTORE_PIN=0000 ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log expect_error \
-        "pkcs11 wrong PIN" ACCESS_DENIED describe-key \
-        "$(describe_req "pkcs11:token=nk-second;object=always?module-path=$SPY")" \
+        "pkcs11 wrong PIN" ACCESS_DENIED generate-signature \
+        "$(sreq "pkcs11:token=nk-second;object=always?module-path=$SPY")" \
         'wrong PIN for token "nk-second".*CKR_PIN_INCORRECT.*not retried'
     check "pkcs11 wrong PIN: one C_Login only ($(spy_count "$log" C_Login))" \
         test "$(spy_count "$log" C_Login)" = 1
@@ -439,17 +499,21 @@ if [ -n "$SPY" ] && p11shim_build "$NK_TMP/shim.so" 2>"$NK_TMP/shim.log"; then
         read -r what fl re <<<"$case"
         log=$NK_TMP/spy-$what.log
         NK_SHIM_FLAGS=$fl ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$NK_TMP/shim.so PKCS11SPY_OUTPUT=$log expect_error \
-            "pkcs11 PIN $what: ACCESS_DENIED" ACCESS_DENIED describe-key \
-            "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")" "$re"
+            "pkcs11 PIN $what: ACCESS_DENIED" ACCESS_DENIED generate-signature \
+            "$(sreq "pkcs11:token=nk-test;object=ec256?module-path=$SPY")" "$re"
         check "pkcs11 PIN $what: no C_Login attempted" \
             test "$(spy_count "$log" C_Login)" = 0
+        # Describing the key needs no login, so the PIN's state is no
+        # obstacle.
+        NK_SHIM_FLAGS=$fl expect_ok "pkcs11 PIN $what: describe-key still answers" \
+            describe-key "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$NK_TMP/shim.so")"
     done
     log=$NK_TMP/spy-pad.log
     (
         unset NOTATION_KEYSTORE_PIN
         NK_SHIM_FLAGS=0x100 NK_SHIM_PAD_PIN=$NK_P11_PIN ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$NK_TMP/shim.so \
             PKCS11SPY_OUTPUT=$log expect_ok "pkcs11 PIN pad token logs in without a PIN" \
-            describe-key "$(describe_req "pkcs11:token=nk-test;object=ec256?module-path=$SPY")"
+            generate-signature "$(sreq "pkcs11:token=nk-test;object=ec256?module-path=$SPY")"
     )
     check "pkcs11 PIN pad: C_Login got a NULL PIN" \
         eval 'grep -A6 ": C_Login\$" "$log" | grep -q "pPin\[ulPinLen\] NULL"'

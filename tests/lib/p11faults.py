@@ -72,6 +72,10 @@ def commands():
                      sign("rsa2048", "RSA-2048")),
         "sign-aa": ("plugin", [BIN, "generate-signature"],
                     sign("always", "EC-256")),
+        "sign-any": ("plugin", [BIN, "generate-signature"], json.dumps({
+            "contractVersion": "1.0", "keyId": anytoken, "keySpec": "EC-256",
+            "hashAlgorithm": "SHA-256", "payload": payload,
+            "pluginConfig": {"ca-certs": ca}}).encode()),
         "keys": ("cli", [BIN, "keys", "--module", shim, "--json"], b""),
         "store": ("cli", [BIN, "cert", "generate-test", "--id", kid("store"),
                           "faultcert", "--store", "--json", "--out",
