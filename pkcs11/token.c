@@ -10,6 +10,7 @@
 #include "module.h"
 #include "p11.h"
 #include "pin.h"
+#include "pinprompt.h"
 
 int nk_p11_load(struct nk_p11 *s, const struct nk_config *cfg,
                 struct nk_err *err)
@@ -140,6 +141,21 @@ static int logged_in(const struct nk_p11 *s, CK_SESSION_HANDLE session)
             info.state == CKS_RW_USER_FUNCTIONS);
 }
 
+/* What the prompt calls the key: the key id's object (label), else its
+ * id in hex, else nothing. */
+static void prompt_key(const struct nk_p11_uri *u, char *buf, size_t cap)
+{
+    size_t i, n = 0;
+
+    buf[0] = '\0';
+    if (u->object != NULL) {
+        snprintf(buf, cap, "%s", u->object);
+        return;
+    }
+    for (i = 0; u->has_id && i < u->id_len && n + 3 < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%02x", u->id[i]);
+}
+
 /* The one C_Login: with the PIN pad, or with the PIN read from its sources
  * now and wiped as soon as the token has it (or handed to *keep). Our own
  * C_Login, not libp11's PKCS11_login, which keeps a copy of the PIN until
@@ -152,20 +168,32 @@ static int call_login(struct nk_p11 *s, PKCS11_SLOT *slot,
     const PKCS11_TOKEN *t = slot->token;
     char *pin = NULL;
 
+    char key[96];
+    struct nk_pinprompt q = {.token = t->label, .key = key,
+                             .tries_low = t->userPinCountLow ||
+                                          t->userPinFinalTry,
+                             .pinentry = nk_config_str(cfg, "pinentry")};
+
+    prompt_key(s->uri, key, sizeof(key));
     if (t->secureLogin) {
         /* PIN pad or biometric: the token asks the user itself. */
         nk_debug("pkcs11: protected authentication path on \"%s\"", t->label);
+        nk_pinprompt_pad(&q);
         *rv = s->fl->C_Login(session, CKU_USER, NULL, 0);
         return 0;
     }
     if (nk_p11_pin_resolve(s->uri, cfg, &pin, &s->pin_from, err) != 0)
         return -1;
+    /* No PIN source: the person at the desk, when there is one. */
+    if (pin == NULL && nk_pinprompt_ask(&q, &pin, &s->pin_from, err) != 0)
+        return -1;
     if (pin == NULL)
         return nk_err_set(err, NK_ERR_ACCESS,
                           "token \"%s\" needs a PIN: set "
                           "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
-                          "to the key id, or set pluginConfig pin-file",
-                          t->label);
+                          "to the key id, or set pluginConfig pin-file "
+                          "(there is no terminal to ask on, and no "
+                          "pluginConfig pinentry)", t->label);
     *rv = s->fl->C_Login(session, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
     if (keep != NULL && (*rv == CKR_OK || *rv == CKR_USER_ALREADY_LOGGED_IN))
         *keep = pin;
