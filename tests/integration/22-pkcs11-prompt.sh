@@ -88,6 +88,13 @@ nobody expect_error "prompt: pluginConfig pinentry that cannot start" ACCESS_DEN
     'pinentry ".*no-such-pinentry" cannot be started'
 FAKE_PINENTRY_PIN=0000 nobody expect_error "prompt: a wrong PIN from pinentry" ACCESS_DENIED \
     generate-signature "$(req "$K" "$(pe "$FAKE")")" 'wrong PIN for token "nk-test" \(from pinentry\)'
+# A pinentry that misbehaves: an error, never a hang or a crash.
+FAKE_PINENTRY_MODE=exit nobody expect_error "prompt: pinentry that ends without an answer" ERROR \
+    generate-signature "$(req "$K" "$(pe "$FAKE")")" 'pinentry ".*" ended the conversation'
+FAKE_PINENTRY_MODE=nul nobody expect_error "prompt: pinentry PIN with a NUL byte" ACCESS_DENIED \
+    generate-signature "$(req "$K" "$(pe "$FAKE")")" 'holds a NUL byte'
+FAKE_PINENTRY_MODE=long nobody expect_error "prompt: pinentry line over the Assuan limit" ERROR \
+    generate-signature "$(req "$K" "$(pe "$FAKE")")" 'sent a line longer than 1000 bytes'
 # The token says few tries are left: the prompt warns.
 rm -f "$FAKE_PINENTRY_LOG"
 NK_SHIM_FLAGS=0x10000 nobody expect_ok "prompt: PIN count low, pinentry still asked" \

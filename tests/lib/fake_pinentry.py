@@ -8,8 +8,10 @@ Environment:
   FAKE_PINENTRY_PIN   the PIN GETPIN answers, sent percent-escaped byte by
                       byte and split over two data lines, so the client must
                       decode and join them
-  FAKE_PINENTRY_MODE  "ok" (default), or "cancel": GETPIN answers
-                      "ERR 83886179 Operation cancelled <Pinentry>"
+  FAKE_PINENTRY_MODE  what GETPIN gets: "ok" (default); "cancel":
+                      "ERR 83886179 Operation cancelled <Pinentry>"; "exit":
+                      no answer, the program ends; "nul": a PIN holding a
+                      NUL byte ("D 12%0034"); "long": a 2000-byte line
 
 It refuses to run unless its stdin and stdout are one socket (the plugin's
 own stdin and stdout carry notation's JSON and must never reach it).
@@ -51,6 +53,15 @@ while True:
         if cmd == "GETPIN":
             if mode == "cancel":
                 say("ERR 83886179 Operation cancelled <Pinentry>")
+                continue
+            if mode == "exit":
+                sys.exit(0)
+            if mode == "nul":
+                say("D 12%0034")
+                say("OK")
+                continue
+            if mode == "long":
+                say("S " + "x" * 2000)
                 continue
             esc = "".join("%%%02X" % b for b in pin)
             half = (len(pin) // 2) * 3
