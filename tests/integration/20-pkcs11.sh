@@ -464,6 +464,23 @@ NOTATION_KEYSTORE_PIN=5678 expect_error "pkcs11 public key of another key: gener
     "$(sign_req "pkcs11:token=nk-second;object=mixed?module-path=$M" RSA-2048 SHA-256 "$NK_TMP/tbs-rsa2048.jws" \
         "$(jq -cn --arg c "$NK_P11_PKI/rsa2048.pem" '{certificate:$c}')")" \
     'private key "mixed" on token "nk-second" is not the key of the public key'
+# "certonly" on nk-second: a private key and its certificate, no public key
+# object (as some smart cards keep them): the certificate describes the key
+# without login, and signing logs in and signs with the private key.
+t2 --write-object "$NK_P11_PKI/ec384.key.der" --type privkey --id 22 --label certonly --usage-sign &&
+    t2 --write-object "$NK_P11_PKI/ec384.der" --type cert --id 22 --label certonly ||
+    fail "pkcs11 certificate-only key set up"
+if [ -n "$SPY" ]; then
+    log=$NK_TMP/spy-certonly.log
+    NOTATION_KEYSTORE_PIN= ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$log plugin describe-key \
+        "$(describe_req "pkcs11:token=nk-second;object=certonly?module-path=$SPY")"
+    check "pkcs11 certificate without public key object: describe-key answers without login (rc=$RC, $(spy_count "$log" C_Login) logins)" \
+        test "$RC/$(printf '%s' "$OUT" | jq -r .keySpec)/$(spy_count "$log" C_Login)" = "0/EC-384/0"
+fi
+NOTATION_KEYSTORE_PIN=5678 plugin generate-signature \
+    "$(sign_req "pkcs11:token=nk-second;object=certonly?module-path=$M" EC-384 SHA-384 "$NK_TMP/tbs-ec384.jws")"
+check "pkcs11 certificate without public key object: generate-signature signs (rc=$RC ${ERR:0:200})" \
+    eval '[ "$RC" = 0 ] && verify_sig ec384 "$NK_TMP/tbs-ec384.jws"'
 
 if [ -n "$SPY" ]; then
     log=$NK_TMP/spy-aa.log
