@@ -166,6 +166,20 @@ check "prompt: PIN pad: signature checks" sig_ok "$NK_TMP/resp.json"
 check "prompt: PIN pad: told to enter the PIN on the reader" \
     grep -q 'enter the PIN of token "nk-test" on the reader' "$NK_TMP/tty"
 
+# The real thing: Debian's pinentry-curses, found in PATH, draws its dialog
+# on the terminal the plugin names (OPTION ttyname) and hands the PIN back.
+PEC=$(command -v pinentry-curses)
+if [ -n "$PEC" ]; then
+    mkdir -p "$NK_TMP/bin-curses"
+    ln -s "$PEC" "$NK_TMP/bin-curses/pinentry"
+    ptyrun "dialog:$NK_P11_PIN" "$(req "$K")" PATH="$NK_TMP/bin-curses" TERM=xterm
+    printf '%s' "$OUT" >"$NK_TMP/resp.json"
+    check "prompt: pinentry-curses from PATH gives the PIN ($PTYRES ${ERR:0:300})" \
+        eval '[ "$RC" = 0 ] && sig_ok "$NK_TMP/resp.json"'
+else
+    fail "prompt: pinentry-curses is missing (.ci/packages)"
+fi
+
 # Last (it spends one try): a wrong PIN on the terminal is not retried.
 ptyrun "answer:0000" "$(req "$K")" PATH="$NK_TMP/bin-none"
 check "prompt: terminal: wrong PIN, not retried ($PTYRES)" \

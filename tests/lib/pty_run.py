@@ -6,7 +6,9 @@ person at that terminal, and reports what happened.
 usage: pty_run.py IN OUT ERR TRANSCRIPT ACTION -- CMD...
 
 ACTION is "answer:<text>" (type text and Enter once "PIN: " shows),
-"interrupt" (press Ctrl-C once "PIN: " shows) or "none" (just watch).
+"interrupt" (press Ctrl-C once "PIN: " shows), "dialog:<text>" (type text
+and Enter once a full-screen pinentry has drawn "PIN:" and gone quiet for
+half a second) or "none" (just watch).
 Everything the command wrote to the terminal goes to TRANSCRIPT. Prints one
 line: "prompt=<seen|none> echo_at_prompt=<on|off|-> rc=<exit status, or
 -signal> echo_after=<on|off>", echo_after being the terminal's ECHO flag
@@ -52,6 +54,9 @@ while True:
         sys.exit(1)
     r, _, _ = select.select([master], [], [], 0.5)
     if not r:
+        if action.startswith("dialog:") and prompt == "none" and b"PIN:" in transcript:
+            prompt = "seen"
+            os.write(master, action[7:].encode() + b"\r")
         continue
     try:
         data = os.read(master, 4096)
@@ -60,7 +65,7 @@ while True:
     if not data:
         break
     transcript += data
-    if prompt == "none" and b"PIN: " in transcript:
+    if prompt == "none" and b"PIN: " in transcript and not action.startswith("dialog:"):
         prompt = "seen"
         echo_at = "on" if termios.tcgetattr(master)[3] & termios.ECHO else "off"
         if action.startswith("answer:"):
