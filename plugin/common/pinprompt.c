@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -76,20 +77,28 @@ static void tty_write(int fd, const char *s)
  * buf. Echo goes off (flushing what was typed ahead) before the prompt
  * shows, so nothing typed after it is echoed or lost. Returns the line's
  * length, or -1 on a read error or end of input. A signal restores the
- * terminal and is raised again (it ends the process, as it would have). */
+ * terminal and is raised again (it ends the process, as it would have):
+ * the signals stay blocked except inside pselect, so one that comes
+ * before a read cannot be missed while the read waits. */
 static long read_hidden(int fd, const char *prompt, char *buf, size_t cap)
 {
     struct sigaction sa, old[NCAUGHT];
     struct termios saved, quiet;
+    sigset_t block, orig;
+    fd_set rd;
     size_t n = 0, i;
     long ret = -1;
     ssize_t r;
     char ch;
 
-    if (tcgetattr(fd, &saved) != 0)
+    if (fd >= FD_SETSIZE || tcgetattr(fd, &saved) != 0)
         return -1;
+    sigemptyset(&block);
+    for (i = 0; i < NCAUGHT; i++)
+        sigaddset(&block, caught[i]);
+    sigprocmask(SIG_BLOCK, &block, &orig);
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal; /* no SA_RESTART: read() returns EINTR */
+    sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     got_signal = 0;
     for (i = 0; i < NCAUGHT; i++)
@@ -100,8 +109,15 @@ static long read_hidden(int fd, const char *prompt, char *buf, size_t cap)
         goto restore;
     tty_write(fd, prompt);
     for (;;) {
+        FD_ZERO(&rd);
+        FD_SET(fd, &rd);
+        if (pselect(fd + 1, &rd, NULL, NULL, NULL, &orig) < 0) {
+            if (errno == EINTR && !got_signal)
+                continue;
+            goto restore;
+        }
         r = read(fd, &ch, 1);
-        if (r < 0 && errno == EINTR && !got_signal)
+        if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             goto restore;
@@ -121,6 +137,7 @@ restore:
     tty_write(fd, "\n");
     for (i = 0; i < NCAUGHT; i++)
         sigaction(caught[i], &old[i], NULL);
+    sigprocmask(SIG_SETMASK, &orig, NULL);
     if (got_signal)
         raise(got_signal);
     return ret;
