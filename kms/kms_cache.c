@@ -36,29 +36,6 @@ int nk_kms_cache_enabled(const struct nk_config *cfg, double *ttl)
     return 1;
 }
 
-/* The cache directory, created 0700; NULL when unusable. */
-static char *cache_dir(void)
-{
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char *base, *dir;
-
-    if (xdg != NULL && xdg[0] == '/')
-        base = nk_xstrdup(xdg);
-    else if (home != NULL && home[0] == '/')
-        base = nk_xasprintf("%s/.cache", home);
-    else
-        return NULL;
-    (void)mkdir(base, 0700);
-    dir = nk_xasprintf("%s/notation-keystore", base);
-    free(base);
-    /* Only a directory of ours that nobody else can write to. */
-    if (nk_privdir_make(dir, "key cache") != 0) {
-        free(dir);
-        return NULL;
-    }
-    return dir;
-}
-
 char *nk_kms_cache_name(const char *ident)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
@@ -74,7 +51,7 @@ char *nk_kms_cache_name(const char *ident)
 /* The entry's path, or NULL when there is no usable cache directory. */
 static char *entry_path(const char *ident)
 {
-    char *dir = cache_dir(), *name, *p;
+    char *dir = nk_privdir_user(0, NULL, "key cache"), *name, *p;
 
     if (dir == NULL)
         return NULL;

@@ -35,6 +35,44 @@ int nk_privdir_make(const char *dir, const char *what)
     return nk_privdir_check(dir, what);
 }
 
+/* $XDG_CACHE_HOME, else $HOME/.cache, when absolute; else NULL. */
+static char *cache_base(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+    if (xdg != NULL && xdg[0] == '/')
+        return nk_xstrdup(xdg);
+    if (home != NULL && home[0] == '/')
+        return nk_xasprintf("%s/.cache", home);
+    return NULL;
+}
+
+char *nk_privdir_user(int runtime, const char *sub, const char *what)
+{
+    const char *run = getenv("XDG_RUNTIME_DIR");
+    int in_run = runtime && run != NULL && run[0] == '/';
+    char *base = in_run ? nk_xstrdup(run) : cache_base(), *top, *dir;
+
+    if (base == NULL)
+        return NULL;
+    (void)mkdir(base, 0700);
+    top = nk_xasprintf("%s/notation-keystore", base);
+    free(base);
+    if (nk_privdir_make(top, what) != 0) {
+        free(top);
+        return NULL;
+    }
+    if (sub == NULL || in_run)
+        return top;
+    dir = nk_xasprintf("%s/%s", top, sub);
+    free(top);
+    if (nk_privdir_make(dir, what) != 0) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
 /* mask: the permission bits group and others must not have. */
 static int read_entry(const char *path, mode_t mask, struct nk_buf *b,
                       struct nk_err *err)

@@ -13,6 +13,14 @@
 int nk_privdir_check(const char *dir, const char *what);
 /* mkdir(dir, 0700) when missing, then nk_privdir_check. */
 int nk_privdir_make(const char *dir, const char *what);
+/* The user's private directory for a cache (malloc'd), made 0700 where
+ * missing: $XDG_CACHE_HOME (else $HOME/.cache) /notation-keystore, or
+ * /notation-keystore/<sub> when sub is set; for runtime, first
+ * $XDG_RUNTIME_DIR/notation-keystore when that variable is set (a tmpfs of
+ * the user's session: the place for secrets). notation-keystore/ and the
+ * returned directory must pass nk_privdir_check. NULL when no directory is
+ * usable (logged, naming what). */
+char *nk_privdir_user(int runtime, const char *sub, const char *what);
 /* Reads the entry at path into b, opened without following a symlink and
  * without blocking (a FIFO must not hang us), and only when it is a regular
  * file owned by the user and not writable by group or others. -1 with err
