@@ -77,31 +77,6 @@ static char *xml_get(const char *xml, const char *tag)
     return out;
 }
 
-static void form_add(struct nk_buf *b, const char *k, const char *v,
-                     struct nk_err *err)
-{
-    char esc[4];
-
-    if (b->len > 0 && nk_buf_appendstr(b, "&", err) != 0)
-        return;
-    if (nk_buf_appendstr(b, k, err) != 0 || nk_buf_appendstr(b, "=", err))
-        return;
-    for (; *v != '\0'; v++) {
-        unsigned char c = (unsigned char)*v;
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-            c == '~') {
-            if (nk_buf_append(b, v, 1, err) != 0)
-                return;
-        } else {
-            snprintf(esc, sizeof(esc), "%%%02X", c);
-            if (nk_buf_append(b, esc, 3, err) != 0)
-                return;
-        }
-    }
-}
-
 static int sts_error(const struct nk_http_resp *r, struct nk_err *err)
 {
     const char *body = (const char *)r->body.data;
@@ -173,12 +148,13 @@ static int web_identity(const struct nk_config *cfg, const char *region,
     while (tok.len > 0 && (tok.data[tok.len - 1] == '\n' ||
                            tok.data[tok.len - 1] == '\r'))
         tok.data[--tok.len] = '\0';
-    form_add(&form, "Action", "AssumeRoleWithWebIdentity", err);
-    form_add(&form, "Version", "2011-06-15", err);
-    form_add(&form, "RoleArn", role, err);
-    form_add(&form, "RoleSessionName",
-             sess != NULL && sess[0] ? sess : "notation-keystore", err);
-    form_add(&form, "WebIdentityToken", (const char *)tok.data, err);
+    nk_kms_form_add(&form, "Action", "AssumeRoleWithWebIdentity", err);
+    nk_kms_form_add(&form, "Version", "2011-06-15", err);
+    nk_kms_form_add(&form, "RoleArn", role, err);
+    nk_kms_form_add(&form, "RoleSessionName",
+                    sess != NULL && sess[0] ? sess : "notation-keystore", err);
+    nk_kms_form_add(&form, "WebIdentityToken", (const char *)tok.data,
+                    err);
     if (err->code != NK_ERR_NONE)
         goto out;
     base = nk_aws_endpoint(cfg, "STS", "sts", region);

@@ -1,5 +1,6 @@
 /* Shared KMS helpers: deadline, CA bundle, environment, JSON bodies and
  * the configured leaf certificate's public key. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,47 @@ void nk_kms_net_apply(const struct nk_kms_net *net, struct nk_http_req *req)
 {
     req->timeout = nk_kms_net_left(net);
     req->ca_bundle = net->ca_bundle;
+}
+
+void nk_kms_form_add(struct nk_buf *b, const char *k, const char *v,
+                     struct nk_err *err)
+{
+    char esc[4];
+
+    if (b->len > 0 && nk_buf_appendstr(b, "&", err) != 0)
+        return;
+    if (nk_buf_appendstr(b, k, err) != 0 || nk_buf_appendstr(b, "=", err))
+        return;
+    for (; *v != '\0'; v++) {
+        unsigned char c = (unsigned char)*v;
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+            c == '~') {
+            if (nk_buf_append(b, v, 1, err) != 0)
+                return;
+        } else {
+            snprintf(esc, sizeof(esc), "%%%02X", c);
+            if (nk_buf_append(b, esc, 3, err) != 0)
+                return;
+        }
+    }
+}
+
+char *nk_kms_read_secret(const char *path, const char *what,
+                         struct nk_err *err)
+{
+    struct nk_buf b;
+    char *s;
+
+    nk_buf_init(&b, 64 * 1024);
+    if (nk_buf_read_file(&b, path, err) != 0) {
+        nk_err_prefix(err, "%s", what);
+        return NULL;
+    }
+    s = nk_xstrndup((const char *)b.data, strcspn((char *)b.data, "\r\n"));
+    nk_buf_release(&b);
+    return s;
 }
 
 const char *nk_kms_getenv(const char *const *names)

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "common/buf.h"
 #include "common/config.h"
 #include "common/err.h"
 #include "common/http.h"
@@ -36,6 +37,19 @@ void nk_kms_net_apply(const struct nk_kms_net *net, struct nk_http_req *req);
 
 /* The first non-empty variable of a NULL-terminated list, or NULL. */
 const char *nk_kms_getenv(const char *const *names);
+
+/* Appends "k=v" to a form body (application/x-www-form-urlencoded, "&"
+ * between pairs), percent-encoding all but RFC 3986's unreserved
+ * characters. On failure (the buffer's cap) err is set: check err->code
+ * after the last pair. */
+void nk_kms_form_add(struct nk_buf *b, const char *k, const char *v,
+                     struct nk_err *err);
+
+/* The first line of a small file holding a secret (a token, a secret id),
+ * malloc'd (wipe with nk_strfreezero); NULL with err set, prefixed with
+ * what, when it cannot be read. */
+char *nk_kms_read_secret(const char *path, const char *what,
+                         struct nk_err *err);
 
 /* Parses resp's body as a JSON object; ERROR naming what otherwise. */
 int nk_kms_json(const struct nk_http_resp *resp, const char *what,

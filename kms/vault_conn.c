@@ -152,23 +152,6 @@ out:
     return ret;
 }
 
-/* Reads a whole (small) file, first line only, into a new string. */
-static char *read_secret(const char *path, const char *what,
-                         struct nk_err *err)
-{
-    struct nk_buf b;
-    char *s;
-
-    nk_buf_init(&b, 64 * 1024);
-    if (nk_buf_read_file(&b, path, err) != 0) {
-        nk_err_prefix(err, "%s", what);
-        return NULL;
-    }
-    s = nk_xstrndup((const char *)b.data, strcspn((char *)b.data, "\r\n"));
-    nk_buf_release(&b);
-    return s;
-}
-
 /* POST auth/<mount>/login and keep auth.client_token. */
 static int login(struct nk_vault_conn *c, const char *mount, cJSON *body,
                  const char *method, struct nk_err *err)
@@ -215,7 +198,7 @@ static int login_jwt(struct nk_vault_conn *c, const char *role,
                      struct nk_err *err)
 {
     cJSON *body;
-    char *jwt = read_secret(file, method, err);
+    char *jwt = nk_kms_read_secret(file, method, err);
     int r;
 
     if (jwt == NULL)
@@ -244,7 +227,8 @@ static int approle(struct nk_vault_conn *c, const char *role_id,
     int r;
 
     if (sid == NULL && sid_file != NULL) {
-        fromfile = read_secret(sid_file, "VAULT_SECRET_ID_FILE", err);
+        fromfile = nk_kms_read_secret(sid_file, "VAULT_SECRET_ID_FILE",
+                                      err);
         if (fromfile == NULL)
             return -1;
         sid = fromfile;
@@ -288,7 +272,7 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
                          "Kubernetes", err);
     if (home != NULL) {
         path = nk_xasprintf("%s/.vault-token", home);
-        c->token = read_secret(path, "token file", &e);
+        c->token = nk_kms_read_secret(path, "token file", &e);
         free(path);
         if (c->token != NULL && c->token[0] != '\0')
             return 0;
