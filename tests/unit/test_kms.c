@@ -17,6 +17,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/pem.h>
 
+#include "certgen.h"
 #include "common/config.h"
 #include "common/mem.h"
 #include "common/sigcheck.h"
@@ -507,6 +508,43 @@ static void test_cache_roundtrip(void **state)
     nk_kms_cached_release(&c);
 }
 
+/* Certificates kept with a description (Azure Key Vault's chain) come
+ * back in order. */
+static void test_cache_certs(void **state)
+{
+    char tmpl[] = "/tmp/nk-kms-certs.XXXXXX", *dir, cmd[300];
+    const char *ident = "azure\nhttps://v.vault.azure.net\nk\n\n3";
+    struct nk_kms_cached c = {0}, got;
+    EVP_PKEY *k2 = EVP_EC_gen("P-256");
+    X509 *a, *b;
+
+    (void)state;
+    dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    setenv("XDG_CACHE_HOME", dir, 1);
+    c.spec = NK_EC_256;
+    c.pub = EVP_EC_gen("P-256");
+    c.id = strdup("https://v.vault.azure.net/keys/k/1");
+    c.chain = sk_X509_new_null();
+    a = tg_cert("leaf", c.pub, NULL, c.pub, -60, 3600, NULL, NULL, NULL,
+                EVP_sha256());
+    b = tg_cert("ca", k2, NULL, k2, -60, 3600, NULL, NULL, NULL,
+                EVP_sha256());
+    sk_X509_push(c.chain, a);
+    sk_X509_push(c.chain, b);
+    nk_kms_cache_store(ident, &c);
+    assert_int_equal(nk_kms_cache_load(ident, 3600, &got), 0);
+    assert_int_equal(sk_X509_num(got.chain), 2);
+    assert_int_equal(X509_cmp(sk_X509_value(got.chain, 0), a), 0);
+    assert_int_equal(X509_cmp(sk_X509_value(got.chain, 1), b), 0);
+    nk_kms_cached_release(&got);
+    nk_kms_cached_release(&c);
+    EVP_PKEY_free(k2);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    unsetenv("XDG_CACHE_HOME");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_cache_roundtrip),
         cmocka_unit_test(test_vault_latest_version),
         cmocka_unit_test(test_vault_sign_answer),
+        cmocka_unit_test(test_cache_certs),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
