@@ -1,5 +1,7 @@
-/* The KMS signer backends: AWS KMS (awskms://) and HashiCorp Vault or
- * OpenBao Transit (hashivault://, openbao://), over plugin/common/http. */
+/* The KMS signer backends: AWS KMS (awskms://), HashiCorp Vault or
+ * OpenBao Transit (hashivault://, openbao://) and Azure Key Vault or
+ * Managed HSM (azurekms://, https://<vault>/keys|certificates/...), over
+ * plugin/common/http. */
 #ifndef NK_KMS_H
 #define NK_KMS_H
 
@@ -7,5 +9,6 @@
 
 extern const struct nk_signer_ops nk_awskms_ops;
 extern const struct nk_signer_ops nk_vault_ops;
+extern const struct nk_signer_ops nk_azure_ops;
 
 #endif

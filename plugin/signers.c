@@ -11,6 +11,7 @@ static const struct nk_signer_ops *const backends[] = {
     &nk_pkcs11_ops,
     &nk_awskms_ops,
     &nk_vault_ops,
+    &nk_azure_ops,
 };
 
 const struct nk_signer_ops *nk_signer_lookup(const char *key_id,
@@ -23,6 +24,7 @@ const struct nk_signer_ops *nk_signer_lookup(const char *key_id,
             return backends[i];
     nk_err_set(err, NK_ERR_VALIDATION,
                "unsupported key id: expected a pkcs11: URI "
-               "(RFC 7512), awskms://..., hashivault://... or openbao://...");
+               "(RFC 7512), awskms://..., hashivault://..., openbao://..., "
+               "azurekms://... or https://<vault>.vault.azure.net/keys/...");
     return NULL;
 }

@@ -1,7 +1,8 @@
 /* The Azure backend's pure parts: key id forms (azurekms://, keys/ and
  * certificates/ URLs), hosts and clouds, ports, loopback http, the key id
- * check of answers, the JWK key type table; and the generic JWT signer,
- * whose signatures OpenSSL checks here. */
+ * check of answers, the JWK key type table, certificate secrets (PEM with
+ * the key block never parsed, leaf found in any order); and the generic
+ * JWT signer, whose signatures OpenSSL checks here. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +16,12 @@
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
 
+#include <openssl/pem.h>
+
+#include "certgen.h"
 #include "common/b64.h"
 #include "common/sigcheck.h"
+#include "kms/azure_chain.h"
 #include "kms/azure_uri.h"
 #include "kms/jwt.h"
 
@@ -305,12 +310,96 @@ static void test_jwt(void **state)
     EVP_PKEY_free(ec384);
 }
 
+static void pem_append(char **s, X509 *c)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *p, *n;
+    long len;
+
+    PEM_write_bio_X509(b, c);
+    len = BIO_get_mem_data(b, &p);
+    n = malloc(strlen(*s) + (size_t)len + 1);
+    sprintf(n, "%s%.*s", *s, (int)len, p);
+    free(*s);
+    *s = n;
+    BIO_free(b);
+}
+
+static void test_secret_chain(void **state)
+{
+    struct nk_err err = {NK_ERR_NONE, ""};
+    EVP_PKEY *rk = tg_key("EC:P-256"), *ik = tg_key("EC:P-256");
+    EVP_PKEY *lk = tg_key("EC:P-256"), *ok = tg_key("EC:P-256");
+    X509 *root = tg_cert("root", rk, NULL, rk, -60, 3600, "critical,CA:true",
+                         "critical,keyCertSign", NULL, EVP_sha256());
+    X509 *inter = tg_cert("inter", ik, root, rk, -60, 3600,
+                          "critical,CA:true", "critical,keyCertSign", NULL,
+                          EVP_sha256());
+    X509 *leaf = tg_cert("leaf", lk, inter, ik, -60, 3600, "CA:false",
+                         "critical,digitalSignature", "codeSigning",
+                         EVP_sha256());
+    X509 *other = tg_cert("other", ok, inter, ik, -60, 3600, "CA:false",
+                          "critical,digitalSignature", "codeSigning",
+                          EVP_sha256());
+    /* A key block first, as Key Vault writes it; then root, leaf, inter:
+     * any order. The "key" is not PEM at all: it must not be parsed. */
+    char *pem = strdup("-----BEGIN PRIVATE KEY-----\nnot base64 !!\n"
+                       "-----END PRIVATE KEY-----\n");
+    STACK_OF(X509) *sk = NULL;
+
+    (void)state;
+    pem_append(&pem, root);
+    pem_append(&pem, leaf);
+    pem_append(&pem, inter);
+    pem_append(&pem, leaf); /* repeated: dropped */
+    assert_int_equal(nk_azure_secret_chain(pem, "application/x-pem-file",
+                                           "secret", &sk, &err),
+                     0);
+    assert_int_equal(sk_X509_num(sk), 3);
+    assert_int_equal(X509_cmp(sk_X509_value(sk, 0), leaf), 0);
+    sk_X509_pop_free(sk, X509_free);
+
+    /* Two leaves: no single one to sign with. */
+    pem_append(&pem, other);
+    assert_int_equal(nk_azure_secret_chain(pem, "application/x-pem-file",
+                                           "secret", &sk, &err),
+                     -1);
+    assert_int_equal(err.code, NK_ERR_VALIDATION);
+    assert_non_null(strstr(err.msg, "no single leaf"));
+    assert_null(sk);
+
+    /* Another content type, and a PEM without certificates. */
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(nk_azure_secret_chain("x", "text/plain", "secret", &sk,
+                                           &err),
+                     -1);
+    assert_non_null(strstr(err.msg, "text/plain"));
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(nk_azure_secret_chain("-----BEGIN PRIVATE KEY-----",
+                                           "application/x-pem-file",
+                                           "secret", &sk, &err),
+                     -1);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(nk_azure_secret_chain("!!", "application/x-pkcs12",
+                                           "secret", &sk, &err),
+                     -1);
+    free(pem);
+    X509_free(root);
+    X509_free(inter);
+    X509_free(leaf);
+    X509_free(other);
+    EVP_PKEY_free(rk);
+    EVP_PKEY_free(ik);
+    EVP_PKEY_free(lk);
+    EVP_PKEY_free(ok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_forms),   cmocka_unit_test(test_id_refused),
         cmocka_unit_test(test_kid_check),  cmocka_unit_test(test_keyspec),
-        cmocka_unit_test(test_jwt),
+        cmocka_unit_test(test_jwt),        cmocka_unit_test(test_secret_chain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
