@@ -75,21 +75,25 @@ static int fault(const struct nk_azure_conn *c, const struct nk_http_resp *r,
                  const char *what, const char *perm, struct nk_err *err)
 {
     enum nk_errcode ec = nk_kms_status_code(r->status);
+    const char *src = c->tok.source ? c->tok.source : "?";
+    const char *rid = r->request_id ? r->request_id : "-";
     struct kv_fault f;
-    char hint[300] = "";
 
     parse_fault(r, &f);
+    /* What to do comes first; the service's own words last, where the
+     * message's length limit may cut them. */
     if (r->status == 403)
-        snprintf(hint, sizeof(hint), "; the identity (%s) needs %s%s%s",
-                 c->tok.source ? c->tok.source : "?", perm,
-                 f.action[0] ? ": " : "", f.action);
-    else if (r->status == 401)
-        snprintf(hint, sizeof(hint), "; the token from %s was refused: "
-                 "check that the identity is in the vault's tenant",
-                 c->tok.source ? c->tok.source : "?");
-    return nk_err_set(err, ec, "%s: %s: %s (HTTP %ld, request id %s)%s",
-                      what, f.code, f.msg[0] ? f.msg : "-", r->status,
-                      r->request_id ? r->request_id : "-", hint);
+        return nk_err_set(err, ec, "%s: HTTP 403 %s, request id %s: the "
+                          "identity (%s) needs %s%s%s; Key Vault says: %s",
+                          what, f.code, rid, src, perm,
+                          f.action[0] ? ": " : "", f.action, f.msg);
+    if (r->status == 401)
+        return nk_err_set(err, ec, "%s: HTTP 401 %s, request id %s: the "
+                          "token from %s was refused (is the identity in "
+                          "the vault's tenant?); Key Vault says: %s",
+                          what, f.code, rid, src, f.msg);
+    return nk_err_set(err, ec, "%s: %s: %s (HTTP %ld, request id %s)", what,
+                      f.code, f.msg[0] ? f.msg : "-", r->status, rid);
 }
 
 static int send_once(struct nk_azure_conn *c, const char *method,

@@ -129,10 +129,9 @@ static const char *perm_of(const struct nk_azure *s, const char *op)
     if (strcmp(op, "certificates") == 0)
         return "certificates get (role Key Vault Certificate User, or "
                "access policy certificates: get)";
-    return "secrets get (role Key Vault Secrets User or Key Vault "
-           "Certificate User, or access policy secrets: get); or set "
-           "pluginConfig ca_certs or self_signed=true to read the "
-           "certificate alone";
+    return "secrets get (role Key Vault Secrets User, or access policy "
+           "secrets: get), or pluginConfig ca_certs or self_signed=true "
+           "to read the certificate alone";
 }
 
 /* attributes.enabled, nbf and exp of a key, certificate or secret: 0 when
@@ -395,6 +394,13 @@ static void azure_stale(struct nk_signer *s)
     nk_kms_key_stale(&azure_of(s)->key);
 }
 
+static const char *azure_credentials(struct nk_signer *base)
+{
+    struct nk_azure *s = azure_of(base);
+
+    return s->conn.tok.source;
+}
+
 static void azure_free_op(struct nk_signer *s)
 {
     if (s != NULL)
@@ -409,4 +415,5 @@ const struct nk_signer_ops nk_azure_ops = {
     .sign = azure_sign,
     .free = azure_free_op,
     .stale = azure_stale,
+    .credentials = azure_credentials,
 };

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -25,7 +27,8 @@ static const char doctor_usage[] =
     "installed where notation looks. Exit status 1 when any check fails.\n"
     "KMS keys are read from the service, not from the public key cache.\n"
     "\n"
-    "  --id <key-id>           pkcs11:..., awskms://..., hashivault://...\n"
+    "  --id <key-id>           pkcs11:..., awskms://..., hashivault://...,\n"
+    "                          azurekms://..., https://<vault>/keys/...\n"
     "  --plugin-config K=V     pluginConfig, as in notation key add\n"
     "  --json                  print the report as JSON\n";
 
@@ -36,7 +39,8 @@ static const char *open_fix(enum nk_errcode code)
     case NK_ERR_ACCESS:
         return "check the credentials: NOTATION_KEYSTORE_PIN or "
                "pluginConfig pin-file for PKCS#11, the AWS role or keys, "
-               "VAULT_TOKEN for Vault";
+               "VAULT_TOKEN for Vault, AZURE_* variables, a managed "
+               "identity or az login for Azure, and the key's permissions";
     case NK_ERR_VALIDATION:
         return "check the key id: \"notation-keystore keys --module <.so>\" "
                "lists PKCS#11 keys with ready-to-use ids";
@@ -82,6 +86,9 @@ static int check_key(struct nk_signing *sg, const char *id,
     snprintf(detail, sizeof(detail), "key found (%.0f ms)",
              nk_log_now_ms() - t0);
     nk_report_add(r, NK_CHECK_PASS, "key store", detail, NULL);
+    if (ops->credentials != NULL && ops->credentials(sg->signer) != NULL)
+        nk_report_add(r, NK_CHECK_PASS, "credentials",
+                      ops->credentials(sg->signer), NULL);
     if (sg->info.pub == NULL ||
         nk_keyspec_of_pkey(sg->info.pub, &spec, &err) != 0) {
         nk_report_add(r, NK_CHECK_FAIL, "key spec",
@@ -135,15 +142,20 @@ static int check_chain(struct nk_signing *sg, const struct nk_config *cfg,
 
 static void check_sign(struct nk_signing *sg, struct nk_report *r)
 {
-    static const char probe[] = "notation-keystore doctor probe";
     struct nk_err err = {0};
-    unsigned char *sig = NULL;
+    unsigned char probe[32], *sig = NULL;
     size_t n = 0;
     char detail[128];
     double t0 = nk_log_now_ms();
 
-    if (nk_signing_sign(sg, (const unsigned char *)probe, sizeof(probe) - 1,
-                        &sig, &n, &err) != 0) {
+    /* A fresh random payload: a service must really sign (no replayed or
+     * canned answer passes), and the check against the leaf proves it. */
+    if (RAND_bytes(probe, sizeof(probe)) != 1) {
+        nk_report_add(r, NK_CHECK_FAIL, "test signature",
+                      "no random bytes for the probe", NULL);
+        return;
+    }
+    if (nk_signing_sign(sg, probe, sizeof(probe), &sig, &n, &err) != 0) {
         nk_report_add(r, NK_CHECK_FAIL, "test signature", err.msg,
                       "the key must allow signing (CKA_SIGN, KMS key usage "
                       "SIGN_VERIFY) with RSASSA-PSS or ECDSA");

@@ -88,6 +88,10 @@ struct nk_signer_ops {
      * signing finds it without pluginConfig (cert generate-test --store).
      * A store that cannot hold certificates leaves it NULL. */
     int (*store_cert)(struct nk_signer *s, X509 *cert, struct nk_err *err);
+
+    /* Optional (may be NULL): after describe, the credentials the backend
+     * used, for people ("Azure workload identity"), or NULL. */
+    const char *(*credentials)(struct nk_signer *s);
 };
 
 /* The backend whose syntax key_id has; VALIDATION_ERROR listing the known
