@@ -36,7 +36,9 @@ SRC_DIRS = ("plugin", "pkcs11", "kms")
 CONFIG_READERS = {"nk_config_get": 1, "nk_config_str": 1, "nk_config_bool": 1,
                   "nk_config_seconds": 1}
 ENV_READERS = {"getenv": 0, "secure_getenv": 0}
-KEY_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+# Lower-case words joined by "-"; the three azure-kv keys keep azure-kv's
+# spelling, so its users' stored pluginConfig works unchanged.
+KEY_RE = re.compile(r"^(?:[a-z][a-z0-9]*(?:-[a-z0-9]+)*|ca_certs|self_signed|credential_type)$")
 VAR_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 README_MAX = 150
 
