@@ -2,7 +2,7 @@
 # The fault matrix: every network client of the plugin against every fault
 # of tests/lib/fault_server.py (matrix mode) on loopback. The fault server
 # stands in front of the real mocks (AWS KMS/STS, IMDS and container
-# credentials, Vault, OCSP, CRL, TSA) and misbehaves for one client at a
+# credentials, Vault, Azure Key Vault, Entra ID and IMDS, OCSP, CRL, TSA) and misbehaves for one client at a
 # time. Each cell asserts the errorCode (or, for OCSP/CRL, the revocation
 # verdict), a message naming the fault, the elapsed time (at most the
 # configured bound + 10% + NK_FAULT_SLACK_MS, default 300 ms, more than the
@@ -42,7 +42,7 @@ ss=[socket.socket() for _ in range(int(sys.argv[1]))]
 for s in ss: s.bind(("127.0.0.1",0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
 }
-read -r aport vport iport oport cport lo lc DEAD ctl other <<<"$(free_ports 10)"
+read -r aport vport iport oport cport lo lc DEAD ctl azport other <<<"$(free_ports 11)"
 [ -n "$other" ] || die "free ports"
 # Started first and waited for last: they take seconds to make their keys.
 "$NK_PY" "$NK_ROOT/tests/lib/aws_mock.py" --port "$aport" --setup "$NK_TMP/aws.json" \
@@ -50,6 +50,9 @@ read -r aport vport iport oport cport lo lc DEAD ctl other <<<"$(free_ports 10)"
 at_exit "kill $!"
 VAULT_MOCK_LIFETIME=300 "$NK_PY" "$NK_ROOT/tests/lib/vault_mock.py" --only ecdsa-p256 \
     --setup "$NK_TMP/vault.json" --http "$vport" >"$NK_TMP/vault.log" 2>&1 &
+at_exit "kill $!"
+AZURE_MOCK_LIFETIME=600 "$NK_PY" "$NK_ROOT/tests/lib/azure_mock.py" --only ec-256 \
+    --setup "$NK_TMP/azure.json" --dir "$NK_TMP/azure" --http "$azport" >"$NK_TMP/azure-mock.out" 2>&1 &
 at_exit "kill $!"
 
 # Revocation: a root and leaves whose AIA/CDP name the fault server's
@@ -99,14 +102,15 @@ IMDS_MOCK_LIFETIME=300 "$NK_PY" "$NK_ROOT/tests/lib/imds_mock.py" --port "$iport
 at_exit "kill $!"
 
 # ---- the fault server: one listener per client ----
-CLIENTS=(kms sts imds container vault approle jwt k8s ocsp crl tsa)
+CLIENTS=(kms sts imds container vault approle jwt k8s akv entra azimds ocsp crl tsa)
 declare -A L=([ocsp]=$lo [crl]=$lc) UP=([kms]=$aport [sts]=$aport [imds]=$iport
     [container]=$iport [vault]=$vport [approle]=$vport [jwt]=$vport [k8s]=$vport
+    [akv]=$azport [entra]=$azport [azimds]=$azport
     [ocsp]=$oport [crl]=$cport [tsa]=$tport)
 args=()
 # kms-ok: the KMS the credential rows go on to, never faulted.
-read -ra PORTS <<<"$(free_ports 16)"
-[ "${#PORTS[@]}" = 16 ] || die "free ports"
+read -ra PORTS <<<"$(free_ports 20)"
+[ "${#PORTS[@]}" = 20 ] || die "free ports"
 UP[kms-ok]=$aport
 for c in "${CLIENTS[@]}" kms-ok; do
     [ -n "${L[$c]:-}" ] || { L[$c]=${PORTS[0]}; PORTS=("${PORTS[@]:1}"); }
@@ -125,6 +129,7 @@ FAULT_SERVER_LIFETIME=600 "$NK_PY" "$NK_ROOT/tests/lib/fault_server.py" \
 at_exit "kill $!"
 wait_file "$NK_TMP/fault.json" 30 || die "fault server did not start ($(cat "$NK_TMP/fault.log"))"
 wait_file "$NK_TMP/vault.json" 60 || die "Vault mock did not start"
+wait_file "$NK_TMP/azure.json" 60 || die "Azure mock did not start ($(cat "$NK_TMP/azure-mock.out"))"
 for p in "$iport" "$oport" "$cport"; do wait_port "$p" 10 || die "mock on port $p did not start"; done
 
 # ctl PATH: a request to the control port (bash's /dev/tcp: no process per
@@ -152,6 +157,11 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN \
     VAULT_SECRET_ID VAULT_JWT_ROLE VAULT_K8S_ROLE BAO_ADDR BAO_TOKEN BAO_CACERT \
     BAO_NAMESPACE VAULT_CACERT TRANSIT_SECRET_ENGINE_PATH NOTATION_KEYSTORE_PKCS11_MODULE \
     NOTATION_KEYSTORE_LOG NOTATION_KEYSTORE_LOG_FILE
+for v in $(env | sed -n 's/^\(AZURE_[A-Z_]*\|IDENTITY_[A-Z_]*\|IMDS_ENDPOINT\|MSI_[A-Z_]*\)=.*/\1/p'); do
+    unset "$v"
+done
+# No az on PATH: an Azure row that fails must not go on to a real CLI.
+mkdir -p "$NK_TMP/noaz" && ln -s /bin/false "$NK_TMP/noaz/az"
 export AWS_REGION=us-east-1
 V=$NK_TMP/vault.json
 VROOT=$(jq -r .root_token "$V") VRID=$(jq -r .approle.role_id "$V")
@@ -161,13 +171,20 @@ VKROLE=$(jq -r .k8s.role "$V")
 echo "web-identity-token-fm" >"$NK_TMP/wi.jwt"
 SID=$(jq -r .signer.id "$NK_TMP/aws.json") SSEC=$(jq -r .signer.secret "$NK_TMP/aws.json")
 ROLE=$(jq -r .role_arn "$NK_TMP/aws.json")
-for v in VROOT VRID VSID VJROLE VKROLE SID SSEC ROLE; do
+ATEN=$(jq -r .tenant "$NK_TMP/azure.json") AID=$(jq -r .signer.id "$NK_TMP/azure.json")
+ASEC=$(jq -r .signer.secret "$NK_TMP/azure.json")
+for v in VROOT VRID VSID VJROLE VKROLE SID SSEC ROLE ATEN AID ASEC; do
     [ -n "${!v}" ] && [ "${!v}" != null ] || die "mock setup lacks $v"
 done
 AWSOK=http://127.0.0.1:${L[kms-ok]}
 GCA=$tls/good-ca.pem
 dreq_aws() { printf '{"contractVersion":"1.0","keyId":"awskms:///alias/ec-256","pluginConfig":{"timeout":"%s","cache":"false"}}' "$T"; }
 dreq_vault() { printf '{"contractVersion":"1.0","keyId":"hashivault://ecdsa-p256","pluginConfig":{"timeout":"%s","cache":"false"}}' "$T"; }
+AZ=http://127.0.0.1:$azport
+dreq_azure() { # VAULT-BASE [CREDENTIAL-TYPE]
+    printf '{"contractVersion":"1.0","keyId":"%s/certificates/cert-ec-256","pluginConfig":{"timeout":"%s","cache":"false","token-cache":"false","ca-bundle":"%s","credential_type":"%s"}}' \
+        "$1" "$T" "$GCA" "${2:-default}"
+}
 vreq() { # LEAF: verify-signature asking for the revocation check only
     printf '{"contractVersion":"1.0","signature":{"criticalAttributes":{"contentType":"application/vnd.cncf.notary.payload.v1+json","signingScheme":"notary.x509","expiry":"0001-01-01T00:00:00Z"},"unprocessedAttributes":null,"certificateChain":["%s","%s"]},"trustPolicy":{"trustedIdentities":["*"],"signatureVerification":["SIGNATURE_VERIFIER.REVOCATION_CHECK"]},"pluginConfig":{"crl-cache":"false","ocsp-timeout":"%s","crl-timeout":"%s"}}' \
         "$(cat "$R/$1.b64")" "$(cat "$R/root.b64")" "$T" "$T"
@@ -214,6 +231,12 @@ client_run() {
         prun describe-key "$(dreq_vault)" ;;
     k8s) VAULT_ADDR=$b VAULT_CACERT=$GCA VAULT_K8S_ROLE=$VKROLE VAULT_K8S_TOKEN_FILE=$NK_TMP/sa.jwt \
         prun describe-key "$(dreq_vault)" ;;
+    akv) AZURE_TENANT_ID=$ATEN AZURE_CLIENT_ID=$AID AZURE_CLIENT_SECRET=$ASEC AZURE_AUTHORITY_HOST=$AZ \
+        prun describe-key "$(dreq_azure "$b")" ;;
+    entra) AZURE_TENANT_ID=$ATEN AZURE_CLIENT_ID=$AID AZURE_CLIENT_SECRET=$ASEC AZURE_AUTHORITY_HOST=$b \
+        prun describe-key "$(dreq_azure "$AZ")" ;;
+    azimds) PATH=$NK_TMP/noaz:$PATH AZURE_POD_IDENTITY_AUTHORITY_HOST=$b \
+        prun describe-key "$(dreq_azure "$AZ" managedid)" ;;
     ocsp | crl)
         leaf=leaf-${c:0:1}
         [ "$b" = dead ] && leaf=${leaf}d
@@ -225,7 +248,9 @@ client_run() {
 echo "setup: $(((${EPOCHREALTIME/./} - T0_SCRIPT) / 1000)) ms"
 # ---- the matrix ----
 # Cells: OK (the call succeeds), an errorCode (ERROR, TIMEOUT, THROTTLED,
-# ACCESS_DENIED), good/unknown (verify-signature's revocation verdict, exit
+# ACCESS_DENIED; Azure's IMDS row: no answer is "no managed identity",
+# ACCESS_DENIED, but a broken, throttled or failing answer is the
+# service's fault, as for any other endpoint, and 5xx is retried), good/unknown (verify-signature's revocation verdict, exit
 # 0), or - (does not apply: OCSP/CRL/IMDS speak plain http only, and the
 # TSA trusts the system store, where a test CA never is, so only "not
 # trusted" can be staged for it).
@@ -240,6 +265,9 @@ vault OK ERROR ERROR ERROR TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR OK ERROR ERRO
 approle OK ERROR ERROR ERROR TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR OK ERROR ERROR ERROR THROTTLED THROTTLED OK THROTTLED ERROR ERROR ERROR
 jwt OK ERROR ERROR ERROR TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR OK ERROR ERROR ERROR THROTTLED THROTTLED OK THROTTLED ERROR ERROR ERROR
 k8s OK ERROR ERROR ERROR TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR OK ERROR ERROR ERROR THROTTLED THROTTLED OK THROTTLED ERROR ERROR ERROR
+akv OK ERROR ERROR ERROR TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR OK ERROR ERROR ERROR THROTTLED THROTTLED OK THROTTLED ERROR ERROR ERROR
+entra OK ERROR ERROR ERROR TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR OK ERROR ERROR ERROR THROTTLED THROTTLED OK THROTTLED ERROR ERROR ERROR
+azimds    OK   ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ACCESS_DENIED ERROR ERROR OK ACCESS_DENIED - ACCESS_DENIED THROTTLED THROTTLED OK THROTTLED - - -
 ocsp      good unknown unknown unknown unknown unknown unknown unknown unknown unknown unknown unknown - unknown unknown unknown unknown unknown - - -
 crl       good unknown unknown unknown unknown unknown unknown unknown unknown unknown good    good    -       unknown unknown   unknown   unknown unknown   - - -
 tsa OK TIMEOUT TIMEOUT TIMEOUT TIMEOUT TIMEOUT ERROR ERROR ERROR ERROR ERROR ERROR - ERROR THROTTLED THROTTLED ERROR ERROR ERROR - -
