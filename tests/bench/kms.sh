@@ -2,8 +2,11 @@
 # KMS timings: prints "name median_ms p90_ms peak_rss_kb" for
 # get-plugin-metadata, and describe-key and generate-signature (EC-256)
 # against our AWS KMS mock (tests/lib/aws_mock.py, SigV4 checked) and the
-# Vault mock (plain http on loopback), with the key-description cache off
-# and warm. Then checks that get-plugin-metadata never loads libcurl.
+# Vault mock (plain http on loopback), and the Azure Key Vault mock
+# (tests/lib/azure_mock.py: Key Vault and Entra ID on loopback, client
+# secret credential, chain from the certificate's secret), with the
+# key-description cache (Azure: and the token cache) off and warm; for
+# Azure also the requests each run made, from the mock's log. Then checks that get-plugin-metadata never loads libcurl.
 # Called by tests/bench.sh; RUNS (or NK_BENCH_RUNS) runs each, default 30.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/pki.sh"
@@ -12,11 +15,16 @@
 RUNS=${NK_BENCH_RUNS:-${RUNS:-30}}
 M=$NK_ROOT/tests/bench/measure.py
 
-mport=$(free_port) vport=$(free_port)
+mport=$(free_port) vport=$(free_port) zport=$(free_port)
+AZURE_MOCK_LIFETIME=900 "$NK_PY" "$NK_ROOT/tests/lib/azure_mock.py" --only ec-256 \
+    --setup "$NK_TMP/azure.json" --dir "$NK_TMP/azure" --http "$zport" \
+    --log "$NK_TMP/azure.jsonl" >"$NK_TMP/azure.log" 2>&1 &
+at_exit "kill $!"
 VAULT_MOCK_LIFETIME=600 "$NK_PY" "$NK_ROOT/tests/lib/vault_mock.py" --only ecdsa-p256 \
     --setup "$NK_TMP/vault.json" --http "$vport" >"$NK_TMP/vault.log" 2>&1 &
 at_exit "kill $!"
-aws_mock_start "$mport" "$NK_TMP/aws.json" "$NK_TMP/aws-mock.jsonl" && wait_file "$NK_TMP/vault.json" 30 ||
+aws_mock_start "$mport" "$NK_TMP/aws.json" "$NK_TMP/aws-mock.jsonl" && wait_file "$NK_TMP/vault.json" 30 &&
+    wait_file "$NK_TMP/azure.json" 60 ||
     { echo "kms bench: servers did not start" >&2; exit 1; }
 
 export XDG_CACHE_HOME=$NK_TMP/cache HOME=$NK_TMP/home
@@ -61,6 +69,35 @@ for b in aws:awskms:///alias/ec-256 vault:hashivault://ecdsa-p256; do
         "$NK_BIN" describe-key <"$NK_TMP/$name-describe-key-$tag.json" >/dev/null 2>&1
         bench "$name-describe-key-$tag" "$NK_TMP/$name-describe-key-$tag.json" "$NK_BIN" describe-key
         bench "$name-generate-signature-$tag" "$NK_TMP/$name-generate-signature-$tag.json" "$NK_BIN" generate-signature
+    done
+done
+
+# Azure: the certificate's chain comes from the vault (no certificate-chain).
+export XDG_RUNTIME_DIR=$NK_TMP/run AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET
+export AZURE_AUTHORITY_HOST=http://127.0.0.1:$zport
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+AZURE_TENANT_ID=$(jq -r .tenant "$NK_TMP/azure.json")
+AZURE_CLIENT_ID=$(jq -r .signer.id "$NK_TMP/azure.json")
+AZURE_CLIENT_SECRET=$(jq -r .signer.secret "$NK_TMP/azure.json")
+kid=http://127.0.0.1:$zport/certificates/cert-ec-256
+for cache in false true; do
+    tag=$([ $cache = true ] && echo cached || echo nocache)
+    for cmd in describe-key generate-signature; do
+        jq -nc --arg k "$kid" --arg cache "$cache" --arg cmd "$cmd" --arg p "$(cat "$NK_TMP/payload.b64")" \
+            '{contractVersion:"1.0",keyId:$k,pluginConfig:{cache:$cache,"token-cache":$cache}}
+             + (if $cmd=="generate-signature" then {keySpec:"EC-256",hashAlgorithm:"SHA-256",payload:$p} else {} end)' \
+            >"$NK_TMP/azure-$cmd-$tag.json"
+    done
+    "$NK_BIN" describe-key <"$NK_TMP/azure-describe-key-$tag.json" >/dev/null 2>&1
+    for cmd in describe-key generate-signature; do
+        "$NK_BIN" $cmd <"$NK_TMP/azure-$cmd-$tag.json" >/dev/null 2>"$NK_TMP/azure.err" ||
+            { echo "kms bench: azure $cmd: $(cat "$NK_TMP/azure.err")" >&2; exit 1; }
+        n0=$(wc -l <"$NK_TMP/azure.jsonl")
+        bench "azure-$cmd-$tag" "$NK_TMP/azure-$cmd-$tag.json" "$NK_BIN" $cmd
+        n1=$(wc -l <"$NK_TMP/azure.jsonl")
+        # measure.py runs the command RUNS times after one warm-up run.
+        awk -v a="$n0" -v b="$n1" -v r="$RUNS" -v n="azure-$cmd-$tag" \
+            'BEGIN{printf "# %s: %.2f requests per run\n", n, (b-a)/(r+1)}'
     done
 done
 
