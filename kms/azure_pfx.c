@@ -8,22 +8,30 @@
 #include "azure_pfx.h"
 #include "common/log.h"
 
-/* Loads the legacy provider (RC2, the 40-bit schemes of old PFX files)
- * beside the default one, once; nonzero when it is there. */
-static int legacy_on(void)
-{
-    static int state; /* 0 not tried, 1 loaded, -1 unavailable */
+/* The legacy provider (RC2, the 40-bit schemes of old PFX files) beside
+ * the default one, loaded for one retry and unloaded after it: a provider
+ * left loaded is memory never given back. */
+struct legacy {
+    OSSL_PROVIDER *def, *leg;
+};
 
-    if (state == 0) {
-        state = OSSL_PROVIDER_load(NULL, "default") != NULL &&
-                        OSSL_PROVIDER_load(NULL, "legacy") != NULL
-                    ? 1
-                    : -1;
-        ERR_clear_error();
-        nk_info("PKCS#12: legacy provider %s",
-                state > 0 ? "loaded" : "unavailable");
-    }
-    return state > 0;
+static int legacy_load(struct legacy *l)
+{
+    l->def = OSSL_PROVIDER_load(NULL, "default");
+    l->leg = l->def != NULL ? OSSL_PROVIDER_load(NULL, "legacy") : NULL;
+    ERR_clear_error();
+    nk_info("PKCS#12: legacy provider %s",
+            l->leg != NULL ? "loaded" : "unavailable");
+    return l->leg != NULL;
+}
+
+static void legacy_unload(struct legacy *l)
+{
+    if (l->leg != NULL)
+        OSSL_PROVIDER_unload(l->leg);
+    if (l->def != NULL)
+        OSSL_PROVIDER_unload(l->def);
+    l->leg = l->def = NULL;
 }
 
 static PKCS12 *parse_der(const unsigned char *der, size_t n, const char *what,
@@ -103,6 +111,7 @@ int nk_azure_pfx_certs(const unsigned char *der, size_t n, const char *what,
 {
     PKCS12 *p12 = parse_der(der, n, what, err);
     STACK_OF(X509) *sk = sk_X509_new_null();
+    struct legacy l = {NULL, NULL};
     int ok;
 
     *out = NULL;
@@ -111,11 +120,12 @@ int nk_azure_pfx_certs(const unsigned char *der, size_t n, const char *what,
         return -1;
     }
     ok = certs_once(p12, sk);
-    if (!ok && legacy_on()) {
+    if (!ok && legacy_load(&l)) {
         sk_X509_pop_free(sk, X509_free);
         sk = sk_X509_new_null();
         ok = certs_once(p12, sk);
     }
+    legacy_unload(&l);
     PKCS12_free(p12);
     if (!ok || sk_X509_num(sk) == 0) {
         sk_X509_pop_free(sk, X509_free);
@@ -144,6 +154,7 @@ int nk_azure_pfx_key(const unsigned char *der, size_t n, const char *password,
                      STACK_OF(X509) **ca, struct nk_err *err)
 {
     PKCS12 *p12 = parse_der(der, n, what, err);
+    struct legacy l = {NULL, NULL};
     int ok;
 
     *key = NULL;
@@ -164,8 +175,9 @@ int nk_azure_pfx_key(const unsigned char *der, size_t n, const char *password,
                           "AZURE_CLIENT_CERTIFICATE_PASSWORD)", what);
     }
     ok = key_once(p12, password, key, cert, ca);
-    if (!ok && legacy_on())
+    if (!ok && legacy_load(&l))
         ok = key_once(p12, password, key, cert, ca);
+    legacy_unload(&l);
     PKCS12_free(p12);
     if (!ok || *key == NULL || *cert == NULL) {
         EVP_PKEY_free(*key);
