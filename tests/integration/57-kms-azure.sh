@@ -145,6 +145,8 @@ check "kms-azure ca_certs reads the certificate, not the secret" \
     test "$(since '.path=="/certificates/cert-ec-256"')/$(since '.path=="/secrets/cert-ec-256"')" = 1/0
 run describe-key "$(dreq "$S/certificates/selfsigned" "{\"self_signed\":\"true\",\"ca_certs\":\"$M/ca-certs.pem\"}")"
 check_err "kms-azure self_signed with ca_certs is refused" VALIDATION_ERROR 'self_signed.*ca_certs'
+run describe-key "$(dreq "$S/certificates/cert-ec-256" '{"key-version":"2"}')"
+check_err "kms-azure key-version is refused: the version goes in the key id" VALIDATION_ERROR 'key-version.*key id'
 run describe-key "$(dreq "$S/certificates/selfsigned" '{"self_signed":"maybe"}')"
 check_err "kms-azure self_signed=maybe is refused" VALIDATION_ERROR 'self_signed'
 sign_ok "kms-azure chain from a PKCS#12 secret" "$S/certificates/cert-pfx" EC-256 "$(pub cert-pfx)" '{"cache":"false"}'
