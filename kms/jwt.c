@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include "common/b64.h"
@@ -143,4 +145,33 @@ out:
     free(s);
     free(sig);
     return ret;
+}
+
+/* Gives no password: an encrypted key fails rather than OpenSSL's default
+ * callback prompting on a terminal the plugin does not own. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+int nk_jwt_key_from_pem(const char *pem, const char *what, EVP_PKEY **out,
+                        struct nk_err *err)
+{
+    BIO *bio = pem != NULL ? BIO_new_mem_buf(pem, -1) : NULL;
+
+    *out = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL)
+                       : NULL;
+    BIO_free(bio);
+    if (*out == NULL) {
+        /* OpenSSL's error queue may quote nothing of the key; say only
+         * that it is unusable. */
+        ERR_clear_error();
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "%s: not an unencrypted PEM private key", what);
+    }
+    return 0;
 }

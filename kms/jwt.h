@@ -26,4 +26,11 @@ int nk_jwt_sign(const cJSON *header, const cJSON *claims, EVP_PKEY *key,
                 enum nk_jwt_alg alg, char **out,
                 struct nk_err *err) NK_MUST_CHECK;
 
+/* The private key in PEM text (PKCS#8 "PRIVATE KEY", or "RSA PRIVATE KEY"
+ * / "EC PRIVATE KEY"), unencrypted, for a JWT a token endpoint takes (a
+ * Google service account's private_key). what names the source for
+ * errors, which never quote the key. */
+int nk_jwt_key_from_pem(const char *pem, const char *what, EVP_PKEY **out,
+                        struct nk_err *err) NK_MUST_CHECK;
+
 #endif
