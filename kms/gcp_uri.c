@@ -24,10 +24,9 @@ static const struct {
     const char *prefix;
     const char *why;
 } unusable[] = {
-    {"RSA_SIGN_PSS_", "notation signs RSA-2048 with SHA-256, RSA-3072 with "
-                      "SHA-384 and RSA-4096 with SHA-512, and a Cloud KMS "
-                      "key version signs with the one hash its algorithm "
-                      "names"},
+    {"RSA_SIGN_PSS_", "notation pairs RSA-3072 with SHA-384 and RSA-4096 "
+                      "with SHA-512, and a key version signs with its "
+                      "algorithm's hash only"},
     {"RSA_SIGN_PKCS1_", "notation signs RSA keys with RSASSA-PSS, not "
                         "PKCS#1 v1.5"},
     {"RSA_SIGN_RAW_PKCS1_", "notation signs RSA keys with RSASSA-PSS, not "

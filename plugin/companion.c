@@ -37,6 +37,8 @@ static const char usage[] =
     "notation-keystore_<v>_linux_<arch>.tar.gz\n"
     "Key IDs: pkcs11:token=<label>;object=<key label>?module-path=<.so>\n"
     "         awskms:///alias/<name>, hashivault://<key>, openbao://<key>\n"
+    "         gcpkms://projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>/"
+    "cryptoKeyVersions/<n>\n"
     "Trace:   NOTATION_KEYSTORE_LOG=debug NOTATION_KEYSTORE_LOG_FILE=<path>\n"
     "Docs:    man notation-keystore, README.md\n";
 

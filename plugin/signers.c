@@ -12,6 +12,7 @@ static const struct nk_signer_ops *const backends[] = {
     &nk_awskms_ops,
     &nk_vault_ops,
     &nk_azure_ops,
+    &nk_gcpkms_ops,
 };
 
 const struct nk_signer_ops *nk_signer_lookup(const char *key_id,
@@ -25,6 +26,7 @@ const struct nk_signer_ops *nk_signer_lookup(const char *key_id,
     nk_err_set(err, NK_ERR_VALIDATION,
                "unsupported key id: expected a pkcs11: URI "
                "(RFC 7512), awskms://..., hashivault://..., openbao://..., "
-               "azurekms://... or https://<vault>.vault.azure.net/keys/...");
+               "azurekms://..., https://<vault>.vault.azure.net/keys/... or "
+               "gcpkms://projects/.../cryptoKeyVersions/<n>");
     return NULL;
 }

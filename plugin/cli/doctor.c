@@ -28,7 +28,8 @@ static const char doctor_usage[] =
     "KMS keys are read from the service, not from the public key cache.\n"
     "\n"
     "  --id <key-id>           pkcs11:..., awskms://..., hashivault://...,\n"
-    "                          azurekms://..., https://<vault>/keys/...\n"
+    "                          azurekms://..., https://<vault>/keys/...,\n"
+    "                          gcpkms://...\n"
     "  --plugin-config K=V     pluginConfig, as in notation key add\n"
     "  --json                  print the report as JSON\n";
 
@@ -40,7 +41,10 @@ static const char *open_fix(enum nk_errcode code)
         return "check the credentials: NOTATION_KEYSTORE_PIN or "
                "pluginConfig pin-file for PKCS#11, the AWS role or keys, "
                "VAULT_TOKEN for Vault, AZURE_* variables, a managed "
-               "identity or az login for Azure, and the key's permissions";
+               "identity or az login for Azure, "
+               "GOOGLE_APPLICATION_CREDENTIALS or \"gcloud auth "
+               "application-default login\" for Cloud KMS, and the "
+               "key's permissions";
     case NK_ERR_VALIDATION:
         return "check the key id: \"notation-keystore keys --module <.so>\" "
                "lists PKCS#11 keys with ready-to-use ids";
@@ -69,7 +73,8 @@ static int check_key(struct nk_signing *sg, const char *id,
     if (ops == NULL) {
         nk_report_add(r, NK_CHECK_FAIL, "key id", err.msg,
                       "use pkcs11:token=...;object=...?module-path=..., "
-                      "awskms:///alias/<name> or hashivault://<key>");
+                      "awskms:///alias/<name>, hashivault://<key> or "
+                      "gcpkms://projects/.../cryptoKeyVersions/<n>");
         return -1;
     }
     nk_report_add(r, NK_CHECK_PASS, "key id", ops->name, NULL);
@@ -158,7 +163,8 @@ static void check_sign(struct nk_signing *sg, struct nk_report *r)
     if (nk_signing_sign(sg, probe, sizeof(probe), &sig, &n, &err) != 0) {
         nk_report_add(r, NK_CHECK_FAIL, "test signature", err.msg,
                       "the key must allow signing (CKA_SIGN, KMS key usage "
-                      "SIGN_VERIFY) with RSASSA-PSS or ECDSA");
+                      "SIGN_VERIFY, Cloud KMS roles/cloudkms.signer) with "
+                      "RSASSA-PSS or ECDSA");
         return;
     }
     free(sig);

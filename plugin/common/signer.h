@@ -90,7 +90,9 @@ struct nk_signer_ops {
     int (*store_cert)(struct nk_signer *s, X509 *cert, struct nk_err *err);
 
     /* Optional (may be NULL): after describe, the credentials the backend
-     * used, for people ("Azure workload identity"), or NULL. */
+     * used and where they came from, for people ("Azure workload
+     * identity", "service account a@b.iam.gserviceaccount.com
+     * (GOOGLE_APPLICATION_CREDENTIALS)"), or NULL. Never a secret. */
     const char *(*credentials)(struct nk_signer *s);
 };
 
