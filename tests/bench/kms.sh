@@ -2,11 +2,13 @@
 # KMS timings: prints "name median_ms p90_ms peak_rss_kb" for
 # get-plugin-metadata, and describe-key and generate-signature (EC-256)
 # against our AWS KMS mock (tests/lib/aws_mock.py, SigV4 checked) and the
-# Vault mock (plain http on loopback), and the Azure Key Vault mock
+# Vault mock (plain http on loopback), the Azure Key Vault mock
 # (tests/lib/azure_mock.py: Key Vault and Entra ID on loopback, client
-# secret credential, chain from the certificate's secret), with the
-# key-description cache (Azure: and the token cache) off and warm; for
-# Azure also the requests each run made, from the mock's log. Then checks that get-plugin-metadata never loads libcurl.
+# secret credential, chain from the certificate's secret) and the Google
+# Cloud KMS mock (tests/lib/gcp_mock.py), with the key-description cache
+# (Azure, Google: and the token cache) off and warm; for Azure and Google
+# also the requests each run made, from the mock's log. Then checks that
+# get-plugin-metadata never loads libcurl.
 # Called by tests/bench.sh; RUNS (or NK_BENCH_RUNS) runs each, default 30.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/pki.sh"
@@ -100,6 +102,39 @@ for cache in false true; do
             'BEGIN{printf "# %s: %.2f requests per run\n", n, (b-a)/(r+1)}'
     done
 done
+
+# Google Cloud KMS (tests/lib/gcp_mock.py, KMS over plain http on
+# loopback, the service account's token endpoint over https): "nocache"
+# turns off the key and the token cache, so each run also signs a
+# JWT-bearer assertion and fetches a token. Then one run of each, counting
+# the requests the mock saw.
+. "$NK_ROOT/tests/lib/gcp.sh"
+(
+    gcp_clear_env
+    gcp_mock_start --only ec-256 || { echo "kms bench: the Google mock did not start" >&2; exit 1; }
+    export GOOGLE_APPLICATION_CREDENTIALS=$GCP_CREDS/sa-signer.json
+    kid=$(gcp_kid notation/ec-256/1) chain=$(gcp_chain notation/ec-256/1) ||
+        { echo "kms bench: Google chain" >&2; exit 1; }
+    for cache in false true; do
+        tag=$([ $cache = true ] && echo cached || echo nocache)
+        for cmd in describe-key generate-signature; do
+            mkreq "$NK_TMP/gcp-$cmd-$tag.json" $cmd "$kid" "$chain" $cache
+            jq -c --arg e "http://127.0.0.1:$GCP_HPORT" --arg ca "$GCP_CA" --arg t $cache \
+                '.pluginConfig += {"gcp-kms-endpoint":$e,"ca-bundle":$ca,"token-cache":$t}' \
+                "$NK_TMP/gcp-$cmd-$tag.json" >"$NK_TMP/gcp-req" && mv "$NK_TMP/gcp-req" "$NK_TMP/gcp-$cmd-$tag.json"
+        done
+        "$NK_BIN" describe-key <"$NK_TMP/gcp-describe-key-$tag.json" >/dev/null 2>&1
+        bench "gcp-describe-key-$tag" "$NK_TMP/gcp-describe-key-$tag.json" "$NK_BIN" describe-key || exit 1
+        bench "gcp-generate-signature-$tag" "$NK_TMP/gcp-generate-signature-$tag.json" "$NK_BIN" generate-signature || exit 1
+    done
+    for tag in nocache cached; do
+        for cmd in describe-key generate-signature; do
+            n0=$(wc -l <"$GCP_LOG")
+            "$NK_BIN" $cmd <"$NK_TMP/gcp-$cmd-$tag.json" >/dev/null 2>&1 || { echo "kms bench: gcp $cmd $tag failed" >&2; exit 1; }
+            echo "# gcp-$cmd-$tag: $(($(wc -l <"$GCP_LOG") - n0)) HTTP(S) requests"
+        done
+    done
+) || exit 1
 
 # get-plugin-metadata must not load libcurl (issue: start-up cost).
 if LD_DEBUG=files "$NK_BIN" get-plugin-metadata <"$NK_TMP/meta.json" 2>&1 >/dev/null | grep -q libcurl; then
