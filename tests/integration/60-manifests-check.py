@@ -207,7 +207,9 @@ def config_keys():
 KEY_ID = re.compile(r"^(pkcs11:[^\s]+|awskms://[^/\s]*/\S+|(hashivault|openbao)://\w(?:[\w.-]*\w)?"
                     r"|azurekms://[\w.-]+(?::\d+)?/[\w-]+(?:/[0-9a-f]{32})?"
                     r"|https://[\w-]+\.(?:vault\.azure\.net|vault\.azure\.cn|vault\.usgovcloudapi\.net"
-                    r"|managedhsm\.azure\.net)/(?:keys|certificates)/[\w-]+(?:/[0-9a-f]{32})?)$")
+                    r"|managedhsm\.azure\.net)/(?:keys|certificates)/[\w-]+(?:/[0-9a-f]{32})?"
+                    r"|gcpkms://projects/[\w.:-]+/locations/[\w-]+/keyRings/[\w-]+/cryptoKeys/[\w-]+"
+                    r"/cryptoKeyVersions/[1-9][0-9]*)$")
 
 
 def check_signingkeys(path, known):
@@ -229,7 +231,7 @@ def check_signingkeys(path, known):
         if k.get("pluginName") != "keystore":
             probs.append("%s: pluginName must be keystore" % where)
         if not KEY_ID.match(k.get("id", "")):
-            probs.append("%s: id %r is not a pkcs11:, awskms://, hashivault://, openbao://, azurekms:// or Key Vault key id" % (where, k.get("id")))
+            probs.append("%s: id %r is not a pkcs11:, awskms://, hashivault://, openbao://, azurekms://, Key Vault or gcpkms:// key id" % (where, k.get("id")))
         if "pin-value=" in k.get("id", ""):
             probs.append("%s: a PIN must not be stored in signingkeys.json" % where)
         for ck, cv in (k.get("pluginConfig") or {}).items():
@@ -409,7 +411,7 @@ def main():
     known = config_keys()
     for k in keys:
         report("manifests: signing keys %s" % os.path.basename(k), check_signingkeys(k, known))
-    for backend in ("pkcs11-softhsm", "pkcs11-yubikey", "awskms", "hashivault", "azure"):
+    for backend in ("pkcs11-softhsm", "pkcs11-yubikey", "awskms", "hashivault", "azure", "gcpkms"):
         f = os.path.join(MANIFESTS, "signingkeys", backend + ".json")
         report("manifests: signingkeys example for %s" % backend,
                [] if os.path.isfile(f) else ["missing %s" % f])
