@@ -399,17 +399,19 @@ run describe-key "$(jq -nc --arg k "$kid" '{contractVersion:"1.0",keyId:$k,plugi
 check_err "kms-azure TLS without the test CA: ERROR naming TLS" ERROR 'TLS|certificate'
 
 # 8. Companion commands through the signer interface.
+# jq_true EXPR FILE: EXPR holds for FILE (quiet, so the check line shows).
+jq_true() { jq -e "$1" "$2" >/dev/null; }
 "$NK_BIN" keys --id "$kid" --plugin-config "ca-bundle=$CA" --json >"$NK_TMP/keys.json" 2>>"$allerr"
 check "kms-azure keys --id: backend, spec and the vault's certificate" \
-    jq -e >/dev/null '.backend=="azurekms" and .keySpec=="EC-256" and (.certificateSubject|test("azure ec-256")) and .storeCertificates==2' "$NK_TMP/keys.json"
+    jq_true '.backend=="azurekms" and .keySpec=="EC-256" and (.certificateSubject|test("azure ec-256")) and .storeCertificates==2' "$NK_TMP/keys.json"
 "$NK_BIN" doctor --id "$kid" --plugin-config "ca-bundle=$CA" --json >"$NK_TMP/doctor.json" 2>>"$allerr"
 check "kms-azure doctor --id: key, chain and a verified test signature" \
-    jq -e >/dev/null '[.checks[] | select(.check=="key store" or .check=="credentials" or .check=="certificate chain" or .check=="test signature") | .status] == ["pass","pass","pass","pass"]' "$NK_TMP/doctor.json"
+    jq_true '[.checks[] | select(.check=="key store" or .check=="credentials" or .check=="certificate chain" or .check=="test signature") | .status] == ["pass","pass","pass","pass"]' "$NK_TMP/doctor.json"
 (use_secret reader
  "$NK_BIN" doctor --id "$kid" --plugin-config "ca-bundle=$CA" --plugin-config token-cache=false --json \
      >"$NK_TMP/doctor-r.json" 2>>"$allerr"
  check "kms-azure doctor proves the sign right: fails for a reader" \
-     jq -e >/dev/null '.checks[] | select(.check=="test signature") | .status=="fail" and (.detail|test("ForbiddenByRbac"))' "$NK_TMP/doctor-r.json")
+     jq_true '.checks[] | select(.check=="test signature") | .status=="fail" and (.detail|test("ForbiddenByRbac"))' "$NK_TMP/doctor-r.json")
 (cd "$NK_TMP" && "$NK_BIN" cert generate-test --id "$S/keys/plainkey" azure-test \
     --plugin-config "ca-bundle=$CA" --plugin-config "certificate-chain=$NK_TMP/pki/plain-chain.pem" \
     >"$NK_TMP/gen.out" 2>>"$allerr")
