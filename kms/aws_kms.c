@@ -246,6 +246,11 @@ static void aws_stale(struct nk_signer *s)
     nk_kms_key_stale(&aws_of(s)->key);
 }
 
+static void aws_restart(struct nk_signer *s)
+{
+    nk_kms_net_restart(&aws_of(s)->net);
+}
+
 static void aws_free_op(struct nk_signer *s)
 {
     if (s != NULL)
@@ -260,4 +265,5 @@ const struct nk_signer_ops nk_awskms_ops = {
     .sign = aws_sign,
     .free = aws_free_op,
     .stale = aws_stale,
+    .restart = aws_restart,
 };

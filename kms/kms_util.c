@@ -35,6 +35,11 @@ void nk_kms_net_release(struct nk_kms_net *net)
     net->ca_bundle = NULL;
 }
 
+void nk_kms_net_restart(struct nk_kms_net *net)
+{
+    net->deadline_ms = nk_log_now_ms() + net->timeout * 1000.0;
+}
+
 double nk_kms_net_left(const struct nk_kms_net *net)
 {
     double left = (net->deadline_ms - nk_log_now_ms()) / 1000.0;

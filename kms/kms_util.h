@@ -28,6 +28,9 @@ int nk_kms_net_init(struct nk_kms_net *net, const struct nk_config *cfg,
                     const char *const *ca_envs, struct nk_err *err)
     NK_MUST_CHECK;
 void nk_kms_net_release(struct nk_kms_net *net);
+/* Starts the clock again: a key held open across commands (the agent)
+ * gives each operation the whole budget. */
+void nk_kms_net_restart(struct nk_kms_net *net);
 
 /* Seconds left before the deadline (at least a small positive floor). */
 double nk_kms_net_left(const struct nk_kms_net *net);

@@ -298,6 +298,11 @@ static void vault_stale(struct nk_signer *s)
     nk_kms_key_stale(&vault_of(s)->key);
 }
 
+static void vault_restart(struct nk_signer *s)
+{
+    nk_kms_net_restart(&vault_of(s)->conn.net);
+}
+
 static void vault_free_op(struct nk_signer *s)
 {
     if (s != NULL)
@@ -312,4 +317,5 @@ const struct nk_signer_ops nk_vault_ops = {
     .sign = vault_sign,
     .free = vault_free_op,
     .stale = vault_stale,
+    .restart = vault_restart,
 };

@@ -1,6 +1,5 @@
 /* The PKCS#11 signer ops: open (parse, load, log in, find one key),
  * describe, sign and free. Nothing runs before open(). */
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -40,17 +39,7 @@ void nk_p11_signer_free(struct nk_p11 *s)
     nk_p11_key_release(s);
     if (s->have_session)
         s->fl->C_CloseSession(s->session);
-    if (s->own_init)
-        s->fl->C_Finalize(NULL);
-    /* libp11's order: slots, then the module, then the context. */
-    if (s->slots != NULL)
-        PKCS11_release_all_slots(s->ctx, s->slots, s->nslots);
-    if (s->ctx != NULL) {
-        PKCS11_CTX_unload(s->ctx);
-        PKCS11_CTX_free(s->ctx);
-    }
-    if (s->dl != NULL)
-        dlclose(s->dl);
+    nk_p11_mod_put(s->mod);
     free(s->module);
     nk_p11_uri_free(s->uri);
     free(s);
@@ -180,7 +169,19 @@ static int p11_describe(struct nk_signer *base, struct nk_key_info *info,
     info->pub = s->pub;
     info->cert = cert;
     info->extra = NULL;
+    info->pin_per_sign = s->always_auth && !s->slot->token->secureLogin;
     return 0;
+}
+
+/* The key id without pin-value and pin-source (only a valid URI). */
+static char *p11_public_id(const char *key_id, struct nk_err *err)
+{
+    struct nk_p11_uri *u = NULL;
+
+    if (nk_p11_uri_parse(key_id, &u, err) != 0)
+        return NULL;
+    nk_p11_uri_free(u);
+    return nk_p11_uri_public(key_id);
 }
 
 static int p11_sign(struct nk_signer *s, enum nk_keyspec spec,
@@ -216,6 +217,7 @@ static void p11_free(struct nk_signer *s)
 const struct nk_signer_ops nk_pkcs11_ops = {
     .name = "pkcs11",
     .handles = p11_handles,
+    .public_id = p11_public_id,
     .open = p11_open,
     .describe = p11_describe,
     .sign = p11_sign,

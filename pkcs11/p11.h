@@ -33,10 +33,9 @@ struct nk_p11 {
                                     login reads the PIN sources from it */
     char *module;             /* resolved module path */
     const char *module_from;  /* where the path came from */
-    void *dl;                 /* our dlopen handle on the module */
+    struct nk_p11_mod *mod;   /* the loaded module (shared, loaded.c) */
     CK_FUNCTION_LIST *fl;     /* the module's function list */
-    int own_init;             /* fl needed our C_Initialize: finalize */
-    PKCS11_CTX *ctx;
+    PKCS11_CTX *ctx;          /* these three are the module's */
     PKCS11_SLOT *slots;
     unsigned int nslots;
     PKCS11_SLOT *slot;        /* the key's slot, in slots */
@@ -80,8 +79,21 @@ void nk_p11_signer_free(struct nk_p11 *s);
  * so that s can be pointed at another object. */
 void nk_p11_key_release(struct nk_p11 *s);
 
+/* loaded.c: the module at path, loaded (libp11 context, C_Initialize,
+ * slots) on first use and shared by every key of the process opened from
+ * it; each get is matched by one put, the last of which unloads it. */
+struct nk_p11_mod;
+int nk_p11_mod_get(const char *path, const char *from,
+                   struct nk_p11_mod **out, struct nk_err *err) NK_MUST_CHECK;
+void nk_p11_mod_put(struct nk_p11_mod *m);
+/* loaded.c: the module's function list, libp11 context and slots. */
+void nk_p11_mod_use(const struct nk_p11_mod *m, CK_FUNCTION_LIST **fl,
+                    PKCS11_CTX **ctx, PKCS11_SLOT **slots,
+                    unsigned int *nslots);
+
 /* token.c: loads the module (s->module when set, else the one
- * nk_p11_module_resolve picks) and enumerates slots. */
+ * nk_p11_module_resolve picks), or shares it when this process has it
+ * loaded already. */
 int nk_p11_load(struct nk_p11 *s, const struct nk_config *cfg,
                 struct nk_err *err) NK_MUST_CHECK;
 /* token.c: nonzero when the slot's token passes the URI's token filter. */

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "pinhook.h"
 #include "pin.h"
+#include "pkcs11.h"
 
 #define PIN_FILE_MAX 1024
 
@@ -128,5 +130,20 @@ int nk_p11_pin_resolve(const struct nk_p11_uri *u,
         *from = "pluginConfig pin-file";
         return nk_p11_pin_read_file(v, *from, pin, err);
     }
-    return 0;
+    return nk_pin_hook_ask(NULL, pin, from, err);
+}
+
+int nk_p11_key_pin(const char *key_id, const struct nk_config *cfg,
+                   char **pin, struct nk_err *err)
+{
+    struct nk_p11_uri *u = NULL;
+    const char *from;
+    int r;
+
+    *pin = NULL;
+    if (nk_p11_uri_parse(key_id, &u, err) != 0)
+        return -1;
+    r = nk_p11_pin_resolve(u, cfg, pin, &from, err);
+    nk_p11_uri_free(u);
+    return r;
 }

@@ -62,4 +62,11 @@ int nk_p11_list(const char *module, const char *token,
 /* NULL is fine. */
 void nk_p11_listing_free(struct nk_p11_listing *l);
 
+/* The PIN configured for key_id's token, read as signing would read it
+ * (pin-source, pin-value, NOTATION_KEYSTORE_PIN, pluginConfig pin-file),
+ * for `agent add` to hand to the agent. *pin is malloc'd (wipe it with
+ * nk_strfreezero), NULL when no source is configured. */
+int nk_p11_key_pin(const char *key_id, const struct nk_config *cfg,
+                   char **pin, struct nk_err *err) NK_MUST_CHECK;
+
 #endif

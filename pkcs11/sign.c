@@ -7,6 +7,7 @@
 #include "log.h"
 #include "mem.h"
 #include "p11.h"
+#include "pinhook.h"
 
 int nk_p11_ec_raw(const unsigned char *in, size_t inlen, size_t width,
                   unsigned char *out, struct nk_err *err)
@@ -106,10 +107,17 @@ static int offers(struct nk_p11 *s, CK_MECHANISM_TYPE m, struct nk_err *err)
     return (info.flags & CKF_SIGN) != 0;
 }
 
+/* The PIN read at open serves the first signature; a holder of the key
+ * that signs again (the agent) hands it over again through the PIN hook. */
 static CK_RV context_login(struct nk_p11 *s)
 {
+    struct nk_err e = {NK_ERR_NONE, ""};
+
     if (s->slot->token->secureLogin)
         return s->fl->C_Login(s->session, CKU_CONTEXT_SPECIFIC, NULL, 0);
+    if (s->pin == NULL &&
+        nk_pin_hook_ask(s->slot->token->label, &s->pin, &s->pin_from, &e) != 0)
+        return CKR_PIN_INCORRECT;
     if (s->pin == NULL)
         return CKR_PIN_INCORRECT;
     return s->fl->C_Login(s->session, CKU_CONTEXT_SPECIFIC,

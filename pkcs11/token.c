@@ -1,6 +1,5 @@
 /* Loading the module through libp11, the URI's token filter, and login
  * with the rules that keep a PIN counter safe. */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,46 +14,13 @@
 int nk_p11_load(struct nk_p11 *s, const struct nk_config *cfg,
                 struct nk_err *err)
 {
-    double t0 = nk_log_now_ms();
-    CK_RV rv;
-
     if (s->module == NULL &&
         nk_p11_module_resolve(s->uri, cfg, &s->module, &s->module_from,
                               err) != 0)
         return -1;
-    if (nk_p11_module_open(s->module, s->module_from, &s->dl, &s->fl,
-                           err) != 0)
+    if (nk_p11_mod_get(s->module, s->module_from, &s->mod, err) != 0)
         return -1;
-    s->ctx = PKCS11_CTX_new();
-    if (s->ctx == NULL)
-        return nk_err_ssl(err, NK_ERR_GENERIC, "cannot create libp11 context");
-    /* The module loaded and gave us its function list: what fails now
-     * (C_Initialize, C_GetInfo) is the module's, with the usual mapping. */
-    if (PKCS11_CTX_load(s->ctx, s->module) != 0) {
-        rv = nk_p11_libp11_rv();
-        PKCS11_CTX_free(s->ctx);
-        s->ctx = NULL;
-        return nk_p11_rv_err(err, rv,
-                             "cannot initialise PKCS#11 module \"%s\" (from "
-                             "%s)", s->module, s->module_from);
-    }
-    /* Normally the same instance libp11 initialised (ALREADY_INITIALIZED);
-     * a module that hands out separate instances needs its own init. */
-    rv = s->fl->C_Initialize(NULL);
-    if (rv == CKR_OK)
-        s->own_init = 1;
-    else if (rv != CKR_CRYPTOKI_ALREADY_INITIALIZED)
-        return nk_p11_rv_err(err, rv, "C_Initialize of \"%s\" failed",
-                             s->module);
-    if (PKCS11_enumerate_slots(s->ctx, &s->slots, &s->nslots) != 0) {
-        s->slots = NULL;
-        s->nslots = 0;
-        return nk_p11_rv_err(err, nk_p11_libp11_rv(),
-                             "cannot list the slots of PKCS#11 module \"%s\"",
-                             s->module);
-    }
-    nk_info("pkcs11: loaded module \"%s\" (%.1f ms, %u slots)", s->module,
-            nk_log_now_ms() - t0, s->nslots);
+    nk_p11_mod_use(s->mod, &s->fl, &s->ctx, &s->slots, &s->nslots);
     return 0;
 }
 
@@ -114,15 +80,26 @@ static int is_pin_error(CK_RV rv)
 }
 
 /* pkcs11-provider's rule: never spend the last try, never poke a locked
- * PIN. */
-static int pin_state_ok(const PKCS11_TOKEN *t, struct nk_err *err)
+ * PIN. The flags are read afresh: a module loaded earlier (an agent adding
+ * a second key) has token information from back then. */
+static int pin_state_ok(const struct nk_p11 *s, PKCS11_SLOT *slot,
+                        struct nk_err *err)
 {
-    if (t->userPinLocked)
+    const PKCS11_TOKEN *t = slot->token;
+    CK_TOKEN_INFO info;
+    int locked = t->userPinLocked, final = t->userPinFinalTry;
+
+    if (s->fl->C_GetTokenInfo(PKCS11_get_slotid_from_slot(slot), &info) ==
+        CKR_OK) {
+        locked = (info.flags & CKF_USER_PIN_LOCKED) != 0;
+        final = (info.flags & CKF_USER_PIN_FINAL_TRY) != 0;
+    }
+    if (locked)
         return nk_err_set(err, NK_ERR_ACCESS,
                           "the user PIN of token \"%s\" is locked; no login "
                           "attempted (unlock it with the token's tools)",
                           t->label);
-    if (t->userPinFinalTry)
+    if (final)
         return nk_err_set(err, NK_ERR_ACCESS,
                           "token \"%s\" reports its user PIN is on its final "
                           "try; no login attempted, so a wrong PIN cannot "
@@ -214,7 +191,7 @@ int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot,
         *keep = NULL;
     if (!t->loginRequired || logged_in(s, session))
         return 0;
-    if (pin_state_ok(t, err) != 0 ||
+    if (pin_state_ok(s, slot, err) != 0 ||
         call_login(s, slot, session, cfg, keep, &rv, err) != 0)
         return -1;
     if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {

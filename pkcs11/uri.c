@@ -319,6 +319,44 @@ out:
     return ret;
 }
 
+/* Nonzero for a query attribute "name=..." that carries a PIN or names
+ * where one is. */
+static int is_pin_attr(const char *a, size_t n)
+{
+    static const char *const names[] = {"pin-value=", "pin-source="};
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (n >= strlen(names[i]) && strncmp(a, names[i], strlen(names[i])) == 0)
+            return 1;
+    return 0;
+}
+
+char *nk_p11_uri_public(const char *s)
+{
+    const char *q = strchr(s, '?'), *a, *end;
+    size_t keep, n;
+    char *out;
+
+    if (q == NULL)
+        return nk_xstrdup(s);
+    keep = (size_t)(q - s);
+    out = nk_xmalloc(strlen(s) + 1);
+    memcpy(out, s, keep);
+    n = keep;
+    for (a = q + 1; *a != '\0'; a = *end != '\0' ? end + 1 : end) {
+        end = a + strcspn(a, "&");
+        if (is_pin_attr(a, (size_t)(end - a)))
+            continue;
+        out[n] = n == keep ? '?' : '&';
+        n++;
+        memcpy(out + n, a, (size_t)(end - a));
+        n += (size_t)(end - a);
+    }
+    out[n] = '\0';
+    return out;
+}
+
 int nk_p11_uri_check_key(const struct nk_p11_uri *u, struct nk_err *err)
 {
     size_t i;

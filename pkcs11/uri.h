@@ -62,6 +62,11 @@ char *nk_p11_uri_format(const char *token, const char *label,
                         const unsigned char *id, size_t id_len,
                         const char *module);
 
+/* s (a URI nk_p11_uri_parse accepts) without its pin-value and
+ * pin-source query attributes, every other byte as it was; no '?' when
+ * nothing is left of the query. Caller frees. */
+char *nk_p11_uri_public(const char *s);
+
 /* Wipes pin-value and frees; NULL is fine. */
 void nk_p11_uri_free(struct nk_p11_uri *u);
 

@@ -151,4 +151,7 @@ void nk_log_close(void)
         fclose(out);
     out = NULL;
     cur = NK_LOG_OFF;
+    /* A process that goes on (the agent after it detached) may open the
+     * log again. */
+    inited = 0;
 }

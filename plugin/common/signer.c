@@ -1,6 +1,8 @@
 /* What the signer interface itself provides to backends and callers. */
 #include "signer.h"
 
+#include "mem.h"
+
 void nk_key_info_release(struct nk_key_info *info)
 {
     EVP_PKEY_free(info->pub);
@@ -10,4 +12,13 @@ void nk_key_info_release(struct nk_key_info *info)
     info->cert = NULL;
     info->extra = NULL;
     info->spec = NK_KEYSPEC_NONE;
+    info->pin_per_sign = 0;
+}
+
+char *nk_signer_public_id(const struct nk_signer_ops *ops, const char *key_id,
+                          struct nk_err *err)
+{
+    if (ops->public_id == NULL)
+        return nk_xstrdup(key_id);
+    return ops->public_id(key_id, err);
 }

@@ -37,6 +37,9 @@ struct nk_key_info {
     X509 *cert;             /* certificate kept beside the key, or NULL */
     STACK_OF(X509) *extra;  /* more certificates the store holds (e.g. a
                              * chain kept in Vault KV), any order, or NULL */
+    int pin_per_sign;       /* the store wants the PIN again for every
+                             * signature (PKCS#11 CKA_ALWAYS_AUTHENTICATE
+                             * without a PIN pad) */
 };
 
 struct nk_signer_ops {
@@ -44,6 +47,12 @@ struct nk_signer_ops {
 
     /* Nonzero when key_id has this backend's syntax ("pkcs11:...") */
     int (*handles)(const char *key_id);
+
+    /* Optional (NULL: the key id holds no secret): key_id without the
+     * parts that carry or point to a secret (a PKCS#11 pin-value and
+     * pin-source), malloc'd; the name the agent knows the key by, so the
+     * id can be sent to it. VALIDATION_ERROR for a malformed id. */
+    char *(*public_id)(const char *key_id, struct nk_err *err);
 
     /* Parses key_id, connects to the store and finds exactly one key (or,
      * PKCS#11, the one public half the key id names; sign() then finds
@@ -84,6 +93,12 @@ struct nk_signer_ops {
      * called. */
     int (*login)(struct nk_signer *s, struct nk_err *err);
 
+    /* Optional (may be NULL): a holder that keeps the key open from one
+     * command to the next (the agent) calls it before each describe and
+     * sign, so per-command budgets (the KMS network deadline) start
+     * afresh. */
+    void (*restart)(struct nk_signer *s);
+
     /* Optional (may be NULL): keeps cert in the store beside the key, so
      * signing finds it without pluginConfig (cert generate-test --store).
      * A store that cannot hold certificates leaves it NULL. */
@@ -95,6 +110,11 @@ struct nk_signer_ops {
      * (GOOGLE_APPLICATION_CREDENTIALS)"), or NULL. Never a secret. */
     const char *(*credentials)(struct nk_signer *s);
 };
+
+/* key_id as ops->public_id gives it (a copy of key_id when the backend
+ * has no public_id); NULL with err set for a malformed id. */
+char *nk_signer_public_id(const struct nk_signer_ops *ops, const char *key_id,
+                          struct nk_err *err);
 
 /* The backend whose syntax key_id has; VALIDATION_ERROR listing the known
  * key id forms when none matches. */

@@ -260,6 +260,33 @@ static void test_error_hides_pin(void **state)
     assert_null(strstr(err.msg, "s3cr"));
 }
 
+/* The name the agent knows a key by: the id minus its PIN attributes,
+ * every other byte as written. */
+static void public_is(const char *in, const char *want)
+{
+    char *got = nk_p11_uri_public(in);
+
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_public_id(void **state)
+{
+    (void)state;
+    public_is("pkcs11:token=t;object=k", "pkcs11:token=t;object=k");
+    public_is("pkcs11:object=k?pin-value=1234", "pkcs11:object=k");
+    public_is("pkcs11:object=k?pin-source=/p&module-path=/m.so",
+              "pkcs11:object=k?module-path=/m.so");
+    public_is("pkcs11:object=k?module-path=/m.so&pin-value=1",
+              "pkcs11:object=k?module-path=/m.so");
+    public_is("pkcs11:object=k?module-path=/m%20x.so&pin-value=1&"
+              "pin-source=file:/p&x-a=pin-value%3D2",
+              "pkcs11:object=k?module-path=/m%20x.so&x-a=pin-value%3D2");
+    /* A path attribute that looks like one is not touched. */
+    public_is("pkcs11:object=pin-value=1?module-name=m",
+              "pkcs11:object=pin-value=1?module-name=m");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_slot_id_and_id),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_error_hides_pin),
+        cmocka_unit_test(test_public_id),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
