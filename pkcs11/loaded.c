@@ -2,7 +2,8 @@
  * shared by every key opened from it. A plugin process opens one key; the
  * agent holds several, often on one token, and two libp11 contexts on one
  * module would finalize each other's sessions (C_Finalize is per process).
- * The module stays loaded until its last key is freed. */
+ * The module stays loaded until its last key is freed, or, in a process
+ * that holds modules (the agent), until it ends. */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,13 @@
 #include "mem.h"
 #include "module.h"
 #include "p11.h"
+#include "pkcs11.h"
 
 struct nk_p11_mod {
     char *path;
-    void *dl;               /* our dlopen handle on the module */
+    void *dl; /* our dlopen handle on the module */
     CK_FUNCTION_LIST *fl;
-    int own_init;           /* fl needed our C_Initialize: finalize */
+    int own_init; /* fl needed our C_Initialize: finalize */
     PKCS11_CTX *ctx;
     PKCS11_SLOT *slots;
     unsigned int nslots;
@@ -25,6 +27,8 @@ struct nk_p11_mod {
 };
 
 static struct nk_p11_mod *loaded;
+/* Set by nk_p11_hold_modules: a module whose last key goes stays loaded. */
+static int hold;
 
 static void mod_unload(struct nk_p11_mod *m)
 {
@@ -44,8 +48,7 @@ static void mod_unload(struct nk_p11_mod *m)
 }
 
 /* dlopen, libp11 context, our own C_Initialize when needed, slots. */
-static int mod_load(struct nk_p11_mod *m, const char *from,
-                    struct nk_err *err)
+static int mod_load(struct nk_p11_mod *m, const char *from, struct nk_err *err)
 {
     double t0 = nk_log_now_ms();
     CK_RV rv;
@@ -70,8 +73,7 @@ static int mod_load(struct nk_p11_mod *m, const char *from,
     if (rv == CKR_OK)
         m->own_init = 1;
     else if (rv != CKR_CRYPTOKI_ALREADY_INITIALIZED)
-        return nk_p11_rv_err(err, rv, "C_Initialize of \"%s\" failed",
-                             m->path);
+        return nk_p11_rv_err(err, rv, "C_Initialize of \"%s\" failed", m->path);
     if (PKCS11_enumerate_slots(m->ctx, &m->slots, &m->nslots) != 0) {
         m->slots = NULL;
         m->nslots = 0;
@@ -84,8 +86,8 @@ static int mod_load(struct nk_p11_mod *m, const char *from,
     return 0;
 }
 
-int nk_p11_mod_get(const char *path, const char *from,
-                   struct nk_p11_mod **out, struct nk_err *err)
+int nk_p11_mod_get(const char *path, const char *from, struct nk_p11_mod **out,
+                   struct nk_err *err)
 {
     struct nk_p11_mod *m;
 
@@ -116,7 +118,7 @@ void nk_p11_mod_put(struct nk_p11_mod *m)
 {
     struct nk_p11_mod **p;
 
-    if (m == NULL || --m->refs > 0)
+    if (m == NULL || --m->refs > 0 || hold)
         return;
     for (p = &loaded; *p != NULL; p = &(*p)->next) {
         if (*p == m) {
@@ -128,11 +130,26 @@ void nk_p11_mod_put(struct nk_p11_mod *m)
 }
 
 void nk_p11_mod_use(const struct nk_p11_mod *m, CK_FUNCTION_LIST **fl,
-                    PKCS11_CTX **ctx, PKCS11_SLOT **slots,
-                    unsigned int *nslots)
+                    PKCS11_CTX **ctx, PKCS11_SLOT **slots, unsigned int *nslots)
 {
     *fl = m->fl;
     *ctx = m->ctx;
     *slots = m->slots;
     *nslots = m->nslots;
+}
+
+void nk_p11_hold_modules(void)
+{
+    hold = 1;
+}
+
+void nk_p11_release_modules(void)
+{
+    struct nk_p11_mod *m;
+
+    while (loaded != NULL) {
+        m = loaded;
+        loaded = m->next;
+        mod_unload(m);
+    }
 }

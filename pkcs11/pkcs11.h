@@ -62,6 +62,16 @@ int nk_p11_list(const char *module, const char *token,
 /* NULL is fine. */
 void nk_p11_listing_free(struct nk_p11_listing *l);
 
+/* For a process that opens and frees keys over a long time (the agent):
+ * from now on a module whose last key is freed stays loaded and
+ * initialised; only the key's session closes (the last one closing logs
+ * the token out). One library may sit under two module paths (pkcs11-spy
+ * or p11-kit-proxy in front of it), and finalizing it under one would
+ * finalize it under the other. nk_p11_release_modules finalizes and
+ * unloads them all once no key is open any more. */
+void nk_p11_hold_modules(void);
+void nk_p11_release_modules(void);
+
 /* The PIN configured for key_id's token, read as signing would read it
  * (pin-source, pin-value, NOTATION_KEYSTORE_PIN, pluginConfig pin-file),
  * for `agent add` to hand to the agent. *pin is malloc'd (wipe it with

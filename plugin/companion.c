@@ -27,6 +27,10 @@ static const char usage[] =
     "  doctor --id <key-id>        check everything signing depends on\n"
     "  verify <signature-file> --trust-store <dir>\n"
     "                              verify a JWS or COSE signature offline\n"
+    "  agent                       a signing agent that logs in once "
+    "(eval its\n"
+    "                              output); agent add|list|remove|lock|"
+    "unlock|stop\n"
     "Run \"notation-keystore <command> --help\" for its options.\n"
     "\n"
     "Options:\n"
@@ -50,6 +54,7 @@ static const struct {
     {"cert", nk_cli_cert},
     {"doctor", nk_cli_doctor},
     {"verify", nk_cli_verify},
+    {"agent", nk_cli_agent},
 };
 
 int nk_companion_usage(int status)

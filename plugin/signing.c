@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/signer.h"
 #include "common/certs.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -11,8 +12,11 @@
 #include "verify/chain.h"
 #include "verify/verify.h"
 
-int nk_signing_open(struct nk_signing *sg, const char *key_id,
-                    const struct nk_config *cfg, struct nk_err *err)
+/* The key from the agent when it holds it (use_agent), else from its
+ * backend; then its description, checked alike for both. */
+static int open_key(struct nk_signing *sg, const char *key_id,
+                    const struct nk_config *cfg, int use_agent,
+                    struct nk_err *err)
 {
     const struct nk_signer_ops *ops;
     enum nk_keyspec pub_spec;
@@ -25,8 +29,11 @@ int nk_signing_open(struct nk_signing *sg, const char *key_id,
         return -1;
     nk_info("key %s: %s backend",
             nk_log_keyid(key_id, idbuf, sizeof(idbuf)), ops->name);
-    if (ops->open(key_id, cfg, &sg->signer, err) != 0 ||
-        ops->describe(sg->signer, &sg->info, err) != 0)
+    if (!use_agent || nk_agent_signer_open(ops, key_id, cfg, &sg->signer) != 0)
+        if (ops->open(key_id, cfg, &sg->signer, err) != 0)
+            return -1;
+    ops = sg->signer->ops;
+    if (ops->describe(sg->signer, &sg->info, err) != 0)
         return -1;
     if (sg->info.pub == NULL)
         return nk_err_set(err, NK_ERR_GENERIC,
@@ -44,6 +51,18 @@ int nk_signing_open(struct nk_signing *sg, const char *key_id,
     nk_info("key opened with %s backend: %s (%.1f ms)", ops->name,
             nk_keyspec_name(sg->info.spec), nk_log_now_ms() - t0);
     return 0;
+}
+
+int nk_signing_open(struct nk_signing *sg, const char *key_id,
+                    const struct nk_config *cfg, struct nk_err *err)
+{
+    return open_key(sg, key_id, cfg, 1, err);
+}
+
+int nk_signing_open_direct(struct nk_signing *sg, const char *key_id,
+                           const struct nk_config *cfg, struct nk_err *err)
+{
+    return open_key(sg, key_id, cfg, 0, err);
 }
 
 /* Appends every certificate of a pluginConfig file to pool. */

@@ -21,10 +21,17 @@ struct nk_signing {
     STACK_OF(X509) *chain; /* leaf first, ending in a self-signed root */
 };
 
-/* Finds the backend for key_id, opens the key and describes it. */
+/* Finds the backend for key_id, opens the key and describes it: through
+ * the agent when NOTATION_KEYSTORE_AGENT names one that holds the key
+ * (agent/signer.h), else directly. cfg must outlive sg. */
 int nk_signing_open(struct nk_signing *sg, const char *key_id,
                     const struct nk_config *cfg,
                     struct nk_err *err) NK_MUST_CHECK;
+/* The same, never through the agent (storing a certificate needs the
+ * store itself). */
+int nk_signing_open_direct(struct nk_signing *sg, const char *key_id,
+                           const struct nk_config *cfg,
+                           struct nk_err *err) NK_MUST_CHECK;
 
 /* Builds sg->chain from pluginConfig certificate-chain / certificate,
  * ca-certs and the store's own certificates, then runs the pre-sign checks

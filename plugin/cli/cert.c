@@ -377,7 +377,8 @@ static int generate_test(struct cert_opts *o)
     memset(&sg, 0, sizeof(sg));
     out = o->out != NULL ? nk_xstrdup(o->out) : nk_xasprintf("%s.crt", o->name);
     if (check_not_there(o, out, &err) != 0 ||
-        nk_signing_open(&sg, o->id, &o->cfg, &err) != 0 ||
+        (o->store ? nk_signing_open_direct(&sg, o->id, &o->cfg, &err)
+                  : nk_signing_open(&sg, o->id, &o->cfg, &err)) != 0 ||
         build_cert(sg.info.pub, o->name, o->days, &tbs, &err) != 0 ||
         nk_cli_sign_cert(&sg, tbs, &cert, &err) != 0)
         goto out;

@@ -22,6 +22,7 @@ int nk_cli_keys(int argc, char **argv);
 int nk_cli_cert(int argc, char **argv);
 int nk_cli_doctor(int argc, char **argv);
 int nk_cli_verify(int argc, char **argv);
+int nk_cli_agent(int argc, char **argv);
 
 /* ---- output.c ---- */
 
