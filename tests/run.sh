@@ -66,13 +66,15 @@ run_asan() {
     ASAN_OPTIONS=detect_leaks=1 NK_SUITE_TAG=asan \
         NK_BIN=$ROOT/build-asan/notation-keystore run_script tests/golden/run.sh
     # The integration scripts that parse untrusted input (envelopes, OCSP,
-    # CRL, KMS, TSA and PKCS#11 module answers) with the sanitized binary
-    # too. Their check names are prefixed so the count shows both runs.
+    # CRL, KMS, TSA and PKCS#11 module answers, agent clients) with the
+    # sanitized binary too. Their check names are prefixed so the count
+    # shows both runs.
     local f
     for f in tests/integration/15-protocol.sh tests/integration/20-pkcs11.sh \
         tests/integration/21-pkcs11-faults.sh tests/integration/25-certs.sh \
         tests/integration/30-envelope.sh tests/integration/40-verify.sh \
-        tests/integration/5*-kms*.sh tests/integration/53-fault-matrix.sh; do
+        tests/integration/5*-kms*.sh tests/integration/53-fault-matrix.sh \
+        tests/integration/65-agent.sh; do
         note "$f under ASan+UBSan"
         ASAN_OPTIONS=detect_leaks=1 NK_BIN=$ROOT/build-asan/notation-keystore \
             NK_CHECK_PREFIX="asan " run_script "$f"

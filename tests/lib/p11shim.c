@@ -9,6 +9,9 @@
  *                           reports an N-byte signature (strtoul: -1 is
  *                           (CK_ULONG)-1), whatever the buffer's size; zero
  *                           bytes keep a reader that trusts N going
+ *   NK_SHIM_MAX_SESSIONS=N  C_OpenSession fails with CKR_SESSION_COUNT
+ *                           while N sessions of this process are open (a
+ *                           token or HSM partition with a session limit)
  *   NK_SHIM_CHATTY=1        writes to stdout when loaded and when signing
  *   NK_SHIM_SCAN_PIN=PIN    at each C_Sign, before forwarding it, searches
  *   NK_SHIM_SCAN_OUT=FILE   this process's writable private memory (heap,
@@ -347,25 +350,40 @@ static CK_RV mech_info(CK_SLOT_ID id, CK_MECHANISM_TYPE m,
     LEAVE(real->C_GetMechanismInfo(id, m, info));
 }
 
+/* Sessions of this process now open, for NK_SHIM_MAX_SESSIONS. */
+static unsigned long open_sessions;
+
 static CK_RV open_session(CK_SLOT_ID id, CK_FLAGS flags, CK_VOID_PTR app,
                           CK_NOTIFY notify, CK_SESSION_HANDLE_PTR s)
 {
+    const char *max = getenv("NK_SHIM_MAX_SESSIONS");
+    CK_RV rv;
     ENTER(C_OpenSession);
 
-    LEAVE(real->C_OpenSession(id, flags, app, notify, s));
+    if (max != NULL && open_sessions >= strtoul(max, NULL, 0))
+        return CKR_SESSION_COUNT;
+    rv = real->C_OpenSession(id, flags, app, notify, s);
+    if (rv == CKR_OK)
+        open_sessions++;
+    LEAVE(rv);
 }
 
 static CK_RV close_session(CK_SESSION_HANDLE s)
 {
+    CK_RV rv;
     ENTER(C_CloseSession);
 
-    LEAVE(real->C_CloseSession(s));
+    rv = real->C_CloseSession(s);
+    if (rv == CKR_OK && open_sessions > 0)
+        open_sessions--;
+    LEAVE(rv);
 }
 
 static CK_RV close_all(CK_SLOT_ID id)
 {
     ENTER(C_CloseAllSessions);
 
+    open_sessions = 0;
     LEAVE(real->C_CloseAllSessions(id));
 }
 

@@ -22,7 +22,8 @@ usage: vault_mock.py --setup FILE [--http PORT] [--https PORT CERT KEY]
 (RSA-4096 takes seconds to generate).
 Writes FILE (JSON: tokens, login material, every key's public keys) when
 ready. Each request is logged to --log as one JSON line (method, path,
-namespace, whether a token came, the body with secrets removed).
+namespace, whether a token came, the body with secrets removed, the
+client's port: one port for several requests is one kept-alive connection).
 """
 import base64
 import json
@@ -251,7 +252,8 @@ class Handler(BaseHTTPRequestHandler):
             with state_lock, open(log_file, "a") as f:
                 f.write(json.dumps({"method": method, "path": path, "ns": ns,
                                     "token": bool(self.token()),
-                                    "body": redact(body)}) + "\n")
+                                    "body": redact(body),
+                                    "peer": self.client_address[1]}) + "\n")
         if not path.startswith("/v1/"):
             raise VaultError(404)
         parts = path[4:].strip("/").split("/")
