@@ -1,5 +1,8 @@
 /* Bench runner: runs a command RUNS times with stdin from a file and prints
- * "<median ms> <p90 ms> <peak RSS KiB>". Written in C so the parent is tiny:
+ * "<median ms> <p90 ms> <peak RSS KiB>", and with NK_BENCH_CPU set in the
+ * environment a fourth field, the median CPU time (user + system) of a run
+ * in ms, which a loaded machine distorts far less than wall time. Written in
+ * C so the parent is tiny:
  * Linux counts the RSS a child had before exec in its peak, so a runner
  * forked from a large interpreter would inflate every figure.
  *   spawn RUNS STDIN-FILE|- CMD [ARGS...] */
@@ -26,7 +29,7 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double run_once(char **argv, const char *in, long *rss)
+static double run_once(char **argv, const char *in, long *rss, double *cpu)
 {
     struct rusage ru;
     double t0 = now_ms();
@@ -54,13 +57,15 @@ static double run_once(char **argv, const char *in, long *rss)
     }
     if (ru.ru_maxrss > *rss)
         *rss = ru.ru_maxrss;
+    *cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
     return now_ms() - t0;
 }
 
 int main(int argc, char **argv)
 {
     int runs, i;
-    double *t;
+    double *t, *c, cpu;
     long rss = 0;
     const char *in;
 
@@ -70,14 +75,21 @@ int main(int argc, char **argv)
     }
     in = argv[2][0] == '-' && argv[2][1] == '\0' ? "/dev/null" : argv[2];
     t = calloc((size_t)runs, sizeof(*t));
-    if (t == NULL)
+    c = calloc((size_t)runs, sizeof(*c));
+    if (t == NULL || c == NULL)
         return 1;
-    (void)run_once(argv + 3, in, &rss); /* warm the page cache */
+    (void)run_once(argv + 3, in, &rss, &cpu); /* warm the page cache */
     rss = 0;
     for (i = 0; i < runs; i++)
-        t[i] = run_once(argv + 3, in, &rss);
+        t[i] = run_once(argv + 3, in, &rss, &c[i]);
     qsort(t, (size_t)runs, sizeof(*t), cmp);
-    printf("%.2f %.2f %ld\n", t[runs / 2], t[(runs * 9) / 10 < runs ? (runs * 9) / 10 : runs - 1], rss);
+    qsort(c, (size_t)runs, sizeof(*c), cmp);
+    printf("%.2f %.2f %ld", t[runs / 2],
+           t[(runs * 9) / 10 < runs ? (runs * 9) / 10 : runs - 1], rss);
+    if (getenv("NK_BENCH_CPU") != NULL)
+        printf(" %.2f", c[runs / 2]);
+    printf("\n");
     free(t);
+    free(c);
     return 0;
 }
