@@ -281,6 +281,26 @@ static int held_open(struct held *h, const char *pin, struct nk_err *err)
     return 0;
 }
 
+/* The backend signed with a key rotated since it was described (Vault:
+ * NK_SIGN_REDESCRIBE). The plugin checked its chain against the old
+ * description, so this signature cannot be used; the key is described
+ * again, and the next run gets the new description. */
+static int held_rotated(struct held *h, struct nk_err *err)
+{
+    struct nk_key_info info = {0};
+
+    if (h->ops->describe(h->signer, &info, err) != 0) {
+        nk_key_info_release(&info);
+        return nk_err_prefix(err, "the %s key was rotated", h->ops->name);
+    }
+    nk_key_info_release(&h->info);
+    h->info = info;
+    return nk_err_set(err, NK_ERR_GENERIC,
+                      "the %s key was rotated since the agent described it; "
+                      "it holds the new description now: run again",
+                      h->ops->name);
+}
+
 /* ---- requests ---- */
 
 /* The key a DESCRIBE or SIGN names, when it can be used. */
@@ -324,9 +344,12 @@ static void do_sign(struct nk_agent_keys *k, const struct nk_agent_msg *m,
     r = h->ops->sign(h->signer, m->spec, m->digest.p, m->digest.n, &sig, &slen,
                      &err);
     nk_pin_hook_set(NULL, NULL, NULL);
+    if (r == NK_SIGN_REDESCRIBE)
+        r = held_rotated(h, &err);
     nk_info("agent: %s signature %s in %.1f ms", h->ops->name,
             r == 0 ? "made" : "failed", nk_log_now_ms() - t0);
     if (r != 0) {
+        free(sig);
         fail_err(reply, &err);
         return;
     }
