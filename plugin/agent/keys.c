@@ -254,7 +254,12 @@ static int held_open(struct held *h, const char *pin, struct nk_err *err)
 
     memset(&h->info, 0, sizeof(h->info));
     nk_pin_hook_set(give_pin, (void *)(uintptr_t)pin, "agent add");
+    /* login before describe: a token that shows the key's public half is
+     * described without one, but the agent logs in now, while it has the
+     * PIN, and only the private key says whether each signature wants the
+     * PIN again (pin_per_sign). */
     r = h->ops->open(h->id, &h->cfg, &h->signer, err) != 0 ||
+                (h->ops->login != NULL && h->ops->login(h->signer, err) != 0) ||
                 h->ops->describe(h->signer, &h->info, err) != 0 ||
                 check_info(h, err) != 0
             ? -1
