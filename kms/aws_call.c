@@ -114,6 +114,14 @@ static void detail(const struct nk_http_resp *r, char *buf, size_t n,
              f.msg, f.rid[0] ? f.rid : "-");
 }
 
+const struct nk_http_retry *nk_aws_retry_policy(void)
+{
+    static const struct nk_http_retry pol = {.is_throttle = is_throttle,
+                                             .detail = detail};
+
+    return &pol;
+}
+
 static int fault(const struct nk_aws_target *t, const char *op,
                  const struct nk_http_resp *r, struct nk_err *err)
 {
@@ -168,7 +176,6 @@ int nk_aws_kms_call(const struct nk_aws_target *t, const char *op,
     struct nk_http_header h[8];
     struct nk_sigv4_params sp = {0};
     struct nk_sigv4_out so;
-    struct nk_http_retry pol = {.is_throttle = is_throttle, .detail = detail};
     struct nk_http_req req = {.method = "POST", .headers = h};
     struct nk_http_resp resp = {0};
     char host[256], target[96], date[17], what[96], *text, *url;
@@ -206,7 +213,7 @@ int nk_aws_kms_call(const struct nk_aws_target *t, const char *op,
     req.body = (const unsigned char *)text;
     req.body_len = strlen(text);
     nk_kms_net_apply(t->net, &req);
-    if (nk_http_do_retry(&req, &pol, what, &resp, err) != 0)
+    if (nk_http_do_retry(&req, nk_aws_retry_policy(), what, &resp, err) != 0)
         goto out;
     if (nk_aws_kms_answer(t, op, &resp, out, err) != 0)
         goto out;

@@ -30,4 +30,8 @@ int nk_aws_kms_answer(const struct nk_aws_target *t, const char *op,
                       const struct nk_http_resp *r, cJSON **out,
                       struct nk_err *err) NK_MUST_CHECK;
 
+/* The retry policy of AWS calls: 429 and the throttling error codes (JSON
+ * or XML answers) are retried, and THROTTLED names the service's code. */
+const struct nk_http_retry *nk_aws_retry_policy(void);
+
 #endif

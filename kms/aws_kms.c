@@ -9,6 +9,7 @@
 #include "aws_call.h"
 #include "aws_config.h"
 #include "aws_creds.h"
+#include "aws_meta.h"
 #include "common/b64.h"
 #include "common/http.h"
 #include "common/log.h"
@@ -137,10 +138,18 @@ static int call(struct nk_aws *s, const char *op, const cJSON *body,
     struct nk_aws_target t = {s->endpoint, s->region, &s->net, &s->creds,
                               s->key_ref};
 
-    if (s->creds.akid == NULL &&
-        nk_aws_creds_get(s->cfg, s->region, &s->net, &s->creds, err) != 0)
-        return -1;
-    nk_debug("AWS credentials from %s", s->creds.source);
+    /* Resolved once per process and kept in memory only; fetched again
+     * when they would expire before the command's deadline. */
+    if (!nk_aws_creds_fresh(&s->creds, &s->net)) {
+        if (s->creds.akid != NULL)
+            nk_info("AWS credentials from %s expire before the deadline: "
+                    "fetching them again", s->creds.source);
+        nk_aws_creds_release(&s->creds);
+        if (nk_aws_creds_get(s->cfg, s->region, &s->net, &s->creds, err) !=
+            0)
+            return -1;
+        nk_info("AWS credentials from %s", s->creds.source);
+    }
     return nk_aws_kms_call(&t, op, body, out, err);
 }
 

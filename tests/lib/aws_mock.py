@@ -11,7 +11,16 @@ KMS (POST /, X-Amz-Target: TrentService.<Op>, SigV4 service "kms"):
 STS (POST /, form-encoded Action=...):
   AssumeRoleWithWebIdentity, unsigned as in AWS (the token is the
   credential); the token "invalid-token" is refused (InvalidIdentityToken).
-  It hands out ASIA... keys with a session token that KMS then requires.
+  AssumeRole and GetCallerIdentity, SigV4-signed (service "sts", checked
+  like KMS requests). AssumeRole honours each role's trust (which callers
+  may assume it), ExternalId, the RoleSessionName rules and the one-hour
+  cap on DurationSeconds for role chaining.
+  They hand out ASIA... keys with a session token that KMS then requires.
+IAM Identity Center portal (GET /federation/credentials?role_name=&
+  account_id=, bearer token in x-amz-sso_bearer_token, no SigV4):
+  GetRoleCredentials for the tokens and account roles in the setup; an
+  unknown token is 401 UnauthorizedException, a role the token may not use
+  403 ForbiddenException.
 
 Every KMS request's Authorization header is checked: the request is rebuilt
 as a botocore AWSRequest from the signed headers and signed again with
@@ -24,14 +33,24 @@ Principals written to --setup FILE (JSON) when ready, with the keys:
   signer  {id, secret}  kms:* and sts:*
   nobody  {id, secret}  no KMS rights (AccessDeniedException)
   pubsign {id, secret}  kms:GetPublicKey and kms:Sign only
-  role_arn              role notation-signer (kms:*) for web identity
+  role_arn              role notation-signer (kms:*) for web identity,
+                        assumable by signer and by sessions of chain-hop
+                        and of the SSO role
+  roles {hop, ext, ext_id, nokms}  chain-hop (may only assume roles;
+                        trusts signer), ext-role (kms:*, needs ExternalId
+                        ext_id), nokms-role (no KMS rights)
+  sso {token, account, role, other_role}  a valid portal token and the
+                        account role it may use (other_role: one it may not)
   keys    {"rsa-2048" ... "ec-521": {id, arn, pub (PEM)}}, plus aliases
           alias/enc (SYMMETRIC_DEFAULT), alias/secp256k1, alias/disabled
           (ECC_NIST_P256, disabled) and alias/pending (pending deletion).
 --log FILE gets one JSON line per request: method, path, service, target
-(KMS operation or STS action), akid (from the credential scope, or null),
-status, error (__type or STS code, or null), peer (the client's port: one
-port for several requests is one kept-alive connection).
+(KMS operation, STS action or GetRoleCredentials), akid (from the
+credential scope, or null), status, error (__type or STS code, or null),
+detail (AssumeRole: the role ARN, session name and ExternalId; the portal:
+role and account), issued (the access key id handed out, or null), peer
+(the client's port: one port for several requests is one kept-alive
+connection).
 
 usage: aws_mock.py --port PORT --setup FILE [--log FILE] [--bind ADDR]
 The server exits after AWS_MOCK_LIFETIME seconds (default 900).
@@ -91,9 +110,12 @@ ROLE = "notation-signer"
 lock = threading.Lock()
 keys = {}       # (region, key id) -> key dict
 aliases = {}    # (region, "alias/NAME") -> key id
-principals = {}  # access key id -> {secret, token, arn, allow, expires}
-roles = {}      # role ARN -> allowed actions
+principals = {}  # access key id -> {secret, token, arn, allow, expires,
+#                  role (the role ARN of an assumed-role session)}
+roles = {}      # role ARN -> {allow, trust (caller ARN globs), external_id}
+sso_tokens = {}  # portal access token -> {(account, role name): allow}
 opts = {"log": None, "bind": "127.0.0.1"}
+tls = threading.local()  # .issued: keys handed out by this thread's request
 
 
 class Fault(Exception):
@@ -107,6 +129,27 @@ class Fault(Exception):
 def rand_id(prefix, n=16):
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
     return prefix + "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def role_arn(name):
+    return "arn:aws:iam::%s:role/%s" % (ACCOUNT, name)
+
+
+def session_arn(role_name, session):
+    return "arn:aws:sts::%s:assumed-role/%s/%s" % (ACCOUNT, role_name,
+                                                    session)
+
+
+def new_session(arn, allow, dur, role=None):
+    """A temporary principal (ASIA key, secret, session token)."""
+    akid = rand_id("ASIA")
+    cred = {"secret": new_secret(),
+            "token": base64.b64encode(os.urandom(240)).decode(),
+            "arn": arn, "allow": allow, "expires": time.time() + dur,
+            "role": role}
+    with lock:
+        principals[akid] = cred
+    return akid, cred
 
 
 def new_secret():
@@ -145,8 +188,25 @@ def setup(path):
     out["nobody"] = add_principal("user", "nobody", ["s3:ListBucket"])
     out["pubsign"] = add_principal("user", "pubsign",
                                    ["kms:GetPublicKey", "kms:Sign"])
-    out["role_arn"] = "arn:aws:iam::%s:role/%s" % (ACCOUNT, ROLE)
-    roles[out["role_arn"]] = ["kms:*"]
+    out["role_arn"] = role_arn(ROLE)
+    signer_arn = principals[out["signer"]["id"]]["arn"]
+    roles[out["role_arn"]] = {"allow": ["kms:*"], "trust": [
+        signer_arn, session_arn("chain-hop", "*"),
+        session_arn("AWSReservedSSO_*", "*")], "external_id": None}
+    out["roles"] = {"hop": role_arn("chain-hop"), "ext": role_arn("ext-role"),
+                    "ext_id": "ext-42", "nokms": role_arn("nokms-role")}
+    roles[role_arn("chain-hop")] = {"allow": ["sts:AssumeRole"],
+                                    "trust": [signer_arn],
+                                    "external_id": None}
+    roles[role_arn("ext-role")] = {"allow": ["kms:*"], "trust": [signer_arn],
+                                   "external_id": "ext-42"}
+    roles[role_arn("nokms-role")] = {"allow": ["s3:ListBucket"],
+                                     "trust": [signer_arn],
+                                     "external_id": None}
+    tok = "aoa" + base64.b64encode(os.urandom(48)).decode()
+    sso_tokens[tok] = {(ACCOUNT, "SignerAccess"): ["kms:*", "sts:AssumeRole"]}
+    out["sso"] = {"token": tok, "account": ACCOUNT, "role": "SignerAccess",
+                  "other_role": "AdminAccess"}
     for name, spec in NAMED.items():
         k = add_key(spec, name)
         pem = k["priv"].public_key().public_bytes(
@@ -449,23 +509,23 @@ def web_identity(form):
         raise Fault(400, "InvalidIdentityToken",
                     "Couldn't verify the web identity token")
     with lock:
-        allow = roles.get(role)
-    if allow is None:
+        r = roles.get(role)
+    if r is None:
         raise Fault(403, "AccessDenied", "Not authorized to perform "
                     "sts:AssumeRoleWithWebIdentity")
     dur = int(form.get("DurationSeconds", ["3600"])[0])
-    akid = rand_id("ASIA")
-    cred = {"secret": new_secret(),
-            "token": base64.b64encode(os.urandom(240)).decode(),
-            "arn": "arn:aws:sts::%s:assumed-role/%s/%s" % (
-                ACCOUNT, role.rsplit("/", 1)[1], sess),
-            "allow": allow, "expires": time.time() + dur}
-    with lock:
-        principals[akid] = cred
+    return ["<SubjectFromWebIdentityToken>ci</SubjectFromWebIdentityToken>",
+            "<Audience>sts.amazonaws.com</Audience>"] + \
+        issue(role, sess, r["allow"], dur) + ["<Provider>ci</Provider>"]
+
+
+def issue(role, sess, allow, dur):
+    """AssumedRoleUser and Credentials of a new session of role."""
+    akid, cred = new_session(session_arn(role.rsplit("/", 1)[1], sess),
+                             allow, dur, role)
+    tls.issued.append(akid)
     exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(cred["expires"]))
     return [
-        "<SubjectFromWebIdentityToken>ci</SubjectFromWebIdentityToken>",
-        "<Audience>sts.amazonaws.com</Audience>",
         "<AssumedRoleUser>",
         "  <Arn>%s</Arn>" % escape(cred["arn"]),
         "  <AssumedRoleId>AROA%s:%s</AssumedRoleId>" % (akid[4:],
@@ -476,15 +536,105 @@ def web_identity(form):
         "  <SecretAccessKey>%s</SecretAccessKey>" % cred["secret"],
         "  <Expiration>%s</Expiration>" % exp,
         "  <AccessKeyId>%s</AccessKeyId>" % akid,
-        "</Credentials>",
-        "<Provider>ci</Provider>"]
+        "</Credentials>"]
 
 
-def sts(handler, form):
-    if handler.target != "AssumeRoleWithWebIdentity":
-        raise Fault(400, "InvalidAction", "Could not find operation %s for "
-                    "version 2011-06-15" % handler.target)
-    return web_identity(form)
+def assume_role(handler, body, form):
+    """sts:AssumeRole, signed by the caller whose trust the role names."""
+    p = authenticate(handler, body, "sts")
+    role = form.get("RoleArn", [""])[0]
+    sess = form.get("RoleSessionName", [""])[0]
+    ext = form.get("ExternalId", [None])[0]
+    handler.detail = {"role": role, "session": sess, "external_id": ext}
+    if not role or not sess:
+        raise Fault(400, "MissingParameter", "The request must contain the "
+                    "parameters RoleArn and RoleSessionName")
+    if not re.match(r"^[\w+=,.@-]{2,64}$", sess):
+        raise Fault(400, "ValidationError", "1 validation error detected: "
+                    "Value '%s' at 'roleSessionName' failed to satisfy "
+                    "constraint" % sess)
+    with lock:
+        r = roles.get(role)
+    denied = Fault(403, "AccessDenied", "User: %s is not authorized to "
+                   "perform: sts:AssumeRole on resource: %s" % (p["arn"],
+                                                                role))
+    if r is None or not any(fnmatch.fnmatchcase(p["arn"], t)
+                            for t in r["trust"]):
+        raise denied
+    if r["external_id"] is not None and ext != r["external_id"]:
+        raise denied
+    authorize(p, "sts:AssumeRole", role)
+    try:
+        dur = int(form.get("DurationSeconds", ["3600"])[0])
+    except ValueError:
+        raise Fault(400, "ValidationError", "DurationSeconds is not a number")
+    if not 900 <= dur <= 43200:
+        raise Fault(400, "ValidationError", "1 validation error detected: "
+                    "Value '%d' at 'durationSeconds' failed to satisfy "
+                    "constraint: Member must have value between 900 and "
+                    "43200" % dur)
+    if p.get("role") is not None and dur > 3600:
+        raise Fault(400, "ValidationError", "The requested DurationSeconds "
+                    "exceeds the 1 hour session limit for roles assumed by "
+                    "role chaining.")
+    return issue(role, sess, r["allow"], dur)
+
+
+def caller_identity(handler, body):
+    p = authenticate(handler, body, "sts")
+    return ["<Arn>%s</Arn>" % escape(p["arn"]),
+            "<UserId>%s</UserId>" % handler.akid,
+            "<Account>%s</Account>" % ACCOUNT]
+
+
+def sts(handler, body, form):
+    if handler.target == "AssumeRoleWithWebIdentity":
+        return web_identity(form)
+    if handler.target == "AssumeRole":
+        return assume_role(handler, body, form)
+    if handler.target == "GetCallerIdentity":
+        return caller_identity(handler, body)
+    raise Fault(400, "InvalidAction", "Could not find operation %s for "
+                "version 2011-06-15" % handler.target)
+
+
+# STS names the SigV4 faults that KMS calls *Exception.
+STS_CODES = {"InvalidSignatureException": (403, "SignatureDoesNotMatch"),
+             "IncompleteSignatureException": (400, "IncompleteSignature"),
+             "UnrecognizedClientException": (403, "InvalidClientTokenId"),
+             "ExpiredTokenException": (400, "ExpiredToken"),
+             "MissingAuthenticationTokenException": (403,
+                                                     "MissingAuthenticationToken")}
+
+
+def sts_fault(f):
+    status, code = STS_CODES.get(f.code.split("#")[-1], (f.status, f.code))
+    return Fault(status, code, f.message)
+
+
+# ---- IAM Identity Center portal --------------------------------------------
+
+def role_credentials(handler, query):
+    tok = handler.headers.get("x-amz-sso_bearer_token")
+    role = query.get("role_name", [""])[0]
+    acct = query.get("account_id", [""])[0]
+    handler.detail = {"role": role, "account": acct,
+                      "bearer": tok is not None}
+    with lock:
+        grants = sso_tokens.get(tok or "")
+    if grants is None:
+        raise Fault(401, "UnauthorizedException", "Session token not found "
+                    "or invalid")
+    allow = grants.get((acct, role))
+    if allow is None:
+        raise Fault(403, "ForbiddenException", "No access")
+    akid, cred = new_session(session_arn("AWSReservedSSO_" + role + "_0a1b",
+                                         "sso-user"), allow, 3600)
+    tls.issued.append(akid)
+    return {"roleCredentials": {
+        "accessKeyId": akid, "secretAccessKey": cred["secret"],
+        "sessionToken": cred["token"],
+        "expiration": int(cred["expires"] * 1000)}}
 
 
 # ---- HTTP ----------------------------------------------------------------
@@ -521,26 +671,44 @@ class Handler(BaseHTTPRequestHandler):
         line = json.dumps({"method": self.command, "path": self.path,
                            "service": service, "target": self.target,
                            "akid": self.akid, "status": status,
-                           "error": error, "peer": self.client_address[1]})
+                           "error": error,
+                           "detail": getattr(self, "detail", None),
+                           "issued": (getattr(tls, "issued", None) or [None])[-1],
+                           "peer": self.client_address[1]})
         with lock, open(opts["log"], "a") as f:
             f.write(line + "\n")
 
     def do_GET(self):
-        self.target, self.akid = None, None
-        self.log(None, 404, "NotFound")
-        self.send(404, b"", "text/plain", str(uuid.uuid4()))
+        tls.issued = []
+        self.target, self.akid, self.detail = None, None, None
+        rid = str(uuid.uuid4())
+        path, _, query = self.path.partition("?")
+        if path != "/federation/credentials":
+            self.log(None, 404, "NotFound")
+            return self.send(404, b"", "text/plain", rid)
+        self.target = "GetRoleCredentials"
+        try:
+            out = role_credentials(self, parse_qs(query))
+        except Exception as e:
+            f = e if isinstance(e, Fault) else internal(e)
+            self.log("sso", f.status, f.code)
+            return self.send(f.status, json.dumps({"message": f.message})
+                             .encode(), "application/json", rid)
+        self.log("sso", 200, None)
+        self.send(200, json.dumps(out).encode(), "application/json", rid)
 
     def do_POST(self):
+        tls.issued = []
         rid = str(uuid.uuid4())
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target") or ""
-        self.akid = None
+        self.akid, self.detail = None, None
         if target.startswith("TrentService."):
             self.target = target[len("TrentService."):]
             return self.answer_kms(body, rid)
         form = parse_qs(body.decode("utf-8", "replace"))
         self.target = form.get("Action", [None])[0]
-        self.answer_sts(form, rid)
+        self.answer_sts(body, form, rid)
 
     def answer_kms(self, body, rid):
         ctype = "application/x-amz-json-1.1"
@@ -554,11 +722,11 @@ class Handler(BaseHTTPRequestHandler):
         self.log("kms", 200, None)
         self.send(200, json.dumps(out).encode(), ctype, rid)
 
-    def answer_sts(self, form, rid):
+    def answer_sts(self, body, form, rid):
         try:
-            result = sts(self, form)
+            result = sts(self, body, form)
         except Exception as e:
-            f = e if isinstance(e, Fault) else internal(e)
+            f = sts_fault(e) if isinstance(e, Fault) else internal(e)
             self.log("sts", f.status, f.code)
             xml = ('<ErrorResponse xmlns="%s">\n  <Error>\n    <Type>Sender'
                    '</Type>\n    <Code>%s</Code>\n    <Message>%s</Message>\n'
