@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "vault_aws.h"
 #include "vault_conn.h"
 
 #define VAULT_MAX_BODY (1024u * 1024)
@@ -28,6 +29,30 @@ const char *nk_vault_env(const struct nk_vault_conn *c, const char *name)
     return NULL;
 }
 
+/* VAULT_SKIP_VERIFY turns TLS verification off in Vault's CLI; here it is
+ * never off, so a value that would do it is refused rather than ignored
+ * (the user believes it works). Go's ParseBool false values are fine. */
+static int skip_verify_refused(const struct nk_vault_conn *c,
+                               struct nk_err *err)
+{
+    static const char *const off[] = {"0", "f", "F", "false", "FALSE",
+                                      "False"};
+    const char *v = nk_vault_env(c, "SKIP_VERIFY");
+    size_t i;
+
+    if (v == NULL)
+        return 0;
+    for (i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+        if (strcmp(v, off[i]) == 0)
+            return 0;
+    return nk_err_set(err, NK_ERR_VALIDATION,
+                      "%sSKIP_VERIFY (or %sSKIP_VERIFY) is set: TLS "
+                      "verification is never turned off; unset it and give "
+                      "the server's CA with %sCACERT or pluginConfig "
+                      "\"ca-bundle\"",
+                      c->prefixes[0], c->prefixes[1], c->prefixes[0]);
+}
+
 int nk_vault_conn_init(struct nk_vault_conn *c, int openbao,
                        const struct nk_config *cfg, struct nk_err *err)
 {
@@ -37,7 +62,10 @@ int nk_vault_conn_init(struct nk_vault_conn *c, int openbao,
 
     memset(c, 0, sizeof(*c));
     c->product = openbao ? "OpenBao" : "Vault";
+    c->cfg = cfg;
     c->prefixes = openbao ? bao_first : vault_first;
+    if (skip_verify_refused(c, err) != 0)
+        return -1;
     ca_envs[0] = openbao ? "BAO_CACERT" : "VAULT_CACERT";
     ca_envs[1] = openbao ? "VAULT_CACERT" : "BAO_CACERT";
     ca_envs[2] = NULL;
@@ -175,6 +203,7 @@ static int login(struct nk_vault_conn *c, const char *mount, cJSON *body,
         goto out;
     }
     c->token = nk_xstrdup(tok);
+    c->from_login = 1;
     nk_info("%s login with %s succeeded", c->product, method);
     ret = 0;
 out:
@@ -244,7 +273,34 @@ static int approle(struct nk_vault_conn *c, const char *role_id,
     return r;
 }
 
-/* Token, in order: *_TOKEN, AppRole, JWT, Kubernetes, ~/.vault-token. */
+/* AWS auth: a signed GetCallerIdentity made with the AWS credential
+ * chain; AWS_CA_BUNDLE (not Vault's CA) is trusted for AWS's own calls. */
+static int login_aws(struct nk_vault_conn *c, const char *role,
+                     struct nk_err *err)
+{
+    static const char *const ca_envs[] = {"AWS_CA_BUNDLE", NULL};
+    struct nk_kms_net anet;
+    char source[320];
+    cJSON *body = NULL;
+    int r = -1;
+
+    if (nk_kms_net_init(&anet, c->cfg, ca_envs, err) != 0)
+        return -1;
+    anet.deadline_ms = c->net.deadline_ms;
+    if (nk_vault_aws_login_body(c->cfg, &anet, role,
+                                nk_vault_env(c, "AWS_HEADER_VALUE"), &body,
+                                source, sizeof(source), err) != 0)
+        goto out;
+    nk_info("%s AWS login with AWS credentials from %s", c->product, source);
+    r = login(c, or(nk_vault_env(c, "AWS_PATH"), "aws"), body, "AWS", err);
+out:
+    cJSON_Delete(body);
+    nk_kms_net_release(&anet);
+    return r;
+}
+
+/* Token, in order: *_TOKEN, AppRole, JWT, Kubernetes, AWS,
+ * ~/.vault-token. */
 static int get_token(struct nk_vault_conn *c, struct nk_err *err)
 {
     const char *v = nk_vault_env(c, "TOKEN"), *home = getenv("HOME");
@@ -270,6 +326,9 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
                             "token"),
                          or(nk_vault_env(c, "K8S_PATH"), "kubernetes"),
                          "Kubernetes", err);
+    v = nk_vault_env(c, "AWS_ROLE");
+    if (v != NULL)
+        return login_aws(c, v, err);
     if (home != NULL) {
         path = nk_xasprintf("%s/.vault-token", home);
         c->token = nk_kms_read_secret(path, "token file", &e);
@@ -281,10 +340,10 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
     }
     return nk_err_set(err, NK_ERR_ACCESS,
                       "no %s token: set %sTOKEN, %sROLE_ID (AppRole), "
-                      "%sJWT_ROLE (JWT), %sK8S_ROLE (Kubernetes), or log in "
-                      "so that ~/.vault-token exists", c->product,
-                      c->prefixes[0], c->prefixes[0], c->prefixes[0],
-                      c->prefixes[0]);
+                      "%sJWT_ROLE (JWT), %sK8S_ROLE (Kubernetes), %sAWS_ROLE "
+                      "(AWS), or log in so that ~/.vault-token exists",
+                      c->product, c->prefixes[0], c->prefixes[0],
+                      c->prefixes[0], c->prefixes[0], c->prefixes[0]);
 }
 
 int nk_vault_request(struct nk_vault_conn *c, const char *method,
@@ -293,6 +352,22 @@ int nk_vault_request(struct nk_vault_conn *c, const char *method,
 {
     *out = NULL;
     if (c->token == NULL && get_token(c, err) != 0)
+        return -1;
+    if (request(c, method, path, body, c->token, what, out, err) == 0)
+        return 0;
+    /* A login token's lease may run out in the middle of a batch: log in
+     * once more. Vault answers 403 for an expired token and for a missing
+     * right alike, so this is done once, and never for a token the user
+     * gave (there is nothing to log in with). */
+    if (err->code != NK_ERR_ACCESS || !c->from_login || c->relogged)
+        return -1;
+    nk_info("%s refused the login token (%s): logging in again",
+            c->product, err->msg);
+    nk_err_clear(err);
+    c->relogged = 1;
+    nk_strfreezero(c->token);
+    c->token = NULL;
+    if (get_token(c, err) != 0)
         return -1;
     return request(c, method, path, body, c->token, what, out, err);
 }

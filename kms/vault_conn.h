@@ -1,6 +1,7 @@
 /* A connection to HashiCorp Vault or OpenBao: address, namespace, CA and
  * token from the environment (VAULT_* or BAO_*), logins (AppRole, JWT,
- * Kubernetes), and JSON requests with errors mapped to notation codes. */
+ * Kubernetes, AWS), and JSON requests with errors mapped to notation
+ * codes. */
 #ifndef NK_VAULT_CONN_H
 #define NK_VAULT_CONN_H
 
@@ -17,6 +18,9 @@ struct nk_vault_conn {
     char *ns;                    /* namespace or NULL */
     struct nk_kms_net net;
     char *token;                 /* secret; fetched on first request */
+    const struct nk_config *cfg; /* for the AWS credential chain */
+    int from_login;              /* token came from a login (may redo) */
+    int relogged;                /* the one fresh login was done */
 };
 
 /* openbao selects BAO_* variables first (then VAULT_*). */
@@ -30,7 +34,10 @@ const char *nk_vault_env(const struct nk_vault_conn *c, const char *name);
 
 /* method on /v1/<path> with body (may be NULL); *out is the answer.
  * 403 ACCESS_DENIED, 404/400 VALIDATION_ERROR naming what, 429/5xx retried
- * then THROTTLED; messages carry Vault's "errors". */
+ * then THROTTLED; messages carry Vault's "errors". A token from a login
+ * that is refused (an expired lease) is replaced by one fresh login and
+ * the request sent again, once per connection; a VAULT_TOKEN or
+ * ~/.vault-token never is. */
 int nk_vault_request(struct nk_vault_conn *c, const char *method,
                      const char *path, const cJSON *body, const char *what,
                      cJSON **out, struct nk_err *err) NK_MUST_CHECK;

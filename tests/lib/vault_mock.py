@@ -11,10 +11,18 @@ Endpoints:
   POST /v1/<mount>/sign/<name>[/<hash>]        sign
   POST /v1/auth/approle/login                  {"role_id","secret_id"}
   POST /v1/auth/jwt/login, auth/kubernetes/login   {"role","jwt"}
+  POST /v1/auth/aws/login, auth/aws-ci/login   AWS auth, iam method: the
+       signed sts:GetCallerIdentity request in the body is rebuilt with
+       botocore and its SigV4 signature checked against the secret of the
+       AWS user in the setup (role "signer"; role "strict" also needs the
+       signed header X-Vault-AWS-IAM-Server-ID: vault.example.com)
   GET|POST /v1/<kv mount>/data/<path>          KV v2 read / write
 Tokens: X-Vault-Token (or Authorization: Bearer); each token belongs to a
 namespace (X-Vault-Namespace, "" for the root) and has a policy ("all",
 "read" = no signing). Anything else is 403 {"errors":["permission denied"]}.
+Test control (not Vault's): POST /v1/mock/login-uses {"uses":[N,...]}
+queues how many requests the next logins' tokens answer before they are
+403 (an expired lease, for the re-login tests); later logins: unlimited.
 
 usage: vault_mock.py --setup FILE [--http PORT] [--https PORT CERT KEY]
                      [--log FILE] [--only TYPE,...]
@@ -26,8 +34,10 @@ namespace, whether a token came, the body with secrets removed, the
 client's port: one port for several requests is one kept-alive connection).
 """
 import base64
+import datetime
 import json
 import os
+import re
 import socket
 import ssl
 import sys
@@ -35,6 +45,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
@@ -45,6 +58,11 @@ NS_TOKEN = "hvs.mock-team-a-token-0c3d"
 APPROLE = {"role_id": "7f1c-role-id", "secret_id": "approle-secret-9d2e41"}
 JWT = {"role": "ci", "jwt": "eyJhbGciOiJSUzI1NiJ9.mock-ci-jwt.c2ln"}
 K8S = {"role": "signer", "jwt": "eyJhbGciOiJSUzI1NiJ9.mock-k8s-sa.c2ln"}
+AWS_USER = {"id": "AKIAVAULTMOCKUSER001",
+            "secret": "vault-mock-aws-secret/kT9pQ2wX7zR4mN8bV3cL6hJ1"}
+AWS_ROLES = {"signer": None, "strict": "vault.example.com"}
+STS_URL = "https://sts.amazonaws.com/"
+STS_BODY = "Action=GetCallerIdentity&Version=2011-06-15"
 HASHES = {"sha2-256": hashes.SHA256, "sha2-384": hashes.SHA384,
           "sha2-512": hashes.SHA512, "sha2-224": hashes.SHA224}
 SIGNING_TYPES = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256",
@@ -53,6 +71,8 @@ SIGNING_TYPES = ("rsa-2048", "rsa-3072", "rsa-4096", "ecdsa-p256",
 state_lock = threading.Lock()
 tokens = {ROOT_TOKEN: ("", "all"), READ_TOKEN: ("", "read"),
           NS_TOKEN: (NS, "all")}
+uses_left = {}  # login token -> requests it still answers
+uses_queue = []  # for the next logins' tokens (POST /v1/mock/login-uses)
 keys = {}   # (namespace, mount, name) -> {"type", "versions": {n: priv}}
 kv = {}     # (namespace, mount, path) -> {"data": ..., "version": n}
 log_file = None
@@ -181,8 +201,76 @@ def sign(k, name, body, url_hash):
     return {"signature": f"vault:v{ver}:{enc}", "key_version": ver}
 
 
+def b64field(body, name):
+    try:
+        return base64.b64decode(body.get(name) or "", validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise VaultError(400, f"failed to base64 decode {name}")
+
+
+def aws_check(body):
+    """Vault's iam method: the unsent GetCallerIdentity request, re-signed
+    with botocore and compared (a contract check, not STS)."""
+    role = body.get("role")
+    if role not in AWS_ROLES:
+        raise VaultError(400, f"entry for role {role} not found")
+    if body.get("iam_http_request_method") != "POST":
+        raise VaultError(400, "invalid iam_http_request_method")
+    url = b64field(body, "iam_request_url")
+    data = b64field(body, "iam_request_body")
+    if url != STS_URL or data != STS_BODY:
+        raise VaultError(400, f"unexpected request {url!r} {data!r}")
+    try:
+        hdrs = json.loads(b64field(body, "iam_request_headers"))
+        hdrs = {k: (v if isinstance(v, list) else [v]) for k, v in hdrs.items()}
+        assert all(isinstance(x, str) for v in hdrs.values() for x in v)
+    except (ValueError, AssertionError, AttributeError):
+        raise VaultError(400, "iam_request_headers is not a JSON object of "
+                         "header lists")
+    low = {k.lower(): v for k, v in hdrs.items()}
+    auth = (low.get("authorization") or [""])[0]
+    m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/"
+                 r"([^/]+)/aws4_request, SignedHeaders=([^,]+), "
+                 r"Signature=([0-9a-f]{64})$", auth)
+    if not m:
+        raise VaultError(400, "no SigV4 Authorization header")
+    akid, _, region, svc, signed, sig = m.groups()
+    if akid != AWS_USER["id"] or svc != "sts" or region != "us-east-1":
+        raise VaultError(400, "error making upstream request: "
+                         "InvalidClientTokenId")
+    names = signed.split(";")
+    want_sid = AWS_ROLES[role]
+    if want_sid is not None:
+        got = low.get("x-vault-aws-iam-server-id")
+        if got != [want_sid] or "x-vault-aws-iam-server-id" not in names:
+            raise VaultError(400, "expected IAM server ID header "
+                             f"{want_sid!r} to be signed")
+    amz = (low.get("x-amz-date") or [""])[0]
+    try:
+        when = datetime.datetime.strptime(amz, "%Y%m%dT%H%M%SZ").replace(
+            tzinfo=datetime.timezone.utc)
+    except ValueError:
+        raise VaultError(400, "no X-Amz-Date")
+    if abs(time.time() - when.timestamp()) > 900:
+        raise VaultError(400, "error making upstream request: "
+                         "SignatureDoesNotMatch (date)")
+    req = AWSRequest(method="POST", url=url, data=data)
+    for n in names:
+        for v in low.get(n) or []:
+            req.headers[n] = v
+    req.context["timestamp"] = amz
+    token = (low.get("x-amz-security-token") or [None])[0]
+    sa = SigV4Auth(Credentials(akid, AWS_USER["secret"], token), "sts", region)
+    want = sa.signature(sa.string_to_sign(req, sa.canonical_request(req)), req)
+    if want != sig:
+        raise VaultError(400, "error making upstream request: "
+                         "SignatureDoesNotMatch")
+
+
 def login(kind, body, ns):
-    if kind == "approle":
+    if kind in ("aws", "aws-ci"):
+        aws_check(body)
+    elif kind == "approle":
         if (body.get("role_id") != APPROLE["role_id"] or
                 body.get("secret_id") != APPROLE["secret_id"]):
             raise VaultError(400, "invalid role or secret ID")
@@ -196,6 +284,8 @@ def login(kind, body, ns):
     tok = "hvs.login-" + base64.b32encode(os.urandom(10)).decode().lower()
     with state_lock:
         tokens[tok] = (ns, "all")
+        if uses_queue:
+            uses_left[tok] = uses_queue.pop(0)
     return {"auth": {"client_token": tok, "accessor": "acc", "policies":
                      ["default", "signer"], "lease_duration": 3600,
                      "renewable": True, "metadata": {"role": kind}}}
@@ -204,7 +294,8 @@ def login(kind, body, ns):
 def redact(body):
     if not isinstance(body, dict):
         return body
-    return {k: ("<redacted>" if k in ("secret_id", "jwt", "role_id") else v)
+    return {k: ("<redacted>" if k in ("secret_id", "jwt", "role_id",
+                                      "iam_request_headers") else v)
             for k, v in body.items()}
 
 
@@ -257,12 +348,23 @@ class Handler(BaseHTTPRequestHandler):
         if not path.startswith("/v1/"):
             raise VaultError(404)
         parts = path[4:].strip("/").split("/")
+        if method == "POST" and parts == ["mock", "login-uses"]:
+            with state_lock:
+                uses_queue[:] = [int(u) for u in body.get("uses", [])]
+            return 200, {}
         if (method == "POST" and len(parts) == 3 and parts[0] == "auth" and
                 parts[2] == "login" and parts[1] in ("approle", "jwt",
-                                                     "kubernetes")):
+                                                     "kubernetes", "aws",
+                                                     "aws-ci")):
             return 200, login(parts[1], body, ns)
         tok = tokens.get(self.token() or "")
         if tok is None or tok[0] != ns:
+            raise VaultError(403, "permission denied")
+        with state_lock:
+            left = uses_left.get(self.token())
+            if left is not None:
+                uses_left[self.token()] = left - 1
+        if left is not None and left <= 0:
             raise VaultError(403, "permission denied")
         return self.route(method, parts, body, ns, tok[1])
 
@@ -339,7 +441,7 @@ def setup(path, only=None):
     add_key(NS, "transit", "team-key", "ecdsa-p384")
     out = {"root_token": ROOT_TOKEN, "read_token": READ_TOKEN,
            "namespace": NS, "ns_token": NS_TOKEN, "approle": APPROLE,
-           "jwt": JWT, "k8s": K8S, "keys": {}}
+           "jwt": JWT, "k8s": K8S, "aws": AWS_USER, "keys": {}}
     for (ns, mount, name), k in keys.items():
         if k["type"] in SIGNING_TYPES:
             out["keys"][f"{ns}/{mount}/{name}"] = {
