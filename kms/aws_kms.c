@@ -1,5 +1,6 @@
 /* The awskms:// signer: key URI and region, GetPublicKey + DescribeKey
  * (cached on disk), and Sign of a local digest (MessageType DIGEST). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,6 +267,22 @@ static void aws_free_op(struct nk_signer *s)
         aws_free(aws_of(s));
 }
 
+static int aws_credentials(struct nk_signer *sg, char *buf, size_t n)
+{
+    struct nk_aws *s = aws_of(sg);
+    const char *skipped = s->creds.skipped[0] ? s->creds.skipped : "-";
+
+    if (s->creds.akid != NULL) {
+        snprintf(buf, n, "from %s; skipped before it: %s", s->creds.source,
+                 skipped);
+        return 1;
+    }
+    if (s->creds.skipped[0] == '\0')
+        return -1;
+    snprintf(buf, n, "none used; tried: %s", skipped);
+    return 0;
+}
+
 const struct nk_signer_ops nk_awskms_ops = {
     .name = "awskms",
     .handles = aws_handles,
@@ -274,5 +291,6 @@ const struct nk_signer_ops nk_awskms_ops = {
     .sign = aws_sign,
     .free = aws_free_op,
     .stale = aws_stale,
+    .credential_report = aws_credentials,
     .restart = aws_restart,
 };

@@ -309,6 +309,16 @@ static void vault_free_op(struct nk_signer *s)
         vault_free(vault_of(s));
 }
 
+static int vault_credentials(struct nk_signer *base, char *buf, size_t n)
+{
+    struct nk_vault *s = vault_of(base);
+
+    if (s->conn.source[0] == '\0')
+        return -1;
+    snprintf(buf, n, "%s", s->conn.source);
+    return s->conn.token != NULL;
+}
+
 const struct nk_signer_ops nk_vault_ops = {
     .name = "hashivault",
     .handles = vault_handles,
@@ -317,5 +327,6 @@ const struct nk_signer_ops nk_vault_ops = {
     .sign = vault_sign,
     .free = vault_free_op,
     .stale = vault_stale,
+    .credential_report = vault_credentials,
     .restart = vault_restart,
 };

@@ -292,11 +292,31 @@ static int login_aws(struct nk_vault_conn *c, const char *role,
                                 source, sizeof(source), err) != 0)
         goto out;
     nk_info("%s AWS login with AWS credentials from %s", c->product, source);
+    snprintf(c->source + strlen(c->source),
+             sizeof(c->source) - strlen(c->source),
+             "; AWS credentials from %.200s", source);
     r = login(c, or(nk_vault_env(c, "AWS_PATH"), "aws"), body, "AWS", err);
 out:
     cJSON_Delete(body);
     nk_kms_net_release(&anet);
     return r;
+}
+
+/* Notes in c->source which token source is used: what, and the variables
+ * of the sources before it in the order of get_token (not set). */
+static void used(struct nk_vault_conn *c, size_t before, const char *what)
+{
+    static const char *const vars[] = {"TOKEN", "ROLE_ID", "JWT_ROLE",
+                                       "K8S_ROLE", "AWS_ROLE"};
+    size_t i, n;
+
+    n = (size_t)snprintf(c->source, sizeof(c->source), "%s", what);
+    for (i = 0; i < before && n < sizeof(c->source); i++)
+        n += (size_t)snprintf(c->source + n, sizeof(c->source) - n,
+                              "%s%s%s", i == 0 ? "; skipped before it: " : ", ",
+                              c->prefixes[0], vars[i]);
+    if (before > 0 && n < sizeof(c->source))
+        snprintf(c->source + n, sizeof(c->source) - n, " not set");
 }
 
 /* Token, in order: *_TOKEN, AppRole, JWT, Kubernetes, AWS,
@@ -308,27 +328,37 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
     struct nk_err e = {NK_ERR_NONE, ""};
 
     if (v != NULL) {
+        used(c, 0, "the token in VAULT_TOKEN/BAO_TOKEN");
         c->token = nk_xstrdup(v);
         return 0;
     }
     v = nk_vault_env(c, "ROLE_ID");
-    if (v != NULL)
+    if (v != NULL) {
+        used(c, 1, "AppRole login");
         return approle(c, v, err);
+    }
     v = nk_vault_env(c, "JWT_ROLE");
-    if (v != NULL)
+    if (v != NULL) {
+        used(c, 2, "JWT login");
         return login_jwt(c, v, or(nk_vault_env(c, "JWT_FILE"), "/dev/null"),
                          or(nk_vault_env(c, "JWT_PATH"), "jwt"), "JWT", err);
+    }
     v = nk_vault_env(c, "K8S_ROLE");
-    if (v != NULL)
+    if (v != NULL) {
+        used(c, 3, "Kubernetes login");
         return login_jwt(c, v,
                          or(nk_vault_env(c, "K8S_TOKEN_FILE"),
                             "/var/run/secrets/kubernetes.io/serviceaccount/"
                             "token"),
                          or(nk_vault_env(c, "K8S_PATH"), "kubernetes"),
                          "Kubernetes", err);
+    }
     v = nk_vault_env(c, "AWS_ROLE");
-    if (v != NULL)
+    if (v != NULL) {
+        used(c, 4, "AWS login");
         return login_aws(c, v, err);
+    }
+    used(c, 5, "~/.vault-token");
     if (home != NULL) {
         path = nk_xasprintf("%s/.vault-token", home);
         c->token = nk_kms_read_secret(path, "token file", &e);
@@ -338,6 +368,7 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
         nk_strfreezero(c->token);
         c->token = NULL;
     }
+    used(c, 5, "none (no ~/.vault-token either)");
     return nk_err_set(err, NK_ERR_ACCESS,
                       "no %s token: set %sTOKEN, %sROLE_ID (AppRole), "
                       "%sJWT_ROLE (JWT), %sK8S_ROLE (Kubernetes), %sAWS_ROLE "

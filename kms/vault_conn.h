@@ -21,6 +21,8 @@ struct nk_vault_conn {
     const struct nk_config *cfg; /* for the AWS credential chain */
     int from_login;              /* token came from a login (may redo) */
     int relogged;                /* the one fresh login was done */
+    char source[400];            /* where the token came from, and the
+                                  * sources skipped before it (doctor) */
 };
 
 /* openbao selects BAO_* variables first (then VAULT_*). */

@@ -59,6 +59,24 @@ static const char *open_fix(enum nk_errcode code)
     }
 }
 
+/* The credential source a KMS backend used and why it skipped the ones
+ * before it (the backend says; PKCS#11 has none). */
+static void check_credentials(struct nk_signing *sg, struct nk_report *r)
+{
+    char detail[1200];
+    int k;
+
+    if (sg->signer->ops->credential_report == NULL)
+        return;
+    k = sg->signer->ops->credential_report(sg->signer, detail,
+                                           sizeof(detail));
+    if (k >= 0)
+        nk_report_add(r, k > 0 ? NK_CHECK_PASS : NK_CHECK_FAIL,
+                      "credentials", detail,
+                      "see the credential sources in docs/aws-kms.md or "
+                      "docs/vault.md");
+}
+
 /* Opens and describes the key, one report line per step. */
 static int check_key(struct nk_signing *sg, const char *id,
                      const struct nk_config *cfg, struct nk_report *r)
@@ -81,16 +99,22 @@ static int check_key(struct nk_signing *sg, const char *id,
     /* Some backends only reach the store in describe, and a PKCS#11 token
      * that shows the key's public half is logged in to only by login():
      * all count as "key store", so wrong credentials show there. */
-    if (ops->open(id, cfg, &sg->signer, &err) != 0 ||
-        ops->describe(sg->signer, &sg->info, &err) != 0 ||
+    if (ops->open(id, cfg, &sg->signer, &err) != 0) {
+        nk_report_add(r, NK_CHECK_FAIL, "key store", err.msg,
+                      open_fix(err.code));
+        return -1;
+    }
+    if (ops->describe(sg->signer, &sg->info, &err) != 0 ||
         (ops->login != NULL && ops->login(sg->signer, &err) != 0)) {
         nk_report_add(r, NK_CHECK_FAIL, "key store", err.msg,
                       open_fix(err.code));
+        check_credentials(sg, r);
         return -1;
     }
     snprintf(detail, sizeof(detail), "key found (%.0f ms)",
              nk_log_now_ms() - t0);
     nk_report_add(r, NK_CHECK_PASS, "key store", detail, NULL);
+    check_credentials(sg, r);
     if (ops->credentials != NULL && ops->credentials(sg->signer) != NULL)
         nk_report_add(r, NK_CHECK_PASS, "credentials",
                       ops->credentials(sg->signer), NULL);

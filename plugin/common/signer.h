@@ -109,6 +109,12 @@ struct nk_signer_ops {
      * identity", "service account a@b.iam.gserviceaccount.com
      * (GOOGLE_APPLICATION_CREDENTIALS)"), or NULL. Never a secret. */
     const char *(*credentials)(struct nk_signer *s);
+
+    /* Optional (may be NULL): for doctor, after describe (which may have
+     * failed): which credential source was used and why the sources
+     * before it were skipped, into buf. 1 when a source was used, 0 when
+     * none was (buf says what was tried), -1 when nothing is known. */
+    int (*credential_report)(struct nk_signer *s, char *buf, size_t n);
 };
 
 /* key_id as ops->public_id gives it (a copy of key_id when the backend

@@ -404,6 +404,27 @@ sign_ok "kms-aws-profiles role whose source_profile is an SSO profile" "$(prof s
 check "kms-aws-profiles SSO then AssumeRole ($(ops))" \
     test "$(ops)" = "GetRoleCredentials 200 AssumeRole 200 GetPublicKey 200 DescribeKey 200 Sign 200"
 
+# ---- doctor names the source and why the earlier ones were skipped ----
+# doctor_cred NAME REGEX PROFILE: doctor's "credentials" line matches.
+doctor_cred() {
+    local out
+    out=$("$NK_BIN" doctor --id "awskms:///alias/$k" --plugin-config "aws-profile=$3" \
+        --plugin-config "certificate-chain=$chain" 2>&1)
+    printf '%s\n' "$out" >>"$allerr"
+    if printf '%s\n' "$out" | grep -Eq -- "$2"; then
+        pass "$1"
+    else
+        fail "$1 (got: $(printf '%s' "$out" | grep credentials | cut -c1-500))"
+    fi
+}
+doctor_cred "kms-aws-profiles doctor: the SSO source, env and role skipped" \
+    '^PASS +credentials +from IAM Identity Center.*skipped before it: environment: not used, pluginConfig aws-profile chooses profile "dev"; role: profile "dev" has no role_arn; web identity: not configured$' dev
+doctor_cred "kms-aws-profiles doctor: a role chain names its source" \
+    '^PASS +credentials +from role "[^"]+" \(profile "sso-chain"\) from IAM Identity Center' sso-chain
+sso_cache corp "$ssotok" -60
+doctor_cred "kms-aws-profiles doctor: an expired SSO token fails, saying what was tried" \
+    '^FAIL +credentials +none used; tried: environment: not used.*web identity: not configured' dev
+
 # ---- nothing secret in any message ----
 leak=0
 for s in "$ssec" "$nsec" "$ssotok" FAKESECRET nk-client-secret nk-refresh-token; do

@@ -143,7 +143,27 @@ check "kms-vault-auth ... no login for a static VAULT_TOKEN (AppRole set too)" c
 check "kms-vault-auth ... one request only" count_is 1 true
 unset VAULT_ROLE_ID VAULT_SECRET_ID
 
-# 4. No secret in any error.
+# 4. doctor names the token source and why the earlier ones were skipped.
+doctor_cred() { # NAME REGEX
+    local out
+    out=$("$NK_BIN" doctor --id hashivault://ecdsa-p256 \
+        --plugin-config "certificate-chain=$NK_TMP/pki/p256-chain.pem" 2>&1)
+    printf '%s\n' "$out" >>"$allerr"
+    if printf '%s\n' "$out" | grep -Eq -- "$2"; then
+        pass "$1"
+    else
+        fail "$1 (got: $(printf '%s' "$out" | grep credentials | cut -c1-500))"
+    fi
+}
+VAULT_AWS_ROLE=signer AWS_ACCESS_KEY_ID=$awsid AWS_SECRET_ACCESS_KEY=$awssec doctor_cred \
+    "kms-vault-auth doctor: AWS login, the sources before it not set, the AWS source" \
+    '^PASS +credentials +AWS login; skipped before it: VAULT_TOKEN, VAULT_ROLE_ID, VAULT_JWT_ROLE, VAULT_K8S_ROLE not set; AWS credentials from environment \(AWS_ACCESS_KEY_ID\)$'
+VAULT_TOKEN=$root doctor_cred "kms-vault-auth doctor: VAULT_TOKEN" \
+    '^PASS +credentials +the token in VAULT_TOKEN/BAO_TOKEN$'
+doctor_cred "kms-vault-auth doctor: no token source" \
+    '^FAIL +credentials +none \(no ~/.vault-token either\); skipped before it: VAULT_TOKEN, .*VAULT_AWS_ROLE not set$'
+
+# 5. No secret in any error.
 leak=0
 for s in "$awssec" "$root" "$secid"; do
     grep -qF -- "$s" "$allerr" && leak=1
