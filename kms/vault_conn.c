@@ -1,7 +1,9 @@
 /* Vault/OpenBao connection: environment, token or login, and requests. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/log.h"
@@ -53,6 +55,17 @@ static int skip_verify_refused(const struct nk_vault_conn *c,
                       c->prefixes[0], c->prefixes[1], c->prefixes[0]);
 }
 
+/* A file the user named in PREFIX+var, checked now so that a typo is a
+ * clear VALIDATION_ERROR rather than a failed login. */
+static int readable(const struct nk_vault_conn *c, const char *path,
+                    const char *var, struct nk_err *err)
+{
+    if (access(path, R_OK) == 0)
+        return 0;
+    return nk_err_set(err, NK_ERR_VALIDATION, "cannot read %s%s \"%s\": %s",
+                      c->prefixes[0], var, path, strerror(errno));
+}
+
 int nk_vault_conn_init(struct nk_vault_conn *c, int openbao,
                        const struct nk_config *cfg, struct nk_err *err)
 {
@@ -65,6 +78,17 @@ int nk_vault_conn_init(struct nk_vault_conn *c, int openbao,
     c->cfg = cfg;
     c->prefixes = openbao ? bao_first : vault_first;
     if (skip_verify_refused(c, err) != 0)
+        return -1;
+    c->client_cert = nk_vault_env(c, "CLIENT_CERT");
+    c->client_key = nk_vault_env(c, "CLIENT_KEY");
+    if ((c->client_cert == NULL) != (c->client_key == NULL))
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "%sCLIENT_CERT and %sCLIENT_KEY go together: set "
+                          "both (TLS client certificate) or neither",
+                          c->prefixes[0], c->prefixes[0]);
+    if (c->client_cert != NULL &&
+        (readable(c, c->client_cert, "CLIENT_CERT", err) != 0 ||
+         readable(c, c->client_key, "CLIENT_KEY", err) != 0))
         return -1;
     ca_envs[0] = openbao ? "BAO_CACERT" : "VAULT_CACERT";
     ca_envs[1] = openbao ? "VAULT_CACERT" : "BAO_CACERT";
@@ -168,6 +192,8 @@ static int request(struct nk_vault_conn *c, const char *method,
         req.body_len = strlen(text);
     }
     nk_kms_net_apply(&c->net, &req);
+    req.client_cert = c->client_cert;
+    req.client_key = c->client_key;
     if (nk_http_do_retry(&req, &pol, what, &resp, err) != 0)
         goto out;
     if (nk_vault_answer(c->product, what, &resp, out, err) != 0)
@@ -302,12 +328,29 @@ out:
     return r;
 }
 
+/* TLS certificate auth: the connection's client certificate is the
+ * credential; the body only names the role (all roles when empty). */
+static int login_cert(struct nk_vault_conn *c, struct nk_err *err)
+{
+    const char *role = nk_vault_env(c, "CERT_ROLE");
+    cJSON *body = cJSON_CreateObject();
+    int r;
+
+    if (role != NULL)
+        cJSON_AddStringToObject(body, "name", role);
+    r = login(c, or(nk_vault_env(c, "CERT_PATH"), "cert"), body,
+              "TLS certificate", err);
+    cJSON_Delete(body);
+    return r;
+}
+
 /* Notes in c->source which token source is used: what, and the variables
  * of the sources before it in the order of get_token (not set). */
 static void used(struct nk_vault_conn *c, size_t before, const char *what)
 {
     static const char *const vars[] = {"TOKEN", "ROLE_ID", "JWT_ROLE",
-                                       "K8S_ROLE", "AWS_ROLE"};
+                                       "K8S_ROLE", "AWS_ROLE",
+                                       "CLIENT_CERT"};
     size_t i, n;
 
     n = (size_t)snprintf(c->source, sizeof(c->source), "%s", what);
@@ -319,8 +362,8 @@ static void used(struct nk_vault_conn *c, size_t before, const char *what)
         snprintf(c->source + n, sizeof(c->source) - n, " not set");
 }
 
-/* Token, in order: *_TOKEN, AppRole, JWT, Kubernetes, AWS,
- * ~/.vault-token. */
+/* Token, in order: *_TOKEN, AppRole, JWT, Kubernetes, AWS, TLS
+ * certificate, ~/.vault-token. */
 static int get_token(struct nk_vault_conn *c, struct nk_err *err)
 {
     const char *v = nk_vault_env(c, "TOKEN"), *home = getenv("HOME");
@@ -358,7 +401,11 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
         used(c, 4, "AWS login");
         return login_aws(c, v, err);
     }
-    used(c, 5, "~/.vault-token");
+    if (c->client_cert != NULL) {
+        used(c, 5, "TLS certificate login");
+        return login_cert(c, err);
+    }
+    used(c, 6, "~/.vault-token");
     if (home != NULL) {
         path = nk_xasprintf("%s/.vault-token", home);
         c->token = nk_kms_read_secret(path, "token file", &e);
@@ -368,13 +415,15 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
         nk_strfreezero(c->token);
         c->token = NULL;
     }
-    used(c, 5, "none (no ~/.vault-token either)");
+    used(c, 6, "none (no ~/.vault-token either)");
     return nk_err_set(err, NK_ERR_ACCESS,
                       "no %s token: set %sTOKEN, %sROLE_ID (AppRole), "
                       "%sJWT_ROLE (JWT), %sK8S_ROLE (Kubernetes), %sAWS_ROLE "
-                      "(AWS), or log in so that ~/.vault-token exists",
-                      c->product, c->prefixes[0], c->prefixes[0],
-                      c->prefixes[0], c->prefixes[0], c->prefixes[0]);
+                      "(AWS), %sCLIENT_CERT + %sCLIENT_KEY (TLS "
+                      "certificate), or log in so that ~/.vault-token "
+                      "exists", c->product, c->prefixes[0], c->prefixes[0],
+                      c->prefixes[0], c->prefixes[0], c->prefixes[0],
+                      c->prefixes[0], c->prefixes[0]);
 }
 
 int nk_vault_request(struct nk_vault_conn *c, const char *method,

@@ -21,6 +21,8 @@ struct nk_vault_conn {
     const struct nk_config *cfg; /* for the AWS credential chain */
     int from_login;              /* token came from a login (may redo) */
     int relogged;                /* the one fresh login was done */
+    const char *client_cert;     /* *_CLIENT_CERT + *_CLIENT_KEY: shown */
+    const char *client_key;      /* on every TLS connection, or NULL */
     char source[400];            /* where the token came from, and the
                                   * sources skipped before it (doctor) */
 };

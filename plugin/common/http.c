@@ -207,6 +207,14 @@ static int check_url(const struct nk_http_req *req, const char *host,
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "cannot read CA bundle \"%s\": %s", req->ca_bundle,
                           strerror(errno));
+    if (req->client_cert != NULL && access(req->client_cert, R_OK) != 0)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "cannot read client certificate \"%s\": %s",
+                          req->client_cert, strerror(errno));
+    if (req->client_key != NULL && access(req->client_key, R_OK) != 0)
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "cannot read client key \"%s\": %s",
+                          req->client_key, strerror(errno));
     return 0;
 }
 
@@ -406,6 +414,10 @@ static void set_options(CURL *c, const struct nk_http_req *req, int plain,
     cu.easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (req->ca_bundle != NULL)
         cu.easy_setopt(c, CURLOPT_CAINFO, req->ca_bundle);
+    if (req->client_cert != NULL && req->client_key != NULL) {
+        cu.easy_setopt(c, CURLOPT_SSLCERT, req->client_cert);
+        cu.easy_setopt(c, CURLOPT_SSLKEY, req->client_key);
+    }
     /* A proxy can never reach our loopback, and metadata endpoints must
      * not go through one; otherwise libcurl reads the proxy variables. */
     if (req->no_proxy || nk_http_is_loopback(req->url))

@@ -31,6 +31,9 @@ struct nk_http_req {
     double connect_timeout; /* seconds; 0 means min(timeout, 5) */
     size_t max_body;        /* response cap in bytes; 0 means 1 MiB */
     const char *ca_bundle;  /* PEM file of trusted CAs, or NULL for system */
+    const char *client_cert; /* PEM client certificate (chain) to present
+                              * over TLS, with client_key; or NULL */
+    const char *client_key;
     int allow_http;         /* 1: plain http:// allowed for any host */
     int no_proxy;           /* 1: never use a proxy (metadata endpoints) */
     int max_redirects;      /* 0: a redirect is an error naming its target;

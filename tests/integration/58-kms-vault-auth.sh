@@ -3,19 +3,41 @@
 # the AWS auth method (the mock rebuilds the signed GetCallerIdentity with
 # botocore and checks its SigV4 signature, the signed server id header, the
 # mount), AWS credentials for it from the AWS chain (a credential_process
-# profile), VAULT_SKIP_VERIFY refused, and one fresh login when a login
-# token is refused (never for VAULT_TOKEN). Signatures are checked with
-# Python cryptography.
+# profile), TLS certificate auth (the mock's TLS layer verifies the client
+# certificate against its client CA), VAULT_SKIP_VERIFY refused, one fresh
+# login when a login token is refused (never for VAULT_TOKEN), and doctor's
+# credentials line. Signatures are checked with Python cryptography.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$NK_ROOT/tests/lib/pki.sh"
 . "$NK_ROOT/tests/lib/kms_pki.sh"
 
 tls=$NK_TMP/tls
 kms_tls "$tls" vault || { fail "kms-vault-auth: test TLS CA"; exit 0; }
+# Client certificates: from a client CA the mock trusts (the role's CN and
+# another CN), and a self-signed one with the role's CN.
+cdir=$NK_TMP/client
+mkdir -p "$cdir"
+ccert() { # NAME CN [CA]: $cdir/NAME.pem + .key, issued by CA (else self-signed)
+    local ext=$cdir/ext.cnf
+    printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n' >"$ext"
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+        -keyout "$cdir/$1.key" -out "$cdir/$1.csr" 2>/dev/null || return 1
+    if [ -n "${3:-}" ]; then
+        openssl x509 -req -in "$cdir/$1.csr" -CA "$cdir/$3.pem" -CAkey "$cdir/$3.key" \
+            -CAcreateserial -days 2 -extfile "$ext" -out "$cdir/$1.pem" 2>/dev/null
+    else
+        openssl x509 -req -in "$cdir/$1.csr" -signkey "$cdir/$1.key" -days 2 \
+            -extfile "$ext" -out "$cdir/$1.pem" 2>/dev/null
+    fi
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=nk-client-ca \
+    -keyout "$cdir/ca.key" -out "$cdir/ca.pem" -days 2 2>/dev/null &&
+    ccert good notation-ci-client ca && ccert other someone-else ca &&
+    ccert rogue notation-ci-client || { fail "kms-vault-auth: client certificates"; exit 0; }
 sport=$(free_port)
 setup=$NK_TMP/vault.json mocklog=$NK_TMP/vault-requests.jsonl
 VAULT_MOCK_LIFETIME=300 "$NK_PY" "$NK_ROOT/tests/lib/vault_mock.py" \
-    --setup "$setup" --log "$mocklog" --only ecdsa-p256 \
+    --setup "$setup" --log "$mocklog" --only ecdsa-p256 --client-ca "$cdir/ca.pem" \
     --https "$sport" "$tls/vault-server.pem" "$tls/vault-server.key" \
     >"$NK_TMP/vault.log" 2>&1 &
 at_exit "kill $!"
@@ -116,7 +138,28 @@ EOF
  check "kms-vault-auth ... the log names the AWS source" grep -q 'AWS login with AWS credentials from credential_process' "$NK_TMP/aws.log")
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
-# 3. A refused login token: one fresh login, the request sent again.
+# 3. TLS certificate auth.
+export VAULT_CLIENT_CERT=$cdir/good.pem VAULT_CLIENT_KEY=$cdir/good.key
+mark
+sign_ok "kms-vault-auth TLS certificate login"
+check "kms-vault-auth ... at auth/cert/login without a token, no role named" \
+    count_is 1 '.path=="/v1/auth/cert/login" and .token==false and .body=={}'
+mark
+VAULT_CERT_ROLE=signer VAULT_CERT_PATH=cert-ci sign_ok "kms-vault-auth TLS certificate login, VAULT_CERT_ROLE at VAULT_CERT_PATH"
+check "kms-vault-auth ... at auth/cert-ci/login naming the role" \
+    count_is 1 '.path=="/v1/auth/cert-ci/login" and .body.name=="signer"'
+VAULT_CLIENT_CERT=$cdir/other.pem VAULT_CLIENT_KEY=$cdir/other.key expect_error \
+    "kms-vault-auth TLS certificate of no role" ACCESS_DENIED generate-signature "$req" 'invalid certificate'
+VAULT_CLIENT_CERT=$cdir/rogue.pem VAULT_CLIENT_KEY=$cdir/rogue.key plugin generate-signature "$req"
+check "kms-vault-auth a certificate the server's client CA did not issue fails the handshake" \
+    test "$RC" = 1 -a -z "$OUT" -a "$(printf '%s' "$ERR" | jq -r .errorCode)" = ERROR
+VAULT_CLIENT_KEY= expect_error "kms-vault-auth VAULT_CLIENT_CERT without VAULT_CLIENT_KEY" \
+    VALIDATION_ERROR generate-signature "$req" 'VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together'
+VAULT_CLIENT_KEY=$cdir/missing.key expect_error "kms-vault-auth an unreadable client key" \
+    VALIDATION_ERROR generate-signature "$req" 'cannot read VAULT_CLIENT_KEY .*missing.key'
+unset VAULT_CLIENT_CERT VAULT_CLIENT_KEY
+
+# 4. A refused login token: one fresh login, the request sent again.
 export VAULT_ROLE_ID=$roleid VAULT_SECRET_ID=$secid
 mark
 uses 0
@@ -143,7 +186,7 @@ check "kms-vault-auth ... no login for a static VAULT_TOKEN (AppRole set too)" c
 check "kms-vault-auth ... one request only" count_is 1 true
 unset VAULT_ROLE_ID VAULT_SECRET_ID
 
-# 4. doctor names the token source and why the earlier ones were skipped.
+# 5. doctor names the token source and why the earlier ones were skipped.
 doctor_cred() { # NAME REGEX
     local out
     out=$("$NK_BIN" doctor --id hashivault://ecdsa-p256 \
@@ -161,9 +204,13 @@ VAULT_AWS_ROLE=signer AWS_ACCESS_KEY_ID=$awsid AWS_SECRET_ACCESS_KEY=$awssec doc
 VAULT_TOKEN=$root doctor_cred "kms-vault-auth doctor: VAULT_TOKEN" \
     '^PASS +credentials +the token in VAULT_TOKEN/BAO_TOKEN$'
 doctor_cred "kms-vault-auth doctor: no token source" \
-    '^FAIL +credentials +none \(no ~/.vault-token either\); skipped before it: VAULT_TOKEN, .*VAULT_AWS_ROLE not set$'
+    '^FAIL +credentials +none \(no ~/.vault-token either\); skipped before it: VAULT_TOKEN, .*VAULT_AWS_ROLE, VAULT_CLIENT_CERT not set$'
 
-# 5. No secret in any error.
+VAULT_CLIENT_CERT=$cdir/good.pem VAULT_CLIENT_KEY=$cdir/good.key doctor_cred \
+    "kms-vault-auth doctor: TLS certificate login" \
+    '^PASS +credentials +TLS certificate login; skipped before it: VAULT_TOKEN, .*VAULT_AWS_ROLE not set$'
+
+# 6. No secret in any error.
 leak=0
 for s in "$awssec" "$root" "$secid"; do
     grep -qF -- "$s" "$allerr" && leak=1

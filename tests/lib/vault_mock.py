@@ -11,6 +11,10 @@ Endpoints:
   POST /v1/<mount>/sign/<name>[/<hash>]        sign
   POST /v1/auth/approle/login                  {"role_id","secret_id"}
   POST /v1/auth/jwt/login, auth/kubernetes/login   {"role","jwt"}
+  POST /v1/auth/cert/login, auth/cert-ci/login  {"name"?}: TLS certificate
+       auth: the connection must have presented a client certificate that
+       --client-ca verified, with the common name of a role in CERT_ROLES
+       (all roles when no name is given)
   POST /v1/auth/aws/login, auth/aws-ci/login   AWS auth, iam method: the
        signed sts:GetCallerIdentity request in the body is rebuilt with
        botocore and its SigV4 signature checked against the secret of the
@@ -25,7 +29,9 @@ queues how many requests the next logins' tokens answer before they are
 403 (an expired lease, for the re-login tests); later logins: unlimited.
 
 usage: vault_mock.py --setup FILE [--http PORT] [--https PORT CERT KEY]
-                     [--log FILE] [--only TYPE,...]
+                     [--client-ca FILE] [--log FILE] [--only TYPE,...]
+--client-ca: HTTPS listeners ask for a client certificate (optional) and
+verify it against FILE.
 --only limits the six per-type keys (transit/<type>) to those listed
 (RSA-4096 takes seconds to generate).
 Writes FILE (JSON: tokens, login material, every key's public keys) when
@@ -60,6 +66,7 @@ JWT = {"role": "ci", "jwt": "eyJhbGciOiJSUzI1NiJ9.mock-ci-jwt.c2ln"}
 K8S = {"role": "signer", "jwt": "eyJhbGciOiJSUzI1NiJ9.mock-k8s-sa.c2ln"}
 AWS_USER = {"id": "AKIAVAULTMOCKUSER001",
             "secret": "vault-mock-aws-secret/kT9pQ2wX7zR4mN8bV3cL6hJ1"}
+CERT_ROLES = {"signer": "notation-ci-client"}  # role -> certificate CN
 AWS_ROLES = {"signer": None, "strict": "vault.example.com"}
 STS_URL = "https://sts.amazonaws.com/"
 STS_BODY = "Action=GetCallerIdentity&Version=2011-06-15"
@@ -267,8 +274,23 @@ def aws_check(body):
                          "SignatureDoesNotMatch")
 
 
-def login(kind, body, ns):
-    if kind in ("aws", "aws-ci"):
+def cert_check(body, peer):
+    cn = None
+    for rdn in (peer or {}).get("subject", ()):
+        for k, v in rdn:
+            if k == "commonName":
+                cn = v
+    name = body.get("name")
+    roles = [name] if name else list(CERT_ROLES)
+    if cn is None or not any(CERT_ROLES.get(r) == cn for r in roles):
+        raise VaultError(400, "invalid certificate or no client certificate "
+                         "supplied")
+
+
+def login(kind, body, ns, peer=None):
+    if kind in ("cert", "cert-ci"):
+        cert_check(body, peer)
+    elif kind in ("aws", "aws-ci"):
         aws_check(body)
     elif kind == "approle":
         if (body.get("role_id") != APPROLE["role_id"] or
@@ -355,8 +377,11 @@ class Handler(BaseHTTPRequestHandler):
         if (method == "POST" and len(parts) == 3 and parts[0] == "auth" and
                 parts[2] == "login" and parts[1] in ("approle", "jwt",
                                                      "kubernetes", "aws",
-                                                     "aws-ci")):
-            return 200, login(parts[1], body, ns)
+                                                     "aws-ci", "cert",
+                                                     "cert-ci")):
+            peer = (self.connection.getpeercert()
+                    if hasattr(self.connection, "getpeercert") else None)
+            return 200, login(parts[1], body, ns, peer)
         tok = tokens.get(self.token() or "")
         if tok is None or tok[0] != ns:
             raise VaultError(403, "permission denied")
@@ -466,7 +491,7 @@ def main():
     global log_file
     argv = sys.argv[1:]
     setup_path, threads, only = None, [], None
-    listeners = []
+    listeners, client_ca = [], None
     while argv:
         a = argv.pop(0)
         if a == "--setup":
@@ -477,10 +502,15 @@ def main():
             only = argv.pop(0).split(",")
         elif a == "--http":
             listeners.append((int(argv.pop(0)), None))
+        elif a == "--client-ca":
+            client_ca = argv.pop(0)
         elif a == "--https":
             port, cert, key = int(argv.pop(0)), argv.pop(0), argv.pop(0)
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert, key)
+            if client_ca is not None:
+                ctx.verify_mode = ssl.CERT_OPTIONAL
+                ctx.load_verify_locations(client_ca)
             listeners.append((port, ctx))
         else:
             sys.exit(f"vault_mock: unknown argument {a}")
