@@ -206,6 +206,29 @@ out:
     return ret;
 }
 
+/* cJSON does not wipe: clears auth.client_token of an answer. */
+static void wipe_token(cJSON *resp)
+{
+    cJSON *it = cJSON_GetObjectItemCaseSensitive(resp, "auth");
+
+    it = cJSON_GetObjectItemCaseSensitive(it, "client_token");
+    if (cJSON_IsString(it))
+        nk_memzero(it->valuestring, strlen(it->valuestring));
+}
+
+/* Keeps the lease of a login or renewal answer's "auth". */
+static void lease_from(struct nk_vault_conn *c, const cJSON *auth)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(auth, "lease_duration");
+
+    c->lease_ms = cJSON_IsNumber(d) && d->valuedouble > 0
+                      ? d->valuedouble * 1000.0
+                      : 0;
+    c->lease_end_ms = nk_log_now_ms() + c->lease_ms;
+    c->renewable = cJSON_IsTrue(
+        cJSON_GetObjectItemCaseSensitive(auth, "renewable"));
+}
+
 /* POST auth/<mount>/login and keep auth.client_token. */
 static int login(struct nk_vault_conn *c, const char *mount, cJSON *body,
                  const char *method, struct nk_err *err)
@@ -230,6 +253,7 @@ static int login(struct nk_vault_conn *c, const char *mount, cJSON *body,
     }
     c->token = nk_xstrdup(tok);
     c->from_login = 1;
+    lease_from(c, cJSON_GetObjectItemCaseSensitive(resp, "auth"));
     nk_info("%s login with %s succeeded", c->product, method);
     ret = 0;
 out:
@@ -237,12 +261,7 @@ out:
     cJSON_ArrayForEach(it, body)
         if (cJSON_IsString(it))
             nk_memzero(it->valuestring, strlen(it->valuestring));
-    if (resp != NULL) {
-        it = cJSON_GetObjectItemCaseSensitive(resp, "auth");
-        it = cJSON_GetObjectItemCaseSensitive(it, "client_token");
-        if (cJSON_IsString(it))
-            nk_memzero(it->valuestring, strlen(it->valuestring));
-    }
+    wipe_token(resp);
     cJSON_Delete(resp);
     free(path);
     return ret;
@@ -426,12 +445,53 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
                       c->prefixes[0], c->prefixes[0]);
 }
 
+/* A login token in the last third of its lease (Vault's own agents renew
+ * at about two thirds): renew-self when renewable, else (or when that
+ * fails) a fresh login. */
+static int keep_alive(struct nk_vault_conn *c, struct nk_err *err)
+{
+    cJSON *resp = NULL, *body;
+    char what[64];
+    int r;
+
+    if (!c->from_login || c->lease_ms <= 0 ||
+        c->lease_end_ms - nk_log_now_ms() > c->lease_ms / 3)
+        return 0;
+    if (c->renewable) {
+        snprintf(what, sizeof(what), "%s token renewal", c->product);
+        body = cJSON_CreateObject();
+        r = request(c, "POST", "auth/token/renew-self", body, c->token,
+                    what, &resp, err);
+        cJSON_Delete(body);
+        wipe_token(resp);
+        if (r == 0 && cJSON_GetObjectItemCaseSensitive(resp, "auth")) {
+            lease_from(c, cJSON_GetObjectItemCaseSensitive(resp, "auth"));
+            nk_info("%s token renewed (lease %.0f s)", c->product,
+                    c->lease_ms / 1000.0);
+            cJSON_Delete(resp);
+            return 0;
+        }
+        cJSON_Delete(resp);
+        nk_info("%s token renewal failed (%s): logging in again",
+                c->product, err->msg[0] ? err->msg : "no auth in the answer");
+        nk_err_clear(err);
+    } else {
+        nk_info("%s login token is about to expire and is not renewable: "
+                "logging in again", c->product);
+    }
+    nk_strfreezero(c->token);
+    c->token = NULL;
+    return get_token(c, err);
+}
+
 int nk_vault_request(struct nk_vault_conn *c, const char *method,
                      const char *path, const cJSON *body, const char *what,
                      cJSON **out, struct nk_err *err)
 {
     *out = NULL;
     if (c->token == NULL && get_token(c, err) != 0)
+        return -1;
+    if (keep_alive(c, err) != 0)
         return -1;
     if (request(c, method, path, body, c->token, what, out, err) == 0)
         return 0;

@@ -21,6 +21,9 @@ struct nk_vault_conn {
     const struct nk_config *cfg; /* for the AWS credential chain */
     int from_login;              /* token came from a login (may redo) */
     int relogged;                /* the one fresh login was done */
+    double lease_ms;             /* a login token's lease, 0 unknown */
+    double lease_end_ms;         /* nk_log_now_ms() when it runs out */
+    int renewable;
     const char *client_cert;     /* *_CLIENT_CERT + *_CLIENT_KEY: shown */
     const char *client_key;      /* on every TLS connection, or NULL */
     char source[400];            /* where the token came from, and the
@@ -41,7 +44,9 @@ const char *nk_vault_env(const struct nk_vault_conn *c, const char *name);
  * then THROTTLED; messages carry Vault's "errors". A token from a login
  * that is refused (an expired lease) is replaced by one fresh login and
  * the request sent again, once per connection; a VAULT_TOKEN or
- * ~/.vault-token never is. */
+ * ~/.vault-token never is. A login token in the last third of its lease
+ * is renewed first (renew-self) when renewable, else replaced by a fresh
+ * login. */
 int nk_vault_request(struct nk_vault_conn *c, const char *method,
                      const char *path, const cJSON *body, const char *what,
                      cJSON **out, struct nk_err *err) NK_MUST_CHECK;

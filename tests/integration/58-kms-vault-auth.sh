@@ -89,7 +89,10 @@ since() { tail -n +"$((mline + 1))" "$mocklog" | jq -c "$1"; }
 # be there: no count from a missing file).
 count_is() { [ -f "$mocklog" ] && [ "$(since "select($2)|1" | wc -l)" = "$1" ]; }
 uses() { # the next logins' tokens answer N1, N2 ... requests
-    curl -sSf --cacert "$VAULT_CACERT" -X POST --data "{\"uses\":[$1]}" \
+    ctl "{\"uses\":[$1]}"
+}
+ctl() { # the mock's test control (uses, lease, renewable, delay)
+    curl -sSf --cacert "$VAULT_CACERT" -X POST --data "$1" \
         "$VAULT_ADDR/v1/mock/login-uses" >/dev/null
 }
 
@@ -178,6 +181,22 @@ uses 0
 VAULT_AWS_ROLE=signer AWS_ACCESS_KEY_ID=$awsid AWS_SECRET_ACCESS_KEY=$awssec VAULT_ROLE_ID= \
     sign_ok "kms-vault-auth AWS login token refused: logged in again, signed"
 check "kms-vault-auth ... two AWS logins" count_is 2 '.path=="/v1/auth/aws/login"'
+# A 3 s lease and a key read that takes 2.3 s: the token is in the last
+# third of its lease before the sign request.
+mark
+ctl '{"lease":3,"renewable":true,"delay":2.3}'
+sign_ok "kms-vault-auth a login token near the end of its lease"
+check "kms-vault-auth ... was renewed (renew-self), not replaced" \
+    eval "count_is 1 '.path==\"/v1/auth/token/renew-self\" and .token' && count_is 1 '.path==\"/v1/auth/approle/login\"'"
+mark
+ctl '{"lease":3,"renewable":false,"delay":2.3}'
+sign_ok "kms-vault-auth a non-renewable login token near the end of its lease"
+check "kms-vault-auth ... was replaced by a fresh login, no renewal tried" \
+    eval "count_is 0 '.path==\"/v1/auth/token/renew-self\"' && count_is 2 '.path==\"/v1/auth/approle/login\"'"
+mark
+ctl '{"lease":3600,"delay":0}'
+sign_ok "kms-vault-auth a login token with a long lease"
+check "kms-vault-auth ... not renewed" count_is 0 '.path=="/v1/auth/token/renew-self"'
 uses ""
 mark
 VAULT_TOKEN=hvs.expired-static-token expect_error "kms-vault-auth a refused VAULT_TOKEN is the error" \

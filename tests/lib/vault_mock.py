@@ -24,9 +24,12 @@ Endpoints:
 Tokens: X-Vault-Token (or Authorization: Bearer); each token belongs to a
 namespace (X-Vault-Namespace, "" for the root) and has a policy ("all",
 "read" = no signing). Anything else is 403 {"errors":["permission denied"]}.
-Test control (not Vault's): POST /v1/mock/login-uses {"uses":[N,...]}
-queues how many requests the next logins' tokens answer before they are
-403 (an expired lease, for the re-login tests); later logins: unlimited.
+  POST /v1/auth/token/renew-self               renews the token's lease
+Test control (not Vault's): POST /v1/mock/login-uses {"uses":[N,...],
+"lease":S, "renewable":B, "delay":S} queues how many requests the next
+logins' tokens answer before they are 403 (later logins: unlimited), and
+sets the lease (seconds, enforced: 403 after it unless renewed) and
+renewability of login tokens and a delay of key reads, until the next call.
 
 usage: vault_mock.py --setup FILE [--http PORT] [--https PORT CERT KEY]
                      [--client-ca FILE] [--log FILE] [--only TYPE,...]
@@ -80,6 +83,8 @@ tokens = {ROOT_TOKEN: ("", "all"), READ_TOKEN: ("", "read"),
           NS_TOKEN: (NS, "all")}
 uses_left = {}  # login token -> requests it still answers
 uses_queue = []  # for the next logins' tokens (POST /v1/mock/login-uses)
+login_opts = {}  # lease, renewable, delay (POST /v1/mock/login-uses)
+token_end = {}  # login token -> time its lease ends (when a lease is set)
 keys = {}   # (namespace, mount, name) -> {"type", "versions": {n: priv}}
 kv = {}     # (namespace, mount, path) -> {"data": ..., "version": n}
 log_file = None
@@ -308,9 +313,13 @@ def login(kind, body, ns, peer=None):
         tokens[tok] = (ns, "all")
         if uses_queue:
             uses_left[tok] = uses_queue.pop(0)
+        lease = login_opts.get("lease")
+        if lease:
+            token_end[tok] = time.time() + lease
     return {"auth": {"client_token": tok, "accessor": "acc", "policies":
-                     ["default", "signer"], "lease_duration": 3600,
-                     "renewable": True, "metadata": {"role": kind}}}
+                     ["default", "signer"], "lease_duration": lease or 3600,
+                     "renewable": login_opts.get("renewable", True),
+                     "metadata": {"role": kind}}}
 
 
 def redact(body):
@@ -373,6 +382,10 @@ class Handler(BaseHTTPRequestHandler):
         if method == "POST" and parts == ["mock", "login-uses"]:
             with state_lock:
                 uses_queue[:] = [int(u) for u in body.get("uses", [])]
+                login_opts.clear()
+                login_opts.update({k: body[k] for k in
+                                   ("lease", "renewable", "delay")
+                                   if k in body})
             return 200, {}
         if (method == "POST" and len(parts) == 3 and parts[0] == "auth" and
                 parts[2] == "login" and parts[1] in ("approle", "jwt",
@@ -391,12 +404,25 @@ class Handler(BaseHTTPRequestHandler):
                 uses_left[self.token()] = left - 1
         if left is not None and left <= 0:
             raise VaultError(403, "permission denied")
+        end = token_end.get(self.token())
+        if end is not None and time.time() > end:
+            raise VaultError(403, "permission denied")
+        if method in ("POST", "PUT") and parts == ["auth", "token",
+                                                   "renew-self"]:
+            if end is None or not login_opts.get("renewable", True):
+                raise VaultError(400, "lease is not renewable")
+            with state_lock:
+                token_end[self.token()] = time.time() + login_opts["lease"]
+            return 200, {"auth": {"client_token": self.token(),
+                                  "lease_duration": login_opts["lease"],
+                                  "renewable": True}}
         return self.route(method, parts, body, ns, tok[1])
 
     def route(self, method, parts, body, ns, policy):
         if len(parts) >= 3 and parts[1] == "keys":
             k = keys.get((ns, parts[0], parts[2]))
             if len(parts) == 3 and method == "GET":
+                time.sleep(login_opts.get("delay", 0))
                 if k is None:
                     raise VaultError(404)
                 return 200, {"data": key_read(k, parts[2])}
