@@ -85,15 +85,18 @@ static int next_word(const char **p, char *w, const char **why)
 int nk_aws_argv_split(const char *cmd, char ***argv, struct nk_err *err)
 {
     char **v = nk_xcalloc(MAX_WORDS + 1, sizeof(*v));
-    char *w = nk_xmalloc(strlen(cmd) + 1);
+    size_t wlen = strlen(cmd) + 1, n = 0;
+    char *w = nk_xmalloc(wlen);
     const char *p = cmd, *why = NULL;
-    size_t n = 0;
     int r;
 
     *argv = NULL;
     while ((r = next_word(&p, w, &why)) == 1 && n < MAX_WORDS)
         v[n++] = nk_xstrdup(w);
-    nk_strfreezero(w);
+    /* The whole buffer: a word cut short by bad quoting is not
+     * NUL-terminated. */
+    nk_memzero(w, wlen);
+    free(w);
     if (r == 1)
         why = "has more than 256 words";
     if (why == NULL && n == 0)
