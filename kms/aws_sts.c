@@ -12,6 +12,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "kms_util.h"
 
 /* The text of the first <tag>...</tag> in xml, un-escaped; or NULL. */
 static char *xml_get(const char *xml, const char *tag)
@@ -50,31 +51,6 @@ static char *xml_get(const char *xml, const char *tag)
     }
     out[j] = '\0';
     return out;
-}
-
-static void form_add(struct nk_buf *b, const char *k, const char *v,
-                     struct nk_err *err)
-{
-    char esc[4];
-
-    if (b->len > 0 && nk_buf_appendstr(b, "&", err) != 0)
-        return;
-    if (nk_buf_appendstr(b, k, err) != 0 || nk_buf_appendstr(b, "=", err))
-        return;
-    for (; *v != '\0'; v++) {
-        unsigned char c = (unsigned char)*v;
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-            c == '~') {
-            if (nk_buf_append(b, v, 1, err) != 0)
-                return;
-        } else {
-            snprintf(esc, sizeof(esc), "%%%02X", c);
-            if (nk_buf_append(b, esc, 3, err) != 0)
-                return;
-        }
-    }
 }
 
 static int sts_error(const char *what, const struct nk_http_resp *r,
@@ -205,13 +181,13 @@ int nk_aws_sts_web_identity(const struct nk_config *cfg, const char *region,
     while (tok.len > 0 && (tok.data[tok.len - 1] == '\n' ||
                            tok.data[tok.len - 1] == '\r'))
         tok.data[--tok.len] = '\0';
-    form_add(&form, "Action", "AssumeRoleWithWebIdentity", err);
-    form_add(&form, "Version", "2011-06-15", err);
-    form_add(&form, "RoleArn", role_arn, err);
-    form_add(&form, "RoleSessionName",
+    nk_kms_form_add(&form, "Action", "AssumeRoleWithWebIdentity", err);
+    nk_kms_form_add(&form, "Version", "2011-06-15", err);
+    nk_kms_form_add(&form, "RoleArn", role_arn, err);
+    nk_kms_form_add(&form, "RoleSessionName",
              session != NULL && session[0] ? session : "notation-keystore",
              err);
-    form_add(&form, "WebIdentityToken", (const char *)tok.data, err);
+    nk_kms_form_add(&form, "WebIdentityToken", (const char *)tok.data, err);
     if (err->code != NK_ERR_NONE)
         goto out;
     ret = sts_post(cfg, region, net, &form, NULL,
@@ -233,18 +209,18 @@ int nk_aws_sts_assume_role(const struct nk_config *cfg, const char *region,
     int ret;
 
     nk_buf_init(&form, 64 * 1024);
-    form_add(&form, "Action", "AssumeRole", err);
-    form_add(&form, "Version", "2011-06-15", err);
-    form_add(&form, "RoleArn", role->arn, err);
-    form_add(&form, "RoleSessionName",
+    nk_kms_form_add(&form, "Action", "AssumeRole", err);
+    nk_kms_form_add(&form, "Version", "2011-06-15", err);
+    nk_kms_form_add(&form, "RoleArn", role->arn, err);
+    nk_kms_form_add(&form, "RoleSessionName",
              role->session != NULL && role->session[0] ? role->session
                                                        : "notation-keystore",
              err);
     if (role->external_id != NULL)
-        form_add(&form, "ExternalId", role->external_id, err);
+        nk_kms_form_add(&form, "ExternalId", role->external_id, err);
     if (role->duration > 0) {
         snprintf(dur, sizeof(dur), "%ld", role->duration);
-        form_add(&form, "DurationSeconds", dur, err);
+        nk_kms_form_add(&form, "DurationSeconds", dur, err);
     }
     snprintf(what, sizeof(what), "AWS STS AssumeRole of \"%.250s\"",
              role->arn);

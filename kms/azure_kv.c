@@ -394,11 +394,14 @@ static void azure_stale(struct nk_signer *s)
     nk_kms_key_stale(&azure_of(s)->key);
 }
 
-static const char *azure_credentials(struct nk_signer *base)
+static int azure_credentials(struct nk_signer *base, char *buf, size_t n)
 {
     struct nk_azure *s = azure_of(base);
 
-    return s->conn.tok.source;
+    if (s->conn.tok.source == NULL)
+        return -1;
+    snprintf(buf, n, "%s", s->conn.tok.source);
+    return 1;
 }
 
 static void azure_free_op(struct nk_signer *s)
@@ -415,5 +418,5 @@ const struct nk_signer_ops nk_azure_ops = {
     .sign = azure_sign,
     .free = azure_free_op,
     .stale = azure_stale,
-    .credentials = azure_credentials,
+    .credential_report = azure_credentials,
 };

@@ -449,11 +449,14 @@ static void gcp_stale(struct nk_signer *s)
     nk_kms_key_stale(&gcp_of(s)->key);
 }
 
-static const char *gcp_credentials(struct nk_signer *s)
+static int gcp_credentials(struct nk_signer *s, char *buf, size_t n)
 {
     struct nk_gcp *g = gcp_of(s);
 
-    return g->creds.source[0] != '\0' ? g->creds.source : NULL;
+    if (g->creds.source[0] == '\0')
+        return -1;
+    snprintf(buf, n, "%s", g->creds.source);
+    return 1;
 }
 
 static void gcp_free_op(struct nk_signer *s)
@@ -470,5 +473,5 @@ const struct nk_signer_ops nk_gcpkms_ops = {
     .sign = gcp_sign,
     .free = gcp_free_op,
     .stale = gcp_stale,
-    .credentials = gcp_credentials,
+    .credential_report = gcp_credentials,
 };

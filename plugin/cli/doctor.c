@@ -73,8 +73,9 @@ static void check_credentials(struct nk_signing *sg, struct nk_report *r)
     if (k >= 0)
         nk_report_add(r, k > 0 ? NK_CHECK_PASS : NK_CHECK_FAIL,
                       "credentials", detail,
-                      "see the credential sources in docs/aws-kms.md or "
-                      "docs/vault.md");
+                      "see the credential sources in order in the "
+                      "backend's page (docs/aws-kms.md, vault.md, azure.md, "
+                      "gcp.md)");
 }
 
 /* Opens and describes the key, one report line per step. */
@@ -115,9 +116,6 @@ static int check_key(struct nk_signing *sg, const char *id,
              nk_log_now_ms() - t0);
     nk_report_add(r, NK_CHECK_PASS, "key store", detail, NULL);
     check_credentials(sg, r);
-    if (ops->credentials != NULL && ops->credentials(sg->signer) != NULL)
-        nk_report_add(r, NK_CHECK_PASS, "credentials",
-                      ops->credentials(sg->signer), NULL);
     if (sg->info.pub == NULL ||
         nk_keyspec_of_pkey(sg->info.pub, &spec, &err) != 0) {
         nk_report_add(r, NK_CHECK_FAIL, "key spec",

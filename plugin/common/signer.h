@@ -104,16 +104,13 @@ struct nk_signer_ops {
      * A store that cannot hold certificates leaves it NULL. */
     int (*store_cert)(struct nk_signer *s, X509 *cert, struct nk_err *err);
 
-    /* Optional (may be NULL): after describe, the credentials the backend
-     * used and where they came from, for people ("Azure workload
-     * identity", "service account a@b.iam.gserviceaccount.com
-     * (GOOGLE_APPLICATION_CREDENTIALS)"), or NULL. Never a secret. */
-    const char *(*credentials)(struct nk_signer *s);
-
     /* Optional (may be NULL): for doctor, after describe (which may have
-     * failed): which credential source was used and why the sources
-     * before it were skipped, into buf. 1 when a source was used, 0 when
-     * none was (buf says what was tried), -1 when nothing is known. */
+     * failed): the credentials used and where they came from ("Azure
+     * workload identity", "service account a@b.iam.gserviceaccount.com
+     * (GOOGLE_APPLICATION_CREDENTIALS)") and, where the backend knows,
+     * why the sources before it were skipped, into buf; never a secret.
+     * 1 when a source was used, 0 when none was (buf says what was
+     * tried), -1 when nothing is known. */
     int (*credential_report)(struct nk_signer *s, char *buf, size_t n);
 };
 
