@@ -2,6 +2,7 @@
  * one-trailing-newline rule of RFC 7512 pin-source users. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +10,7 @@
 
 #include "mem.h"
 #include "pinhook.h"
+#include "pinprompt.h"
 #include "pin.h"
 #include "pkcs11.h"
 
@@ -133,6 +135,44 @@ int nk_p11_pin_resolve(const struct nk_p11_uri *u,
     return nk_pin_hook_ask(NULL, pin, from, err);
 }
 
+/* What the prompt calls the key: its label, else its id in hex. */
+static void key_name(const struct nk_p11_uri *u, char *buf, size_t cap)
+{
+    size_t i, n = 0;
+
+    buf[0] = '\0';
+    if (u->object != NULL) {
+        snprintf(buf, cap, "%s", u->object);
+        return;
+    }
+    for (i = 0; u->has_id && i < u->id_len && n + 3 < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%02x", u->id[i]);
+}
+
+/* No PIN source: the person running `agent add`, named the token and the
+ * key as the URI names them (the token is not opened here). */
+static int ask_key_pin(const struct nk_p11_uri *u, const struct nk_config *cfg,
+                       char **pin, struct nk_err *err)
+{
+    char key[96];
+    const char *from;
+    struct nk_pinprompt q = {.token = u->token != NULL ? u->token : "?",
+                             .key = key,
+                             .pinentry = nk_config_str(cfg, "pinentry")};
+
+    key_name(u, key, sizeof(key));
+    if (nk_pinprompt_ask(&q, pin, &from, err) != 0)
+        return -1;
+    if (*pin == NULL)
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "token \"%s\" needs a PIN: set "
+                          "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
+                          "to the key id, or set pluginConfig pin-file "
+                          "(there is no terminal to ask on, and no "
+                          "pluginConfig pinentry)", q.token);
+    return 0;
+}
+
 int nk_p11_key_pin(const char *key_id, const struct nk_config *cfg,
                    char **pin, struct nk_err *err)
 {
@@ -144,6 +184,8 @@ int nk_p11_key_pin(const char *key_id, const struct nk_config *cfg,
     if (nk_p11_uri_parse(key_id, &u, err) != 0)
         return -1;
     r = nk_p11_pin_resolve(u, cfg, pin, &from, err);
+    if (r == 0 && *pin == NULL)
+        r = ask_key_pin(u, cfg, pin, err);
     nk_p11_uri_free(u);
     return r;
 }

@@ -74,8 +74,9 @@ void nk_p11_release_modules(void);
 
 /* The PIN configured for key_id's token, read as signing would read it
  * (pin-source, pin-value, NOTATION_KEYSTORE_PIN, pluginConfig pin-file),
- * for `agent add` to hand to the agent. *pin is malloc'd (wipe it with
- * nk_strfreezero), NULL when no source is configured. */
+ * for `agent add` to hand to the agent; with no source, asked through
+ * pinentry or the terminal (nk_pinprompt_ask). *pin is malloc'd (wipe it
+ * with nk_strfreezero); -1 with err set when nobody gave one. */
 int nk_p11_key_pin(const char *key_id, const struct nk_config *cfg,
                    char **pin, struct nk_err *err) NK_MUST_CHECK;
 

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/pinprompt.h"
 #include "pkcs11/pkcs11.h"
 
 static const char agent_usage[] =
@@ -127,10 +128,11 @@ static void print_env(const char *path, long pid)
     fflush(stdout);
 }
 
-/* The agent never needs a PIN of its own environment: PINs come from
- * `agent add`. */
+/* The agent never needs a PIN of its own environment, and never asks
+ * for one: PINs come from `agent add`. */
 static void forget_pin_env(void)
 {
+    nk_pinprompt_disable();
     char *v = getenv("NOTATION_KEYSTORE_PIN");
 
     if (v != NULL)
@@ -261,7 +263,8 @@ static int pin_pipe(const char *pin, struct nk_err *err)
     return p[0];
 }
 
-/* The PIN of a PKCS#11 key from its usual sources (none for KMS keys). */
+/* The PIN of a PKCS#11 key from its usual sources, else asked here, in
+ * the client (none for KMS keys). */
 static int key_pin(const struct nk_signer_ops *ops, const char *id,
                    const struct nk_config *cfg, int *fd, struct nk_err *err)
 {

@@ -25,6 +25,11 @@ struct nk_pinprompt {
 int nk_pinprompt_ask(const struct nk_pinprompt *q, char **pin,
                      const char **from, struct nk_err *err) NK_MUST_CHECK;
 
+/* From now on nk_pinprompt_ask finds nobody to ask: for the signing
+ * agent, which has no terminal and must never start pinentry itself (its
+ * PINs come from `agent add`). */
+void nk_pinprompt_disable(void);
+
 /* For a PIN pad: tells the person at the terminal, if there is one, to
  * enter the PIN on the reader. */
 void nk_pinprompt_pad(const struct nk_pinprompt *q);
