@@ -180,6 +180,65 @@ else
     fail "prompt: pinentry-curses is missing (.ci/packages)"
 fi
 
+# --- agent add: the client asks, the agent never does --------------------
+# The agent runs detached (no terminal); its pinentry log is a file of its
+# own, which must stay absent: only the `agent add` client may ask.
+export XDG_RUNTIME_DIR=$NK_TMP/run
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
+AOUT=$(FAKE_PINENTRY_LOG=$NK_TMP/agent-pe.log PATH=$NK_TMP/bin-pe:$PATH "$NK_BIN" agent) &&
+    eval "$AOUT"
+APID=$(sed -n 's/^# notation-keystore agent pid \([0-9]*\)$/\1/p' <<<"$AOUT")
+at_exit "kill $APID 2>/dev/null"
+check "prompt: agent started" test -S "${NOTATION_KEYSTORE_AGENT:-}" -a -n "$APID"
+# agent_sig NAME: a signature through the agent (the plugin has no PIN and
+# no terminal, so only the agent can make it), checked.
+agent_sig() {
+    nobody plugin generate-signature "$(req "$K")"
+    printf '%s' "$OUT" >"$NK_TMP/resp.json"
+    check "$1 ($RC ${ERR:0:200})" eval '[ "$RC" = 0 ] && sig_ok "$NK_TMP/resp.json"'
+}
+rm -f "$FAKE_PINENTRY_LOG"
+setsid -w "$NK_BIN" agent add --plugin-config "pinentry=$FAKE" "$K" >"$NK_TMP/aadd" 2>&1
+check "prompt: agent add, no PIN source, pluginConfig pinentry: added ($(head -c 300 "$NK_TMP/aadd"))" \
+    grep -q '^added ' "$NK_TMP/aadd"
+check "prompt: agent add: pinentry named token and key" \
+    grep -q '^SETDESC .*token "nk-test" to use key "ec256"' "$FAKE_PINENTRY_LOG"
+check "prompt: agent add: one GETPIN" test "$(grep -c '^GETPIN' "$FAKE_PINENTRY_LOG")" = 1
+agent_sig "prompt: agent add via pinentry: a signature through the agent verifies"
+"$NK_BIN" agent remove --all >/dev/null 2>&1
+
+# On a terminal with no pinentry: typed there, not echoed.
+: >"$NK_TMP/empty"
+PTYRES=$(PATH="$NK_TMP/bin-none" "$NK_PY" "$PTY" "$NK_TMP/empty" "$NK_TMP/out" "$NK_TMP/err" \
+    "$NK_TMP/tty" "answer:$NK_P11_PIN" -- $NK_WRAP "$NK_BIN" agent add "$K") ||
+    PTYRES="pty_run failed: $PTYRES"
+check "prompt: agent add on a terminal, no pinentry: the typed PIN is used ($PTYRES $(head -c 300 "$NK_TMP/err"))" \
+    eval '[[ $PTYRES == "prompt=seen echo_at_prompt=off rc=0 echo_after=on" ]] && grep -q "^added " "$NK_TMP/out"'
+check "prompt: agent add: the terminal prompt names the token" \
+    grep -q 'PIN of token "nk-test" to use key "ec256"' "$NK_TMP/tty"
+check "prompt: agent add: the PIN is not echoed" eval '! grep -qF "$NK_P11_PIN" "$NK_TMP/tty"'
+agent_sig "prompt: agent add via the terminal: a signature through the agent verifies"
+"$NK_BIN" agent remove --all >/dev/null 2>&1
+
+# Cancelled: ACCESS_DENIED-style, nothing added.
+FAKE_PINENTRY_MODE=cancel setsid -w "$NK_BIN" agent add --plugin-config "pinentry=$FAKE" "$K" \
+    >"$NK_TMP/aadd" 2>&1
+check "prompt: agent add, pinentry cancelled: refused ($(head -c 300 "$NK_TMP/aadd"))" \
+    eval '! grep -q "^added " "$NK_TMP/aadd" && grep -q "cancelled" "$NK_TMP/aadd"'
+# Nobody to ask: the clear message, and pinentry in PATH not started.
+"$NK_BIN" agent remove --all >/dev/null 2>&1
+rm -f "$FAKE_PINENTRY_LOG"
+PATH=$NK_TMP/bin-pe:$PATH setsid -w "$NK_BIN" agent add "$K" >"$NK_TMP/aadd" 2>&1
+check "prompt: agent add, no terminal, no pinentry: clear error ($(head -c 300 "$NK_TMP/aadd"))" \
+    eval '! grep -q "^added " "$NK_TMP/aadd" &&
+        grep -q "token \"nk-test\" needs a PIN: set NOTATION_KEYSTORE_PIN.*pin-file" "$NK_TMP/aadd" &&
+        [ ! -e "$FAKE_PINENTRY_LOG" ]'
+"$NK_BIN" agent list >"$NK_TMP/alist" 2>&1
+check "prompt: agent add refused: the agent holds no key" eval '! grep -q ec256 "$NK_TMP/alist"'
+check "prompt: the agent never started pinentry itself" test ! -e "$NK_TMP/agent-pe.log"
+"$NK_BIN" agent stop >/dev/null 2>&1
+unset NOTATION_KEYSTORE_AGENT
+
 # Last (it spends one try): a wrong PIN on the terminal is not retried.
 ptyrun "answer:0000" "$(req "$K")" PATH="$NK_TMP/bin-none"
 check "prompt: terminal: wrong PIN, not retried ($PTYRES)" \
