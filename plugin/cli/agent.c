@@ -45,12 +45,13 @@ static const char agent_usage[] =
     "  add <key-id>        open the key and log in once; the PIN comes from\n"
     "                      the key id, NOTATION_KEYSTORE_PIN or pin-file, as "
     "for\n"
-    "                      signing, and goes to the agent through a pipe\n"
+    "                      signing, else it is asked here (pinentry or the\n"
+    "                      terminal); it goes to the agent through a pipe\n"
     "  list                the keys it holds\n"
     "  remove              log out and forget a key (or --all)\n"
     "  lock                log out of every key; describe and sign are "
     "refused\n"
-    "  unlock              log in again (the PIN from its usual sources)\n"
+    "  unlock              log in again (the PIN as for add)\n"
     "  stop                log out of everything and exit\n";
 
 /* Seconds one exchange may take; opening a key may log in to a network
