@@ -263,6 +263,10 @@ check "agent remove of a key it does not hold fails ($(head -c 120 "$NK_TMP/rm2"
     eval '[ $? != 0 ] || grep -q "does not hold" "$NK_TMP/rm2"'
 
 # ---- fallback: key not held, agent gone ----------------------------------
+# pkcs11-spy leaks at C_Finalize: the plugin loads it here, so no leak
+# detection (every other sanitizer check stays on).
+asan_saved=${ASAN_OPTIONS-}
+[ -z "${ASAN_OPTIONS:-}" ] || export ASAN_OPTIONS=$SPY_ASAN
 export PKCS11SPY=$M PKCS11SPY_OUTPUT=$PLOG
 n0=$(traced "does not hold this key")
 NOTATION_KEYSTORE_PIN=$NK_P11_PIN sequence "$(kid ec256)" ec256 "$NK_TMP/fb1"
@@ -280,6 +284,7 @@ check "agent: with the agent gone the plugin opens the key itself ($(head -c 200
         [ $(($(traced "cannot reach the agent") - n0)) = 2 ]'
 rm -f "$PLOG"
 unset PKCS11SPY PKCS11SPY_OUTPUT
+[ -z "$asan_saved" ] || export ASAN_OPTIONS=$asan_saved
 
 # ---- lock and unlock -------------------------------------------------------
 "$NK_BIN" agent lock >"$NK_TMP/lock" 2>&1
@@ -288,7 +293,7 @@ check "agent lock: the key's session closed, key listed as logged out" \
         [ "$("$NK_BIN" agent list --json | jq -r ".keys[0].state")" = logged-out ]'
 NOTATION_KEYSTORE_PIN=$NK_P11_PIN "$NK_BIN" agent add "$(kid ec256)" >"$NK_TMP/add-locked" 2>&1
 check "agent add while locked is refused" eval '[ $? != 0 ] || grep -q "agent is locked" "$NK_TMP/add-locked"'
-sign_req "$(kid rsa3072)" rsa3072 | PKCS11SPY=$M PKCS11SPY_OUTPUT=$PLOG "$NK_BIN" generate-signature >/dev/null 2>"$NK_TMP/locked.err"
+sign_req "$(kid rsa3072)" rsa3072 | ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$PLOG "$NK_BIN" generate-signature >/dev/null 2>"$NK_TMP/locked.err"
 check "agent: locked, it signs nothing: without a PIN of its own the plugin cannot log in" \
     eval '[ "$(tail -n1 "$NK_TMP/locked.err" | jq -r .errorCode)" = ACCESS_DENIED ] && grep -q "needs a PIN" "$NK_TMP/locked.err"'
 rm -f "$PLOG"
@@ -379,7 +384,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
         eval '[ -n "$npid" ] && [ "$(stat -c %U /proc/$npid/status /proc/$npid/mem | sort -u)" = root ] &&
             [ "$(stat -c %U "$nsock")" = nobody ]'
     n0=$(traced "belongs to another user")
-    NOTATION_KEYSTORE_AGENT=$nsock NOTATION_KEYSTORE_PIN=$NK_P11_PIN PKCS11SPY=$M PKCS11SPY_OUTPUT=$PLOG \
+    NOTATION_KEYSTORE_AGENT=$nsock NOTATION_KEYSTORE_PIN=$NK_P11_PIN ASAN_OPTIONS=$SPY_ASAN PKCS11SPY=$M PKCS11SPY_OUTPUT=$PLOG \
         sequence "$(kid rsa3072)" rsa3072 "$NK_TMP/other"
     check "agent: the plugin will not use an agent of another uid, and opens the key itself" \
         eval 'verify "$NK_TMP/other" rsa3072 && [ $(($(traced "belongs to another user") - n0)) = 2 ]'
