@@ -1,8 +1,12 @@
-/* libFuzzer: the KMS key URIs (awskms://, hashivault://, openbao://), ARN
- * regions, the key type tables and Vault's "vault:v<N>:" signatures. */
+/* libFuzzer: the KMS key URIs (awskms://, hashivault://, openbao://,
+ * azurekms:// and Key Vault / Managed HSM URLs, gcpkms://), ARN regions,
+ * the key type tables, Vault's "vault:v<N>:" signatures, and the "kid" a
+ * Key Vault answer names, checked against a fixed vault and key. */
 #include <stdlib.h>
 
 #include "common.h"
+#include "kms/azure_uri.h"
+#include "kms/gcp_uri.h"
 #include "kms/kms_uri.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -10,6 +14,36 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     return 0;
+}
+
+/* What azure_kv.c does with a key id, and with the "kid" of an answer
+ * for the vault and key of a fixed one (that parse cannot fail). */
+static void azure(const char *s)
+{
+    struct nk_azure_id id = {0}, fixed = {0};
+    struct nk_err err = {0};
+    char *ver = NULL;
+
+    (void)nk_azure_handles(s);
+    if (nk_azure_id_parse(s, &id, &err) == 0)
+        nk_azure_id_release(&id);
+    if (nk_azure_id_parse("https://fuzz.vault.azure.net/keys/k", &fixed,
+                          &err) != 0)
+        abort();
+    if (nk_azure_kid_check(&fixed, s, "fuzz", &ver, &err) == 0)
+        free(ver);
+    nk_azure_id_release(&fixed);
+}
+
+static void gcp(const char *s)
+{
+    struct nk_gcp_key k = {0};
+    struct nk_err err = {0};
+    const char *why;
+
+    if (nk_gcp_uri_parse(s, &k, &err) == 0)
+        nk_gcp_key_release(&k);
+    (void)nk_gcp_alg_of(nk_gcp_alg_spec(s, &why));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -32,6 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)nk_vault_sig_split(s, &ver, &b64, &err);
     (void)nk_aws_alg_of(nk_aws_keyspec(s, &alg));
     (void)nk_vault_keyspec(s, &hash);
+    azure(s);
+    gcp(s);
     free(s);
     return 0;
 }

@@ -747,7 +747,26 @@ def kmsuri_seeds():
             "hashivault://-bad",
             "vault:v1:MEUCIQDx",
             "vault:v12:c2ln",
-            "arn:aws:kms:us-east-1:1:key/x"]):
+            "arn:aws:kms:us-east-1:1:key/x",
+            "azurekms://myvault.vault.azure.net/notation",
+            "azurekms://myvault.vault.azure.net/notation/"
+            "0123456789abcdef0123456789abcdef",
+            "https://myvault.vault.azure.net/keys/notation/"
+            "0123456789abcdef0123456789abcdef",
+            "https://myvault.vault.azure.cn/certificates/signer",
+            "https://myvault.vault.usgovcloudapi.net/certificates/signer/"
+            "0123456789abcdef0123456789abcdef",
+            "https://myhsm.managedhsm.azure.net/keys/k1",
+            "http://127.0.0.1:8443/keys/dev",
+            "https://[::1]:8443/keys/dev/v1",
+            "https://fuzz.vault.azure.net/keys/K/0123456789abcdef",
+            "gcpkms://projects/my-proj/locations/europe-west1/keyRings/ring/"
+            "cryptoKeys/notation/cryptoKeyVersions/1",
+            "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k/"
+            "versions/12",
+            "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k",
+            "EC_SIGN_P384_SHA384",
+            "RSA_SIGN_PKCS1_2048_SHA256"]):
         seed("fuzz_kmsuri", "uri-%02d" % i, s)
 
 
