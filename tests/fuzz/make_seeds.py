@@ -33,6 +33,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 import aws_mock  # noqa: E402
+import azure_mock  # noqa: E402
+import gcp_mock  # noqa: E402
 import vault_mock  # noqa: E402
 
 NOW = 1700000000  # the harnesses' fixed verification time
@@ -795,6 +797,78 @@ aws_session_token = dG9rZW4=
          "[profile dev\nregion = = x\n[]\n=\n[dev]]\nkey\n")
 
 
+def cloud_seeds():
+    """fuzz_cloudanswer: first byte picks the reader (see the harness)."""
+    def s(kind, name, data):
+        if isinstance(data, (dict, list)):
+            data = json.dumps(data)
+        if isinstance(data, str):
+            data = data.encode()
+        seed("fuzz_cloudanswer", "%d-%s" % (kind, name), bytes([kind]) + data)
+
+    tok = "eyJ0eXAiOiJKV1QifQ.c2lnbmVk.mock"
+    s(0, "google-sa", {"access_token": "ya29.mock-abc", "expires_in": 3599,
+                       "token_type": "Bearer"})
+    s(0, "google-user", {"access_token": "ya29.mock-def",
+                         "expires_in": "3599", "token_type": "Bearer",
+                         "scope": "https://www.googleapis.com/auth/"
+                                  "cloud-platform"})
+    s(0, "sts", {"access_token": "ya29.sts", "issued_token_type":
+                 "urn:ietf:params:oauth:token-type:access_token",
+                 "token_type": "Bearer", "expires_in": 3600})
+    s(0, "oauth-error", {"error": "invalid_grant",
+                         "error_description": "Invalid JWT Signature."})
+    s(0, "google-error", gcp_mock.Fail(403, "PERMISSION_DENIED", "denied",
+                                       "cloudkms.cryptoKeyVersions.useToSign"
+                                       ).body("rid-1"))
+    s(1, "entra", {"token_type": "Bearer", "expires_in": 3599,
+                   "ext_expires_in": 3599, "access_token": tok})
+    s(1, "imds", {"access_token": tok, "client_id": "cid",
+                  "expires_in": "3599", "expires_on": str(NOW + 3599),
+                  "ext_expires_in": "3599", "not_before": str(NOW),
+                  "resource": "https://vault.azure.net",
+                  "token_type": "Bearer"})
+    s(1, "cli", {"accessToken": tok, "expires_on": NOW + 3599})
+    pki = azure_mock.PKI()
+    for spec, (kind, size) in [("rsa2048", ("RSA", 2048)),
+                               ("ec256", ("EC", "P-256")),
+                               ("ec384", ("EC", "P-384")),
+                               ("ec521", ("EC", "P-521")),
+                               ("k256", ("EC", "P-256K"))]:
+        priv = azure_mock.new_key(kind, size)
+        jwk = azure_mock.jwk_of(priv)
+        jwk["kid"] = ("https://fuzz.vault.azure.net/keys/k/"
+                      "0123456789abcdef")
+        jwk["key_ops"] = ["sign", "verify"]
+        s(2, spec, {"key": jwk, "attributes": {"enabled": True}})
+    s(2, "oct", {"key": {"kty": "oct-HSM", "kid": "x"}})
+    priv = azure_mock.new_key("EC", "P-256")
+    chain = [pki.leaf(priv, "fuzz leaf"), pki.inter, pki.root]
+    cer = base64.b64encode(chain[0].public_bytes(
+        serialization.Encoding.DER)).decode()
+    s(3, "cer", {"kid": "https://fuzz.vault.azure.net/keys/k/1", "cer": cer,
+                 "attributes": {"enabled": True}})
+    s(4, "pem", {"kid": "https://fuzz.vault.azure.net/keys/k/1",
+                 "contentType": "application/x-pem-file",
+                 "value": azure_mock.secret_pem(priv, chain)})
+    pfx = azure_mock.secret_pfx(priv, chain, False)
+    s(4, "pfx", {"kid": "https://fuzz.vault.azure.net/keys/k/1",
+                 "contentType": "application/x-pkcs12", "value": pfx})
+    s(5, "pfx", base64.b64decode(pfx))
+    s(6, "time", gcp_mock.rfc3339(NOW))
+    s(6, "time-offset", "2026-05-01T12:34:56+02:00")
+    s(6, "key-pkcs8", priv.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    s(6, "key-rsa", azure_mock.new_key("RSA", 2048).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()))
+    s(7, "impersonate", "https://iamcredentials.googleapis.com/v1/projects/-/"
+      "serviceAccounts/signer@my-proj.iam.gserviceaccount.com:"
+      "generateAccessToken")
+
+
 def main():
     global out_dir
     if len(sys.argv) != 2:
@@ -814,6 +888,7 @@ def main():
     vault_seeds(p)
     kmsuri_seeds()
     awsconfig_seeds()
+    cloud_seeds()
     for h in sorted(counts):
         print("%s: %d seeds" % (h, counts[h]))
 
