@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import urlencode
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -663,7 +664,8 @@ def sts_seeds():
 
     def answer(f):
         h = FakeHandler("AssumeRoleWithWebIdentity")
-        aws_mock.Handler.answer_sts(h, f, "rid-sts")
+        aws_mock.Handler.answer_sts(h, urlencode(f, doseq=True).encode(), f,
+                                    "rid-sts")
         status, data = h.sent
         return bytes([0, AWS_STATUS.index(status)]) + data
 
