@@ -657,13 +657,14 @@ def aws_seeds():
 
 
 def sts_seeds():
-    aws_mock.roles["arn:aws:iam::123456789012:role/r"] = ["kms:*"]
+    aws_mock.roles["arn:aws:iam::123456789012:role/r"] = {"allow": ["kms:*"]}
     form = {"RoleArn": ["arn:aws:iam::123456789012:role/r"],
             "RoleSessionName": ["notation-keystore"],
             "WebIdentityToken": ["eyJhbGciOiJSUzI1NiJ9.e30.c2ln"]}
 
     def answer(f):
         h = FakeHandler("AssumeRoleWithWebIdentity")
+        aws_mock.tls.issued = []  # what do_POST sets per request
         aws_mock.Handler.answer_sts(h, urlencode(f, doseq=True).encode(), f,
                                     "rid-sts")
         status, data = h.sent
