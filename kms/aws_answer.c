@@ -29,29 +29,38 @@ int nk_aws_public_key_answer(const cJSON *resp, const char *key_ref,
     if (spec == NULL)
         spec = nk_kms_jstr(resp, "CustomerMasterKeySpec");
     if (usage != NULL && strcmp(usage, "SIGN_VERIFY") != 0)
-        return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" has "
-                          "KeyUsage %s, not SIGN_VERIFY", key_ref, usage);
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "AWS KMS key \"%s\" has "
+                          "KeyUsage %s, not SIGN_VERIFY",
+                          key_ref, usage);
     want = nk_aws_keyspec(spec, &alg);
     if (want == NK_KEYSPEC_NONE)
-        return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" is %s, "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "AWS KMS key \"%s\" is %s, "
                           "which notation cannot use (RSA_2048, RSA_3072, "
                           "RSA_4096, ECC_NIST_P256, ECC_NIST_P384, "
-                          "ECC_NIST_P521)", key_ref, spec ? spec : "?");
+                          "ECC_NIST_P521)",
+                          key_ref, spec ? spec : "?");
     if (pub == NULL || nk_b64_decode(pub, "PublicKey", &der, &n, err) != 0)
-        return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS GetPublicKey for "
-                          "\"%s\": no PublicKey in the answer", key_ref);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "AWS KMS GetPublicKey for "
+                          "\"%s\": no PublicKey in the answer",
+                          key_ref);
     q = der;
     key->pub = d2i_PUBKEY(NULL, &q, (long)n);
     free(der);
     if (key->pub == NULL)
-        return nk_err_ssl(err, NK_ERR_GENERIC, "AWS KMS key \"%s\": bad "
-                          "PublicKey", key_ref);
+        return nk_err_ssl(err, NK_ERR_GENERIC,
+                          "AWS KMS key \"%s\": bad "
+                          "PublicKey",
+                          key_ref);
     if (nk_keyspec_of_pkey(key->pub, &actual, err) != 0)
         return -1;
     if (actual != want)
-        return nk_err_set(err, NK_ERR_GENERIC, "AWS KMS key \"%s\" says %s "
-                          "but its public key is %s", key_ref, spec,
-                          nk_keyspec_name(actual));
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "AWS KMS key \"%s\" says %s "
+                          "but its public key is %s",
+                          key_ref, spec, nk_keyspec_name(actual));
     key->spec = actual;
     key->id = nk_xstrdup(arn != NULL ? arn : key_ref);
     return 0;
@@ -65,11 +74,15 @@ int nk_aws_describe_answer(const cJSON *resp, const char *key_ref,
     const char *usage = nk_kms_jstr(md, "KeyUsage");
 
     if (state != NULL && strcmp(state, "Enabled") != 0)
-        return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" is %s, "
-                          "not Enabled", key_ref, state);
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "AWS KMS key \"%s\" is %s, "
+                          "not Enabled",
+                          key_ref, state);
     if (usage != NULL && strcmp(usage, "SIGN_VERIFY") != 0)
-        return nk_err_set(err, NK_ERR_VALIDATION, "AWS KMS key \"%s\" has "
-                          "KeyUsage %s, not SIGN_VERIFY", key_ref, usage);
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "AWS KMS key \"%s\" has "
+                          "KeyUsage %s, not SIGN_VERIFY",
+                          key_ref, usage);
     return 0;
 }
 

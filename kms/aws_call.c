@@ -10,23 +10,40 @@
 #include "sigv4.h"
 
 static const char *const throttle_codes[] = {
-    "Throttling", "ThrottlingException", "ThrottledException",
-    "RequestThrottledException", "TooManyRequestsException",
-    "ProvisionedThroughputExceededException", "TransactionInProgressException",
-    "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-    "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-    "EC2ThrottledException", NULL};
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    NULL};
 static const char *const access_codes[] = {
-    "AccessDeniedException", "AccessDenied", "UnrecognizedClientException",
-    "InvalidSignatureException", "SignatureDoesNotMatch",
-    "IncompleteSignatureException", "MissingAuthenticationTokenException",
-    "ExpiredTokenException", "InvalidClientTokenId", "ExpiredToken",
-    "InvalidGrantTokenException", NULL};
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "IncompleteSignatureException",
+    "MissingAuthenticationTokenException",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "InvalidGrantTokenException",
+    NULL};
 static const char *const invalid_codes[] = {
-    "NotFoundException", "InvalidArnException", "DisabledException",
-    "KMSInvalidStateException", "InvalidKeyUsageException",
-    "ValidationException", "KeyUnavailableException",
-    "UnsupportedOperationException", "DryRunOperationException", NULL};
+    "NotFoundException",        "InvalidArnException",
+    "DisabledException",        "KMSInvalidStateException",
+    "InvalidKeyUsageException", "ValidationException",
+    "KeyUnavailableException",  "UnsupportedOperationException",
+    "DryRunOperationException", NULL};
 
 static int in(const char *code, const char *const *list)
 {
@@ -75,8 +92,7 @@ static void parse_fault(const struct nk_http_resp *r, struct aws_fault *f)
             const char *hash = strrchr(t, '#');
 
             t = hash != NULL ? hash + 1 : t;
-            snprintf(f->code, sizeof(f->code), "%.*s", (int)strcspn(t, ":"),
-                     t);
+            snprintf(f->code, sizeof(f->code), "%.*s", (int)strcspn(t, ":"), t);
         }
         if (m != NULL)
             snprintf(f->msg, sizeof(f->msg), "%s", m);
@@ -103,8 +119,7 @@ static int is_throttle(const struct nk_http_resp *r, void *arg)
     return in(f.code, throttle_codes);
 }
 
-static void detail(const struct nk_http_resp *r, char *buf, size_t n,
-                   void *arg)
+static void detail(const struct nk_http_resp *r, char *buf, size_t n, void *arg)
 {
     struct aws_fault f;
 
@@ -139,10 +154,12 @@ static int fault(const struct nk_aws_target *t, const char *op,
         ec = NK_ERR_GENERIC;
     else
         ec = nk_kms_status_code(r->status);
-    return nk_err_set(err, ec, "AWS KMS %s for \"%s\": %s: %s (HTTP %ld, "
-                      "request id %s)", op, t->key_ref,
-                      f.code[0] ? f.code : "error", f.msg[0] ? f.msg : "-",
-                      r->status, f.rid[0] ? f.rid : "-");
+    return nk_err_set(err, ec,
+                      "AWS KMS %s for \"%s\": %s: %s (HTTP %ld, "
+                      "request id %s)",
+                      op, t->key_ref, f.code[0] ? f.code : "error",
+                      f.msg[0] ? f.msg : "-", r->status,
+                      f.rid[0] ? f.rid : "-");
 }
 
 int nk_aws_kms_answer(const struct nk_aws_target *t, const char *op,
@@ -189,8 +206,8 @@ int nk_aws_kms_call(const struct nk_aws_target *t, const char *op,
     snprintf(what, sizeof(what), "AWS KMS %s", op);
     nk_sigv4_amz_date((long long)time(NULL), date);
     text = cJSON_PrintUnformatted(body);
-    h[n++] = (struct nk_http_header){"Content-Type",
-                                     "application/x-amz-json-1.1"};
+    h[n++] =
+        (struct nk_http_header){"Content-Type", "application/x-amz-json-1.1"};
     h[n++] = (struct nk_http_header){"X-Amz-Target", target};
     h[n++] = (struct nk_http_header){"Host", host};
     sp.access_key = t->creds->akid;

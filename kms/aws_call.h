@@ -14,7 +14,7 @@ struct nk_aws_target {
     const char *region;
     const struct nk_kms_net *net;
     const struct nk_aws_creds *creds;
-    const char *key_ref;  /* named in error messages */
+    const char *key_ref; /* named in error messages */
 };
 
 /* Calls TrentService.<op> with body; *out is the parsed answer. Errors

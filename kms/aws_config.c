@@ -159,9 +159,9 @@ static char *file_path(const char *env, const char *name)
 static char *lookup(const char *kind, const char *name, const char *key,
                     int *found)
 {
-    char *path = kind != NULL ? file_path("AWS_CONFIG_FILE", "config")
-                              : file_path("AWS_SHARED_CREDENTIALS_FILE",
-                                          "credentials");
+    char *path = kind != NULL
+                     ? file_path("AWS_CONFIG_FILE", "config")
+                     : file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
     char *v = NULL;
 
     *found = 0;

@@ -30,11 +30,9 @@ void nk_aws_creds_release(struct nk_aws_creds *c)
 }
 
 int nk_aws_creds_set(struct nk_aws_creds *c, const char *akid,
-                     const char *secret, const char *token,
-                     long long expires)
+                     const char *secret, const char *token, long long expires)
 {
-    if (akid == NULL || secret == NULL || akid[0] == '\0' ||
-        secret[0] == '\0')
+    if (akid == NULL || secret == NULL || akid[0] == '\0' || secret[0] == '\0')
         return -1;
     free(c->akid);
     nk_strfreezero(c->secret);
@@ -80,7 +78,8 @@ int nk_aws_parse_time(const char *s, long long *out)
 
     memset(&tm, 0, sizeof(tm));
     if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi,
-               &sec, &n) != 7 || (sep != 'T' && sep != 't' && sep != ' '))
+               &sec, &n) != 7 ||
+        (sep != 'T' && sep != 't' && sep != ' '))
         return -1;
     s += n;
     if (*s == '.')
@@ -101,8 +100,8 @@ int nk_aws_parse_time(const char *s, long long *out)
     } else {
         return -1;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60 || y < 1970)
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
+        y < 1970)
         return -1;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
@@ -199,17 +198,20 @@ static int web_identity(struct chain *ch, const char *profile, int env_ok,
     int r = 1;
 
     if (wf != NULL && arn != NULL) {
-        r = nk_aws_sts_web_identity(ch->cfg, ch->region, ch->net, wf, arn,
-                                    sess, out, err);
-        snprintf(out->source, sizeof(out->source), "web identity of role "
-                 "\"%.100s\" (profile \"%.80s\")", arn, profile);
+        r = nk_aws_sts_web_identity(ch->cfg, ch->region, ch->net, wf, arn, sess,
+                                    out, err);
+        snprintf(out->source, sizeof(out->source),
+                 "web identity of role "
+                 "\"%.100s\" (profile \"%.80s\")",
+                 arn, profile);
     } else if (env_ok && ewf != NULL && ewf[0] != '\0' && earn != NULL &&
                earn[0] != '\0') {
         r = nk_aws_sts_web_identity(ch->cfg, ch->region, ch->net, ewf, earn,
-                                    getenv("AWS_ROLE_SESSION_NAME"), out,
-                                    err);
-        snprintf(out->source, sizeof(out->source), "web identity of role "
-                 "\"%.100s\" (AWS_WEB_IDENTITY_TOKEN_FILE)", earn);
+                                    getenv("AWS_ROLE_SESSION_NAME"), out, err);
+        snprintf(out->source, sizeof(out->source),
+                 "web identity of role "
+                 "\"%.100s\" (AWS_WEB_IDENTITY_TOKEN_FILE)",
+                 earn);
     }
     free(wf);
     free(arn);
@@ -231,8 +233,10 @@ static int leaf(struct chain *ch, const char *profile, int env_ok,
     nk_aws_creds_note(out, "web identity: not configured");
     if (nk_aws_sso_configured(profile))
         return nk_aws_sso_creds(ch->net, profile, out, err);
-    nk_aws_creds_note(out, "SSO: profile \"%s\" has no sso_session or "
-                      "sso_start_url", profile);
+    nk_aws_creds_note(out,
+                      "SSO: profile \"%s\" has no sso_session or "
+                      "sso_start_url",
+                      profile);
     if (static_keys(profile, 0, out) == 0)
         return 0;
     nk_aws_creds_note(out, "credentials file: no keys for \"%s\"", profile);
@@ -250,25 +254,28 @@ static int leaf(struct chain *ch, const char *profile, int env_ok,
 }
 
 /* credential_source: where a role's source credentials come from. */
-static int cred_source(struct chain *ch, const char *profile,
-                       const char *src, struct nk_aws_creds *out,
-                       struct nk_err *err)
+static int cred_source(struct chain *ch, const char *profile, const char *src,
+                       struct nk_aws_creds *out, struct nk_err *err)
 {
     if (strcmp(src, "Environment") == 0) {
         if (from_env(out) == 0)
             return 0;
-        return nk_err_set(err, NK_ERR_ACCESS, "profile \"%s\": "
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "profile \"%s\": "
                           "credential_source Environment, but "
                           "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are "
-                          "not set", profile);
+                          "not set",
+                          profile);
     }
     if (strcmp(src, "Ec2InstanceMetadata") == 0)
         return nk_aws_imds_creds(ch->net, out, err);
     if (strcmp(src, "EcsContainer") == 0)
         return nk_aws_container_creds(ch->net, out, err);
-    return nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\": "
+    return nk_err_set(err, NK_ERR_VALIDATION,
+                      "profile \"%s\": "
                       "credential_source \"%s\" is not one of Environment, "
-                      "Ec2InstanceMetadata, EcsContainer", profile, src);
+                      "Ec2InstanceMetadata, EcsContainer",
+                      profile, src);
 }
 
 /* A source_profile's credentials: its own (keys, SSO, process ...) when
@@ -280,13 +287,16 @@ static int source_profile(struct chain *ch, const char *parent,
     int r;
 
     if (!nk_aws_profile_exists(name))
-        return nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\": its "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "profile \"%s\": its "
                           "source_profile \"%s\" is in neither the config "
-                          "nor the credentials file", parent, name);
+                          "nor the credentials file",
+                          parent, name);
     if (has_static_keys(name) || !has_role(name)) {
         r = leaf(ch, name, 0, out, err);
         if (r > 0)
-            return nk_err_set(err, NK_ERR_ACCESS, "profile \"%s\": its "
+            return nk_err_set(err, NK_ERR_ACCESS,
+                              "profile \"%s\": its "
                               "source_profile \"%s\" has no credentials",
                               parent, name);
         return r;
@@ -324,22 +334,28 @@ static int role_cfg_load(const char *profile, struct role_cfg *r,
     r->dur = nk_aws_profile_get(profile, "duration_seconds");
     *duration = 0;
     if (r->mfa != NULL)
-        return nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\" sets "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "profile \"%s\" sets "
                           "mfa_serial: a signing plugin cannot ask for an "
                           "MFA code; use credentials that need none (e.g. "
                           "credential_process or a session from aws sts "
-                          "get-session-token)", profile);
+                          "get-session-token)",
+                          profile);
     if ((r->sp != NULL) == (r->cs != NULL))
-        return nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\" has "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "profile \"%s\" has "
                           "role_arn and must have exactly one of "
-                          "source_profile and credential_source", profile);
+                          "source_profile and credential_source",
+                          profile);
     if (r->dur != NULL)
         *duration = strtol(r->dur, &end, 10);
-    if (r->dur != NULL && (*end != '\0' || *duration < 900 ||
-                           *duration > 43200))
-        return nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\": "
+    if (r->dur != NULL &&
+        (*end != '\0' || *duration < 900 || *duration > 43200))
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "profile \"%s\": "
                           "duration_seconds must be 900 to 43200, not "
-                          "\"%s\"", profile, r->dur);
+                          "\"%s\"",
+                          profile, r->dur);
     return 0;
 }
 
@@ -356,13 +372,15 @@ static int chain_role(struct chain *ch, const char *profile,
     memset(&src, 0, sizeof(src));
     for (i = 0; i < ch->n_visited; i++)
         if (strcmp(ch->visited[i], profile) == 0)
-            return nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\": its "
+            return nk_err_set(err, NK_ERR_VALIDATION,
+                              "profile \"%s\": its "
                               "source_profile chain loops back to it",
                               profile);
     if (ch->n_visited == MAX_CHAIN)
-        return nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\": the "
-                          "source_profile chain is longer than %d", profile,
-                          MAX_CHAIN);
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "profile \"%s\": the "
+                          "source_profile chain is longer than %d",
+                          profile, MAX_CHAIN);
     ch->visited[ch->n_visited++] = profile;
     if (role_cfg_load(profile, &rc, &role.duration, err) != 0)
         goto out;
@@ -377,8 +395,10 @@ static int chain_role(struct chain *ch, const char *profile,
     if (nk_aws_sts_assume_role(ch->cfg, ch->region, ch->net, &src, &role, out,
                                err) != 0)
         goto out;
-    snprintf(out->source, sizeof(out->source), "role \"%.90s\" (profile "
-             "\"%.40s\") from %.160s", rc.arn, profile, src.source);
+    snprintf(out->source, sizeof(out->source),
+             "role \"%.90s\" (profile "
+             "\"%.40s\") from %.160s",
+             rc.arn, profile, src.source);
     ret = 0;
 out:
     ch->n_visited--;
@@ -394,10 +414,10 @@ static int metadata(struct chain *ch, struct nk_aws_creds *out,
     if (nk_aws_container_configured())
         return nk_aws_container_creds(ch->net, out, err);
     nk_aws_creds_note(out, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
-                      "and _FULL_URI not set");
+                           "and _FULL_URI not set");
     if (nk_aws_env_true("AWS_EC2_METADATA_DISABLED")) {
         nk_aws_creds_note(out, "instance metadata: off "
-                          "(AWS_EC2_METADATA_DISABLED)");
+                               "(AWS_EC2_METADATA_DISABLED)");
         return 1;
     }
     if (nk_aws_imds_creds(ch->net, out, err) == 0)
@@ -413,10 +433,12 @@ static int profile_sources(struct chain *ch, const char *name, int expl,
 {
     if (!nk_aws_profile_exists(name)) {
         if (expl)
-            return nk_err_set(err, NK_ERR_VALIDATION, "pluginConfig "
+            return nk_err_set(err, NK_ERR_VALIDATION,
+                              "pluginConfig "
                               "\"aws-profile\" names profile \"%s\", which "
                               "is in neither ~/.aws/config nor "
-                              "~/.aws/credentials", name);
+                              "~/.aws/credentials",
+                              name);
         nk_aws_creds_note(out, "profile \"%s\": in neither file", name);
     } else if (has_role(name)) {
         return chain_role(ch, name, out, err);
@@ -437,26 +459,29 @@ int nk_aws_creds_get(const struct nk_config *cfg, const char *region,
 
     memset(out, 0, sizeof(*out));
     if (expl)
-        nk_aws_creds_note(out, "environment: not used, pluginConfig "
-                          "aws-profile chooses profile \"%s\"", name);
+        nk_aws_creds_note(out,
+                          "environment: not used, pluginConfig "
+                          "aws-profile chooses profile \"%s\"",
+                          name);
     else if (from_env(out) == 0)
         return 0;
     else
         nk_aws_creds_note(out, "environment: AWS_ACCESS_KEY_ID and "
-                          "AWS_SECRET_ACCESS_KEY not set");
+                               "AWS_SECRET_ACCESS_KEY not set");
     r = profile_sources(&ch, name, expl, out, err);
     if (r <= 0)
         return r;
     r = metadata(&ch, out, err);
     if (r <= 0)
         return r;
-    snprintf(why, sizeof(why), "%.200s", strrchr(out->skipped, ';') != NULL
-                                         ? strrchr(out->skipped, ';') + 2
-                                         : out->skipped);
+    snprintf(why, sizeof(why), "%.200s",
+             strrchr(out->skipped, ';') != NULL ? strrchr(out->skipped, ';') + 2
+                                                : out->skipped);
     return nk_err_set(err, NK_ERR_ACCESS,
                       "no AWS credentials found: set AWS_ACCESS_KEY_ID and "
                       "AWS_SECRET_ACCESS_KEY, configure profile \"%s\" "
                       "(keys, role, SSO or credential_process) in "
                       "~/.aws/config, or run where a container or instance "
-                      "role is served (%s)", name, why);
+                      "role is served (%s)",
+                      name, why);
 }

@@ -61,8 +61,7 @@ int nk_aws_container_answer(const struct nk_http_resp *r,
 /* Copies the keys into c (token may be NULL or ""); -1 when akid or secret
  * is missing or empty. Keeps c's source and skipped. */
 int nk_aws_creds_set(struct nk_aws_creds *c, const char *akid,
-                     const char *secret, const char *token,
-                     long long expires);
+                     const char *secret, const char *token, long long expires);
 
 /* Appends "; " and a printf'd note to c->skipped (cut when full). */
 void nk_aws_creds_note(struct nk_aws_creds *c, const char *fmt, ...)

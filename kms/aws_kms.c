@@ -24,7 +24,7 @@
 
 struct nk_aws {
     struct nk_signer base; /* ops = &nk_awskms_ops */
-    char *key_ref;   /* as in the URI: id, ARN, alias/name, alias ARN */
+    char *key_ref;         /* as in the URI: id, ARN, alias/name, alias ARN */
     char *region;
     char *endpoint;
     const struct nk_config *cfg;
@@ -66,7 +66,8 @@ static int pick_region(struct nk_aws *s, struct nk_err *err)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "no AWS region for \"%s\": set AWS_REGION, "
                           "pluginConfig \"aws-region\", a profile region, or "
-                          "use a key ARN", s->key_ref);
+                          "use a key ARN",
+                          s->key_ref);
     return 0;
 }
 
@@ -83,8 +84,7 @@ static void aws_free(struct nk_aws *s)
     free(s);
 }
 
-static int parse_uri(struct nk_aws *s, const char *key_id,
-                     struct nk_err *err)
+static int parse_uri(struct nk_aws *s, const char *key_id, struct nk_err *err)
 {
     struct nk_awskms_uri u;
 
@@ -111,7 +111,8 @@ static int aws_open(const char *key_id, const struct nk_config *cfg,
         nk_kms_net_init(&s->net, cfg, ca_envs, err) != 0)
         goto out;
     if (nk_config_str(cfg, "key-version") != NULL) {
-        nk_err_set(err, NK_ERR_VALIDATION, "pluginConfig \"key-version\" "
+        nk_err_set(err, NK_ERR_VALIDATION,
+                   "pluginConfig \"key-version\" "
                    "does not apply to AWS KMS keys");
         goto out;
     }
@@ -120,11 +121,11 @@ static int aws_open(const char *key_id, const struct nk_config *cfg,
     if (s->endpoint == NULL)
         s->endpoint = nk_aws_endpoint(cfg, "KMS", "kms", s->region);
     /* Logged and stored in the cache file: no credentials from the URL. */
-    nk_kms_key_init(&s->key, cfg,
-                    nk_xasprintf("awskms\n%s\n%s\n%s",
-                                 nk_http_url_loggable(s->endpoint, shown,
-                                                      sizeof(shown)),
-                                 s->region, s->key_ref));
+    nk_kms_key_init(
+        &s->key, cfg,
+        nk_xasprintf("awskms\n%s\n%s\n%s",
+                     nk_http_url_loggable(s->endpoint, shown, sizeof(shown)),
+                     s->region, s->key_ref));
     *out = &s->base;
     s = NULL;
     ret = 0;
@@ -144,10 +145,10 @@ static int call(struct nk_aws *s, const char *op, const cJSON *body,
     if (!nk_aws_creds_fresh(&s->creds, &s->net)) {
         if (s->creds.akid != NULL)
             nk_info("AWS credentials from %s expire before the deadline: "
-                    "fetching them again", s->creds.source);
+                    "fetching them again",
+                    s->creds.source);
         nk_aws_creds_release(&s->creds);
-        if (nk_aws_creds_get(s->cfg, s->region, &s->net, &s->creds, err) !=
-            0)
+        if (nk_aws_creds_get(s->cfg, s->region, &s->net, &s->creds, err) != 0)
             return -1;
         nk_info("AWS credentials from %s", s->creds.source);
     }
@@ -229,7 +230,8 @@ static int aws_sign(struct nk_signer *base, enum nk_keyspec spec,
     msg = nk_b64_encode(digest, dlen);
     req = cJSON_CreateObject();
     /* Sign with the key the description came from, even for an alias. */
-    cJSON_AddStringToObject(req, "KeyId", s->key.d.id ? s->key.d.id : s->key_ref);
+    cJSON_AddStringToObject(req, "KeyId",
+                            s->key.d.id ? s->key.d.id : s->key_ref);
     cJSON_AddStringToObject(req, "Message", msg);
     cJSON_AddStringToObject(req, "MessageType", "DIGEST");
     cJSON_AddStringToObject(req, "SigningAlgorithm", alg);

@@ -19,9 +19,13 @@ static int meta(const struct nk_kms_net *net, const char *method,
                 const char *url, const struct nk_http_header *h, size_t nh,
                 struct nk_http_resp *resp, struct nk_err *err)
 {
-    struct nk_http_req req = {.method = method, .url = url, .headers = h,
-                              .n_headers = nh, .allow_http = 1,
-                              .no_proxy = 1, .max_body = 64 * 1024,
+    struct nk_http_req req = {.method = method,
+                              .url = url,
+                              .headers = h,
+                              .n_headers = nh,
+                              .allow_http = 1,
+                              .no_proxy = 1,
+                              .max_body = 64 * 1024,
                               .connect_timeout = 1.0};
 
     nk_kms_net_apply(net, &req);
@@ -46,9 +50,8 @@ static int from_obj(cJSON *o, const struct nk_http_resp *r,
                            nk_kms_jstr(o, "SecretAccessKey"),
                            nk_kms_jstr(o, "Token"), t);
     nk_memzero(r->body.data, r->body.len);
-    cJSON_ArrayForEach(it, o)
-        if (cJSON_IsString(it))
-            nk_memzero(it->valuestring, strlen(it->valuestring));
+    cJSON_ArrayForEach(it, o) if (cJSON_IsString(it))
+        nk_memzero(it->valuestring, strlen(it->valuestring));
     cJSON_Delete(o);
     return ret;
 }
@@ -79,15 +82,18 @@ int nk_aws_container_answer(const struct nk_http_resp *r,
         ec = nk_kms_status_code(r->status);
         return nk_err_set(err, ec == NK_ERR_VALIDATION ? NK_ERR_ACCESS : ec,
                           "AWS container credentials: the endpoint answered "
-                          "HTTP %ld", r->status);
+                          "HTTP %ld",
+                          r->status);
     }
     /* A broken answer is the endpoint's fault (ERROR); a well-formed one
      * without keys means no access. */
     if (nk_kms_json(r, "AWS container credentials", &o, err) != 0)
         return -1;
     if (from_obj(o, r, out) != 0)
-        return nk_err_set(err, NK_ERR_ACCESS, "AWS container credentials: "
-                          "HTTP %ld without credentials", r->status);
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "AWS container credentials: "
+                          "HTTP %ld without credentials",
+                          r->status);
     return 0;
 }
 
@@ -120,8 +126,10 @@ static char *imds_token(const struct nk_kms_net *net, struct nk_err *err)
         r.body.len > 0)
         tok = nk_xstrdup((const char *)r.body.data);
     else if (err->code == NK_ERR_NONE)
-        nk_err_set(err, NK_ERR_ACCESS, "AWS instance metadata: token request "
-                   "answered HTTP %ld", r.status);
+        nk_err_set(err, NK_ERR_ACCESS,
+                   "AWS instance metadata: token request "
+                   "answered HTTP %ld",
+                   r.status);
     nk_http_resp_release(&r);
     free(url);
     return tok;
@@ -144,8 +152,10 @@ int nk_aws_imds_creds(const struct nk_kms_net *net, struct nk_aws_creds *out,
     if (meta(net, "GET", url, h, 1, &r, err) != 0)
         goto out;
     if (r.status != 200 || r.body.len == 0) {
-        nk_err_set(err, NK_ERR_ACCESS, "AWS instance metadata: no IAM role "
-                   "(HTTP %ld)", r.status);
+        nk_err_set(err, NK_ERR_ACCESS,
+                   "AWS instance metadata: no IAM role "
+                   "(HTTP %ld)",
+                   r.status);
         goto out;
     }
     role = nk_xstrndup((const char *)r.body.data,
@@ -158,8 +168,10 @@ int nk_aws_imds_creds(const struct nk_kms_net *net, struct nk_aws_creds *out,
     if (meta(net, "GET", url, h, 1, &r, err) != 0)
         goto out;
     if (r.status != 200 || from_json(&r, out) != 0) {
-        nk_err_set(err, NK_ERR_ACCESS, "AWS instance metadata: no "
-                   "credentials for role \"%s\" (HTTP %ld)", role, r.status);
+        nk_err_set(err, NK_ERR_ACCESS,
+                   "AWS instance metadata: no "
+                   "credentials for role \"%s\" (HTTP %ld)",
+                   role, r.status);
         goto out;
     }
     snprintf(out->source, sizeof(out->source),
@@ -225,8 +237,8 @@ int nk_aws_container_creds(const struct nk_kms_net *net,
     const char *auth = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
     const char *auth_file = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     struct nk_http_header h[1] = {{"Authorization", NULL}};
-    struct nk_http_req req = {.method = "GET", .headers = h, .no_proxy = 1,
-                              .max_body = 64 * 1024};
+    struct nk_http_req req = {
+        .method = "GET", .headers = h, .no_proxy = 1, .max_body = 64 * 1024};
     struct nk_http_resp r = {0};
     struct nk_buf tok;
     char *url = container_url(&req.allow_http);
@@ -248,8 +260,7 @@ int nk_aws_container_creds(const struct nk_kms_net *net,
     nk_kms_net_apply(net, &req);
     /* Retried like the SDKs do: 5xx, throttling and broken connections,
      * within the deadline. */
-    if (nk_http_do_retry(&req, NULL, "AWS container credentials", &r,
-                         err) != 0)
+    if (nk_http_do_retry(&req, NULL, "AWS container credentials", &r, err) != 0)
         goto out;
     if (nk_aws_container_answer(&r, out, err) != 0)
         goto out;

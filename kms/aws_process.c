@@ -47,8 +47,8 @@ static int next_word(const char **p, char *w, const char **why)
 
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
-    for (; *s != '\0' && !(*s == ' ' || *s == '\t' || *s == '\n' ||
-                           *s == '\r'); s++) {
+    for (; *s != '\0' && !(*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r');
+         s++) {
         any = 1;
         if (*s == '\\') {
             if (*++s == '\0') {
@@ -103,8 +103,7 @@ int nk_aws_argv_split(const char *cmd, char ***argv, struct nk_err *err)
         why = "is empty";
     if (why != NULL) {
         nk_aws_argv_free(v);
-        return nk_err_set(err, NK_ERR_VALIDATION, "credential_process %s",
-                          why);
+        return nk_err_set(err, NK_ERR_VALIDATION, "credential_process %s", why);
     }
     *argv = v;
     return 0;
@@ -115,9 +114,8 @@ static void wipe_json(cJSON *o)
 {
     cJSON *it;
 
-    cJSON_ArrayForEach(it, o)
-        if (cJSON_IsString(it))
-            nk_memzero(it->valuestring, strlen(it->valuestring));
+    cJSON_ArrayForEach(it, o) if (cJSON_IsString(it))
+        nk_memzero(it->valuestring, strlen(it->valuestring));
     cJSON_Delete(o);
 }
 
@@ -144,24 +142,33 @@ static int check_fields(const cJSON *o, long long now, const char *what,
     long long t = 0;
 
     if (!cJSON_IsNumber(ver) || ver->valuedouble != 1.0)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: \"Version\" must be the "
-                          "number 1 (the only version there is)", what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: \"Version\" must be the "
+                          "number 1 (the only version there is)",
+                          what);
     if (opt_str(o, "AccessKeyId", &ak) != 0 ||
         opt_str(o, "SecretAccessKey", &sk) != 0 || ak == NULL || sk == NULL ||
         ak[0] == '\0' || sk[0] == '\0')
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: \"AccessKeyId\" and "
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: \"AccessKeyId\" and "
                           "\"SecretAccessKey\" must be non-empty strings",
                           what);
     if (opt_str(o, "SessionToken", &st) != 0)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: \"SessionToken\" is not "
-                          "a string", what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: \"SessionToken\" is not "
+                          "a string",
+                          what);
     if (opt_str(o, "Expiration", &exp) != 0 ||
         (exp != NULL && nk_aws_parse_time(exp, &t) != 0))
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: \"Expiration\" is not an "
-                          "RFC 3339 time", what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: \"Expiration\" is not an "
+                          "RFC 3339 time",
+                          what);
     if (exp != NULL && t <= now)
-        return nk_err_set(err, NK_ERR_ACCESS, "%s: the credentials expired "
-                          "at %.40s", what, exp);
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "%s: the credentials expired "
+                          "at %.40s",
+                          what, exp);
     return nk_aws_creds_set(out, ak, sk, st, t) == 0
                ? 0
                : nk_err_set(err, NK_ERR_GENERIC, "%s: no credentials", what);
@@ -179,14 +186,16 @@ int nk_aws_process_parse(const char *text, size_t n, long long now,
         text = "";
     o = cJSON_ParseWithLengthOpts(text, n, &end, 0);
     if (o != NULL && end != NULL)
-        while (end < text + n && (*end == ' ' || *end == '\t' ||
-                                  *end == '\n' || *end == '\r'))
+        while (end < text + n &&
+               (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
             end++;
     if (o == NULL || !cJSON_IsObject(o) || end != text + n) {
         if (o != NULL)
             wipe_json(o);
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: the output is not one "
-                          "JSON object (%zu bytes)", what, n);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: the output is not one "
+                          "JSON object (%zu bytes)",
+                          what, n);
     }
     ret = check_fields(o, now, what, out, err);
     wipe_json(o);
@@ -228,15 +237,18 @@ static int ended(const struct nk_spawn *r, const char *what, double timeout,
 
     excerpt(&r->errout, tail, sizeof(tail));
     if (r->timed_out)
-        return nk_err_set(err, NK_ERR_TIMEOUT, "%s did not finish within "
-                          "%.1f s (pluginConfig \"timeout\")", what, timeout);
+        return nk_err_set(err, NK_ERR_TIMEOUT,
+                          "%s did not finish within "
+                          "%.1f s (pluginConfig \"timeout\")",
+                          what, timeout);
     if (r->out_too_big)
         return nk_err_set(err, NK_ERR_GENERIC, "%s wrote more than %u bytes",
                           what, MAX_OUT);
     if (WIFSIGNALED(r->status))
-        return nk_err_set(err, NK_ERR_GENERIC, "%s was killed by signal %d%s"
-                          "%s", what, WTERMSIG(r->status), tail[0] ? ": " : "",
-                          tail);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s was killed by signal %d%s"
+                          "%s",
+                          what, WTERMSIG(r->status), tail[0] ? ": " : "", tail);
     if (WEXITSTATUS(r->status) != 0)
         return nk_err_set(err, NK_ERR_ACCESS, "%s exited with status %d%s%s",
                           what, WEXITSTATUS(r->status), tail[0] ? ": " : "",
@@ -245,8 +257,8 @@ static int ended(const struct nk_spawn *r, const char *what, double timeout,
 }
 
 int nk_aws_process_creds(const char *profile, const char *cmd,
-                         const struct nk_kms_net *net,
-                         struct nk_aws_creds *out, struct nk_err *err)
+                         const struct nk_kms_net *net, struct nk_aws_creds *out,
+                         struct nk_err *err)
 {
     struct nk_spawn r;
     char **argv = NULL, what[320];
@@ -256,8 +268,10 @@ int nk_aws_process_creds(const char *profile, const char *cmd,
     memset(&r, 0, sizeof(r));
     if (nk_aws_argv_split(cmd, &argv, err) != 0)
         return nk_err_prefix(err, "profile \"%s\"", profile);
-    snprintf(what, sizeof(what), "credential_process \"%.100s\" of profile "
-             "\"%.100s\"", argv[0], profile);
+    snprintf(what, sizeof(what),
+             "credential_process \"%.100s\" of profile "
+             "\"%.100s\"",
+             argv[0], profile);
     if (nk_spawn_run(argv, timeout, MAX_OUT, MAX_ERR, &r, err) != 0) {
         nk_err_prefix(err, "profile \"%s\": credential_process", profile);
         goto out;
@@ -266,8 +280,10 @@ int nk_aws_process_creds(const char *profile, const char *cmd,
         nk_aws_process_parse((const char *)r.out.data, r.out.len,
                              (long long)time(NULL), what, out, err) != 0)
         goto out;
-    snprintf(out->source, sizeof(out->source), "credential_process (profile "
-             "\"%.100s\")", profile);
+    snprintf(out->source, sizeof(out->source),
+             "credential_process (profile "
+             "\"%.100s\")",
+             profile);
     ret = 0;
 out:
     nk_spawn_release(&r);

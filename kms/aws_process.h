@@ -30,8 +30,7 @@ int nk_aws_process_parse(const char *text, size_t n, long long now,
  * exit is ACCESS_DENIED, running out of time TIMEOUT; messages carry only
  * the program name and a short, cleaned excerpt of its stderr. */
 int nk_aws_process_creds(const char *profile, const char *cmd,
-                         const struct nk_kms_net *net,
-                         struct nk_aws_creds *out,
+                         const struct nk_kms_net *net, struct nk_aws_creds *out,
                          struct nk_err *err) NK_MUST_CHECK;
 
 #endif

@@ -39,8 +39,7 @@ static void sso_cfg_release(struct sso_cfg *c)
 int nk_aws_sso_configured(const char *profile)
 {
     static const char *const keys[] = {"sso_session", "sso_start_url",
-                                       "sso_account_id", "sso_role_name",
-                                       NULL};
+                                       "sso_account_id", "sso_role_name", NULL};
     const char *const *k;
     char *v;
 
@@ -67,8 +66,7 @@ void nk_aws_sso_cache_key(const char *text, char *hex)
 
 /* The profile's settings; those of its [sso-session] fill them, and may
  * repeat them but not contradict them (as the SDKs check). */
-static int load_cfg(const char *profile, struct sso_cfg *c,
-                    struct nk_err *err)
+static int load_cfg(const char *profile, struct sso_cfg *c, struct nk_err *err)
 {
     static const char *const need[] = {"sso_start_url", "sso_region",
                                        "sso_account_id", "sso_role_name"};
@@ -82,16 +80,18 @@ static int load_cfg(const char *profile, struct sso_cfg *c,
     for (i = 0; i < 4; i++)
         *slots[i] = nk_aws_profile_get(profile, need[i]);
     if (c->session != NULL && !nk_aws_sso_session_exists(c->session))
-        return nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\": "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "profile \"%s\": "
                           "sso_session \"%s\" has no [sso-session %s] "
-                          "section in the config file", profile, c->session,
-                          c->session);
+                          "section in the config file",
+                          profile, c->session, c->session);
     for (i = 0; c->session != NULL && i < 2; i++) {
         v = nk_aws_sso_session_get(c->session, need[i]);
         if (v != NULL && *slots[i] != NULL && strcmp(v, *slots[i]) != 0) {
-            nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\": %s is \"%s\""
-                       " there but \"%s\" in [sso-session %s]", profile,
-                       need[i], *slots[i], v, c->session);
+            nk_err_set(err, NK_ERR_VALIDATION,
+                       "profile \"%s\": %s is \"%s\""
+                       " there but \"%s\" in [sso-session %s]",
+                       profile, need[i], *slots[i], v, c->session);
             free(v);
             return -1;
         }
@@ -106,7 +106,8 @@ static int load_cfg(const char *profile, struct sso_cfg *c,
                      sizeof(missing) - strlen(missing), "%s%s",
                      missing[0] ? ", " : "", need[i]);
     if (missing[0] != '\0')
-        return nk_err_set(err, NK_ERR_VALIDATION, "profile \"%s\" is set up "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "profile \"%s\" is set up "
                           "for IAM Identity Center (SSO) but lacks %s",
                           profile, missing);
     return 0;
@@ -118,8 +119,8 @@ static char *cache_path(const struct sso_cfg *c)
     char hex[41];
 
     nk_aws_sso_cache_key(c->session != NULL ? c->session : c->start_url, hex);
-    return nk_xasprintf("%s/.aws/sso/cache/%s.json",
-                        home != NULL ? home : "", hex);
+    return nk_xasprintf("%s/.aws/sso/cache/%s.json", home != NULL ? home : "",
+                        hex);
 }
 
 /* The cached access token (malloc'd) if it is still good. */
@@ -135,9 +136,11 @@ static char *read_token(const char *profile, const struct sso_cfg *c,
 
     nk_buf_init(&b, TOKEN_MAX);
     if (nk_buf_read_file(&b, path, &e) != 0) {
-        nk_err_set(err, NK_ERR_ACCESS, "profile \"%s\": no IAM Identity "
+        nk_err_set(err, NK_ERR_ACCESS,
+                   "profile \"%s\": no IAM Identity "
                    "Center (SSO) token is cached (%s): run aws sso login "
-                   "--profile %s", profile, path, profile);
+                   "--profile %s",
+                   profile, path, profile);
         goto out;
     }
     o = cJSON_ParseWithLength((const char *)b.data, b.len);
@@ -145,23 +148,25 @@ static char *read_token(const char *profile, const struct sso_cfg *c,
     exp = nk_kms_jstr(o, "expiresAt");
     if (at == NULL || at[0] == '\0' || exp == NULL ||
         nk_aws_parse_time(exp, &t) != 0) {
-        nk_err_set(err, NK_ERR_ACCESS, "profile \"%s\": the cached IAM "
+        nk_err_set(err, NK_ERR_ACCESS,
+                   "profile \"%s\": the cached IAM "
                    "Identity Center (SSO) token %s has no accessToken or "
-                   "expiresAt: run aws sso login --profile %s", profile, path,
-                   profile);
+                   "expiresAt: run aws sso login --profile %s",
+                   profile, path, profile);
         goto out;
     }
     if (t <= (long long)time(NULL)) {
-        nk_err_set(err, NK_ERR_ACCESS, "profile \"%s\": the IAM Identity "
+        nk_err_set(err, NK_ERR_ACCESS,
+                   "profile \"%s\": the IAM Identity "
                    "Center (SSO) session expired at %.40s: run aws sso login "
-                   "--profile %s", profile, exp, profile);
+                   "--profile %s",
+                   profile, exp, profile);
         goto out;
     }
     tok = nk_xstrdup(at);
 out:
-    cJSON_ArrayForEach(it, o)
-        if (cJSON_IsString(it))
-            nk_memzero(it->valuestring, strlen(it->valuestring));
+    cJSON_ArrayForEach(it, o) if (cJSON_IsString(it))
+        nk_memzero(it->valuestring, strlen(it->valuestring));
     cJSON_Delete(o);
     nk_buf_release(&b);
     free(path);
@@ -214,16 +219,18 @@ static int portal_error(const char *profile, const struct sso_cfg *c,
     snprintf(msg, sizeof(msg), "%s", m != NULL ? m : "");
     cJSON_Delete(o);
     if (r->status == 401)
-        nk_err_set(err, NK_ERR_ACCESS, "profile \"%s\": IAM Identity Center "
+        nk_err_set(err, NK_ERR_ACCESS,
+                   "profile \"%s\": IAM Identity Center "
                    "(SSO) refused the cached token (HTTP 401%s%s): run aws "
-                   "sso login --profile %s", profile, msg[0] ? ": " : "", msg,
-                   profile);
+                   "sso login --profile %s",
+                   profile, msg[0] ? ": " : "", msg, profile);
     else
-        nk_err_set(err, nk_kms_status_code(r->status), "profile \"%s\": IAM "
+        nk_err_set(err, nk_kms_status_code(r->status),
+                   "profile \"%s\": IAM "
                    "Identity Center (SSO) GetRoleCredentials for role \"%s\" "
-                   "in account %s: HTTP %ld%s%s (request id %s)", profile,
-                   c->role, c->account, r->status, msg[0] ? ": " : "", msg,
-                   r->request_id ? r->request_id : "-");
+                   "in account %s: HTTP %ld%s%s (request id %s)",
+                   profile, c->role, c->account, r->status, msg[0] ? ": " : "",
+                   msg, r->request_id ? r->request_id : "-");
     return -1;
 }
 
@@ -234,24 +241,22 @@ static int take(const struct nk_http_resp *r, struct nk_aws_creds *out,
     const cJSON *exp;
     int ret = -1;
 
-    if (nk_kms_json(r, "IAM Identity Center GetRoleCredentials", &o, err) !=
-        0)
+    if (nk_kms_json(r, "IAM Identity Center GetRoleCredentials", &o, err) != 0)
         return -1;
     rc = cJSON_GetObjectItemCaseSensitive(o, "roleCredentials");
     exp = cJSON_GetObjectItemCaseSensitive(rc, "expiration");
-    if (nk_aws_creds_set(out, nk_kms_jstr(rc, "accessKeyId"),
-                         nk_kms_jstr(rc, "secretAccessKey"),
-                         nk_kms_jstr(rc, "sessionToken"),
-                         cJSON_IsNumber(exp)
-                             ? (long long)(exp->valuedouble / 1000)
-                             : 0) != 0)
-        nk_err_set(err, NK_ERR_GENERIC, "IAM Identity Center "
+    if (nk_aws_creds_set(
+            out, nk_kms_jstr(rc, "accessKeyId"),
+            nk_kms_jstr(rc, "secretAccessKey"), nk_kms_jstr(rc, "sessionToken"),
+            cJSON_IsNumber(exp) ? (long long)(exp->valuedouble / 1000) : 0) !=
+        0)
+        nk_err_set(err, NK_ERR_GENERIC,
+                   "IAM Identity Center "
                    "GetRoleCredentials: no roleCredentials in the answer");
     else
         ret = 0;
-    cJSON_ArrayForEach(it, rc)
-        if (cJSON_IsString(it))
-            nk_memzero(it->valuestring, strlen(it->valuestring));
+    cJSON_ArrayForEach(it, rc) if (cJSON_IsString(it))
+        nk_memzero(it->valuestring, strlen(it->valuestring));
     cJSON_Delete(o);
     nk_memzero(r->body.data, r->body.len);
     return ret;
@@ -261,8 +266,8 @@ int nk_aws_sso_creds(const struct nk_kms_net *net, const char *profile,
                      struct nk_aws_creds *out, struct nk_err *err)
 {
     struct nk_http_header h[1] = {{"x-amz-sso_bearer_token", NULL}};
-    struct nk_http_req req = {.method = "GET", .headers = h, .n_headers = 1,
-                              .max_body = 64 * 1024};
+    struct nk_http_req req = {
+        .method = "GET", .headers = h, .n_headers = 1, .max_body = 64 * 1024};
     struct nk_http_resp r = {0};
     struct sso_cfg c;
     char *tok = NULL, *url = NULL;
@@ -287,9 +292,10 @@ int nk_aws_sso_creds(const struct nk_kms_net *net, const char *profile,
     }
     if (take(&r, out, err) != 0)
         goto out;
-    snprintf(out->source, sizeof(out->source), "IAM Identity Center (SSO) "
-             "role \"%.60s\" in account %.20s (profile \"%.60s\")", c.role,
-             c.account, profile);
+    snprintf(out->source, sizeof(out->source),
+             "IAM Identity Center (SSO) "
+             "role \"%.60s\" in account %.20s (profile \"%.60s\")",
+             c.role, c.account, profile);
     ret = 0;
 out:
     nk_http_resp_release(&r);

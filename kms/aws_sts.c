@@ -20,8 +20,11 @@ static char *xml_get(const char *xml, const char *tag)
     static const struct {
         const char *e;
         char c;
-    } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'},
-                {"&quot;", '"'}, {"&apos;", '\''}};
+    } ents[] = {{"&amp;", '&'},
+                {"&lt;", '<'},
+                {"&gt;", '>'},
+                {"&quot;", '"'},
+                {"&apos;", '\''}};
     char open[64], close[64], *out;
     const char *a, *b;
     size_t i, j, k, n;
@@ -69,7 +72,9 @@ static int sts_error(const char *what, const struct nk_http_resp *r,
         ec = NK_ERR_ACCESS;
     nk_err_set(err, ec, "%s: HTTP %ld %s: %.200s (request id %s)", what,
                r->status, code ? code : "error", msg ? msg : "",
-               rid ? rid : r->request_id ? r->request_id : "-");
+               rid             ? rid
+               : r->request_id ? r->request_id
+                               : "-");
     free(code);
     free(msg);
     free(rid);
@@ -93,9 +98,10 @@ static int take_creds(const char *what, const struct nk_http_resp *r,
     if (nk_aws_creds_set(out, ak, sk, st, t) != 0) {
         int xml = nk_http_type_is(r, "xml");
 
-        ret = nk_err_set(err, NK_ERR_GENERIC, "%s: no credentials in the "
-                         "answer%s%.64s%s", what,
-                         xml ? "" : " (content type \"",
+        ret = nk_err_set(err, NK_ERR_GENERIC,
+                         "%s: no credentials in the "
+                         "answer%s%.64s%s",
+                         what, xml ? "" : " (content type \"",
                          xml ? "" : r->content_type, xml ? "" : "\", not XML)");
     }
     nk_memzero(r->body.data, r->body.len);
@@ -130,8 +136,8 @@ static int sts_post(const struct nk_config *cfg, const char *region,
     static const struct nk_http_header plain[] = {
         {"Content-Type", "application/x-www-form-urlencoded"},
         {"Accept", "application/xml"}};
-    struct nk_http_req req = {.method = "POST", .headers = plain,
-                              .n_headers = 2};
+    struct nk_http_req req = {
+        .method = "POST", .headers = plain, .n_headers = 2};
     struct nk_http_resp resp = {0};
     struct nk_aws_signed sg;
     char *base = nk_aws_endpoint(cfg, "STS", "sts", region);
@@ -140,8 +146,8 @@ static int sts_post(const struct nk_config *cfg, const char *region,
 
     memset(&sg, 0, sizeof(sg));
     if (signer != NULL) {
-        if (nk_aws_sts_sign(url, region, signer, (const char *)form->data,
-                            NULL, 0, &sg, err) != 0)
+        if (nk_aws_sts_sign(url, region, signer, (const char *)form->data, NULL,
+                            0, &sg, err) != 0)
             goto out;
         req.headers = sg.h;
         req.n_headers = sg.n;
@@ -178,15 +184,15 @@ int nk_aws_sts_web_identity(const struct nk_config *cfg, const char *region,
         nk_err_prefix(err, "AWS_WEB_IDENTITY_TOKEN_FILE");
         goto out;
     }
-    while (tok.len > 0 && (tok.data[tok.len - 1] == '\n' ||
-                           tok.data[tok.len - 1] == '\r'))
+    while (tok.len > 0 &&
+           (tok.data[tok.len - 1] == '\n' || tok.data[tok.len - 1] == '\r'))
         tok.data[--tok.len] = '\0';
     nk_kms_form_add(&form, "Action", "AssumeRoleWithWebIdentity", err);
     nk_kms_form_add(&form, "Version", "2011-06-15", err);
     nk_kms_form_add(&form, "RoleArn", role_arn, err);
-    nk_kms_form_add(&form, "RoleSessionName",
-             session != NULL && session[0] ? session : "notation-keystore",
-             err);
+    nk_kms_form_add(
+        &form, "RoleSessionName",
+        session != NULL && session[0] ? session : "notation-keystore", err);
     nk_kms_form_add(&form, "WebIdentityToken", (const char *)tok.data, err);
     if (err->code != NK_ERR_NONE)
         goto out;
@@ -213,17 +219,17 @@ int nk_aws_sts_assume_role(const struct nk_config *cfg, const char *region,
     nk_kms_form_add(&form, "Version", "2011-06-15", err);
     nk_kms_form_add(&form, "RoleArn", role->arn, err);
     nk_kms_form_add(&form, "RoleSessionName",
-             role->session != NULL && role->session[0] ? role->session
-                                                       : "notation-keystore",
-             err);
+                    role->session != NULL && role->session[0]
+                        ? role->session
+                        : "notation-keystore",
+                    err);
     if (role->external_id != NULL)
         nk_kms_form_add(&form, "ExternalId", role->external_id, err);
     if (role->duration > 0) {
         snprintf(dur, sizeof(dur), "%ld", role->duration);
         nk_kms_form_add(&form, "DurationSeconds", dur, err);
     }
-    snprintf(what, sizeof(what), "AWS STS AssumeRole of \"%.250s\"",
-             role->arn);
+    snprintf(what, sizeof(what), "AWS STS AssumeRole of \"%.250s\"", role->arn);
     ret = err->code != NK_ERR_NONE
               ? -1
               : sts_post(cfg, region, net, &form, src, what, out, err);

@@ -45,7 +45,7 @@ struct nk_aws_signed {
 int nk_aws_sts_sign(const char *url, const char *region,
                     const struct nk_aws_creds *c, const char *body,
                     const struct nk_http_header *extra, size_t n_extra,
-                    struct nk_aws_signed *out, struct nk_err *err)
-    NK_MUST_CHECK;
+                    struct nk_aws_signed *out,
+                    struct nk_err *err) NK_MUST_CHECK;
 
 #endif

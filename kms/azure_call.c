@@ -34,8 +34,8 @@ void nk_azure_conn_release(struct nk_azure_conn *c)
 }
 
 struct kv_fault {
-    char code[96];  /* "Forbidden (ForbiddenByRbac)" */
-    char msg[240];  /* the message's first line */
+    char code[96];    /* "Forbidden (ForbiddenByRbac)" */
+    char msg[240];    /* the message's first line */
     char action[120]; /* RBAC's "Action: '...'" line, if any */
 };
 
@@ -45,8 +45,8 @@ static void parse_fault(const struct nk_http_resp *r, struct kv_fault *f)
     cJSON *o = cJSON_ParseWithLength((const char *)r->body.data, r->body.len);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
     const char *code = nk_kms_jstr(e, "code"), *m = nk_kms_jstr(e, "message");
-    const char *inner = nk_kms_jstr(
-        cJSON_GetObjectItemCaseSensitive(e, "innererror"), "code");
+    const char *inner =
+        nk_kms_jstr(cJSON_GetObjectItemCaseSensitive(e, "innererror"), "code");
     const char *act = m != NULL ? strstr(m, "Action: '") : NULL;
 
     memset(f, 0, sizeof(*f));
@@ -60,15 +60,14 @@ static void parse_fault(const struct nk_http_resp *r, struct kv_fault *f)
     cJSON_Delete(o);
 }
 
-static void detail(const struct nk_http_resp *r, char *buf, size_t n,
-                   void *arg)
+static void detail(const struct nk_http_resp *r, char *buf, size_t n, void *arg)
 {
     struct kv_fault f;
 
     (void)arg;
     parse_fault(r, &f);
-    snprintf(buf, n, "%s: %s (request id %s)", f.code,
-             f.msg[0] ? f.msg : "-", r->request_id ? r->request_id : "-");
+    snprintf(buf, n, "%s: %s (request id %s)", f.code, f.msg[0] ? f.msg : "-",
+             r->request_id ? r->request_id : "-");
 }
 
 static int fault(const struct nk_azure_conn *c, const struct nk_http_resp *r,
@@ -83,12 +82,14 @@ static int fault(const struct nk_azure_conn *c, const struct nk_http_resp *r,
     /* What to do comes first; the service's own words last, where the
      * message's length limit may cut them. */
     if (r->status == 403)
-        return nk_err_set(err, ec, "%s: HTTP 403 %s, request id %s: the "
+        return nk_err_set(err, ec,
+                          "%s: HTTP 403 %s, request id %s: the "
                           "identity (%s) needs %s%s%s; Key Vault says: %s",
-                          what, f.code, rid, src, perm,
-                          f.action[0] ? ": " : "", f.action, f.msg);
+                          what, f.code, rid, src, perm, f.action[0] ? ": " : "",
+                          f.action, f.msg);
     if (r->status == 401)
-        return nk_err_set(err, ec, "%s: HTTP 401 %s, request id %s: the "
+        return nk_err_set(err, ec,
+                          "%s: HTTP 401 %s, request id %s: the "
                           "token from %s was refused (is the identity in "
                           "the vault's tenant?); Key Vault says: %s",
                           what, f.code, rid, src, f.msg);
@@ -101,8 +102,8 @@ static int send_once(struct nk_azure_conn *c, const char *method,
                      struct nk_http_resp *resp, struct nk_err *err)
 {
     struct nk_http_header h[3];
-    struct nk_http_req req = {.method = method, .url = url, .headers = h,
-                              .max_body = KV_MAX_BODY};
+    struct nk_http_req req = {
+        .method = method, .url = url, .headers = h, .max_body = KV_MAX_BODY};
     struct nk_http_retry pol = {.detail = detail};
     char *auth = nk_xasprintf("Bearer %s", c->tok.value);
     size_t n = 0;
@@ -122,19 +123,18 @@ static int send_once(struct nk_azure_conn *c, const char *method,
     return r;
 }
 
-int nk_azure_call(struct nk_azure_conn *c, const char *method,
-                  const char *path, const cJSON *body, const char *what,
-                  const char *perm, cJSON **out, struct nk_err *err)
+int nk_azure_call(struct nk_azure_conn *c, const char *method, const char *path,
+                  const cJSON *body, const char *what, const char *perm,
+                  cJSON **out, struct nk_err *err)
 {
     struct nk_http_resp resp = {0};
-    char *url = nk_xasprintf("%s%s?api-version=%s", c->id.base, path,
-                             NK_AZURE_API);
+    char *url =
+        nk_xasprintf("%s%s?api-version=%s", c->id.base, path, NK_AZURE_API);
     char *text = body != NULL ? cJSON_PrintUnformatted(body) : NULL;
     int ret = -1;
 
     *out = NULL;
-    if (c->tok.value == NULL &&
-        nk_azure_token_get(&c->auth, &c->tok, err) != 0)
+    if (c->tok.value == NULL && nk_azure_token_get(&c->auth, &c->tok, err) != 0)
         goto out;
     if (send_once(c, method, url, text, what, &resp, err) != 0)
         goto out;

@@ -33,9 +33,8 @@ void nk_azure_conn_release(struct nk_azure_conn *c);
 /* method on <base><path>?api-version=... with body (may be NULL); *out is
  * the answer. what names the call in messages; perm is the permission it
  * needs, named in ACCESS_DENIED messages. */
-int nk_azure_call(struct nk_azure_conn *c, const char *method,
-                  const char *path, const cJSON *body, const char *what,
-                  const char *perm, cJSON **out,
-                  struct nk_err *err) NK_MUST_CHECK;
+int nk_azure_call(struct nk_azure_conn *c, const char *method, const char *path,
+                  const cJSON *body, const char *what, const char *perm,
+                  cJSON **out, struct nk_err *err) NK_MUST_CHECK;
 
 #endif

@@ -26,7 +26,7 @@
 struct cred {
     EVP_PKEY *key;
     X509 *cert;
-    STACK_OF(X509) *ca; /* the rest of the chain, if the file has it */
+    STACK_OF(X509) * ca; /* the rest of the chain, if the file has it */
 };
 
 static void cred_release(struct cred *c)
@@ -60,8 +60,7 @@ static int load_pem(const struct nk_buf *b, const char *password,
     X509 *x;
     int i;
 
-    c->key = PEM_read_bio_PrivateKey(bio, NULL, pem_password,
-                                     (void *)password);
+    c->key = PEM_read_bio_PrivateKey(bio, NULL, pem_password, (void *)password);
     (void)BIO_reset(bio);
     while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
         sk_X509_push(all, x);
@@ -69,7 +68,8 @@ static int load_pem(const struct nk_buf *b, const char *password,
     ERR_clear_error();
     if (c->key == NULL) {
         sk_X509_pop_free(all, X509_free);
-        return nk_err_set(err, NK_ERR_ACCESS, "AZURE_CLIENT_CERTIFICATE_PATH "
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "AZURE_CLIENT_CERTIFICATE_PATH "
                           "has no private key that could be read (an "
                           "encrypted key needs "
                           "AZURE_CLIENT_CERTIFICATE_PASSWORD)");
@@ -84,7 +84,8 @@ static int load_pem(const struct nk_buf *b, const char *password,
     }
     sk_X509_free(all);
     if (c->cert == NULL)
-        return nk_err_set(err, NK_ERR_VALIDATION, "AZURE_CLIENT_CERTIFICATE_"
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "AZURE_CLIENT_CERTIFICATE_"
                           "PATH holds no certificate for its private key");
     return 0;
 }
@@ -105,8 +106,8 @@ static int load_cred(const char *path, const char *password, struct cred *c,
         r = load_pem(&b, password, c, err);
     else
         r = nk_azure_pfx_key(b.data, b.len, password,
-                             "AZURE_CLIENT_CERTIFICATE_PATH", &c->key,
-                             &c->cert, &c->ca, err);
+                             "AZURE_CLIENT_CERTIFICATE_PATH", &c->key, &c->cert,
+                             &c->ca, err);
     nk_buf_release(&b); /* wipes the key's bytes */
     if (r != 0)
         cred_release(c);
@@ -149,8 +150,8 @@ static void jti(char *out)
     snprintf(out, 37,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x"
              "%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-             r[10], r[11], r[12], r[13], r[14], r[15]);
+             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+             r[11], r[12], r[13], r[14], r[15]);
 }
 
 int nk_azure_cert_assertion(const char *url, const char *client,

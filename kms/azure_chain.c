@@ -22,8 +22,10 @@ int nk_azure_cer(const char *cer, const char *what, X509 **out,
 
     *out = NULL;
     if (cer == NULL)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: no certificate (cer) in "
-                          "the answer", what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: no certificate (cer) in "
+                          "the answer",
+                          what);
     if (nk_b64_decode(cer, "cer", &der, &n, err) != 0)
         return nk_err_prefix(err, "%s", what);
     q = der;
@@ -32,8 +34,10 @@ int nk_azure_cer(const char *cer, const char *what, X509 **out,
         X509_free(*out);
         *out = NULL;
         free(der);
-        return nk_err_ssl(err, NK_ERR_GENERIC, "%s: the certificate (cer) "
-                          "is not DER", what);
+        return nk_err_ssl(err, NK_ERR_GENERIC,
+                          "%s: the certificate (cer) "
+                          "is not DER",
+                          what);
     }
     free(der);
     return 0;
@@ -60,7 +64,7 @@ static int cert_blocks(const char *pem, struct nk_buf *b, struct nk_err *err)
     return 0;
 }
 
-static int from_pem(const char *value, const char *what, STACK_OF(X509) **out,
+static int from_pem(const char *value, const char *what, STACK_OF(X509) * *out,
                     struct nk_err *err)
 {
     struct nk_buf b;
@@ -70,13 +74,12 @@ static int from_pem(const char *value, const char *what, STACK_OF(X509) **out,
     if (cert_blocks(value, &b, err) == 0 && b.len > 0)
         r = nk_certs_load_mem(b.data, b.len, what, out, err);
     else if (err->code == NK_ERR_NONE)
-        nk_err_set(err, NK_ERR_VALIDATION, "%s holds no PEM certificate",
-                   what);
+        nk_err_set(err, NK_ERR_VALIDATION, "%s holds no PEM certificate", what);
     nk_buf_release(&b);
     return r;
 }
 
-static int from_pfx(const char *value, const char *what, STACK_OF(X509) **out,
+static int from_pfx(const char *value, const char *what, STACK_OF(X509) * *out,
                     struct nk_err *err)
 {
     unsigned char *der = NULL;
@@ -91,7 +94,7 @@ static int from_pfx(const char *value, const char *what, STACK_OF(X509) **out,
 }
 
 /* Nonzero when a issued some other certificate of sk. */
-static int issued_other(X509 *a, STACK_OF(X509) *sk)
+static int issued_other(X509 *a, STACK_OF(X509) * sk)
 {
     int j;
 
@@ -106,7 +109,7 @@ static int issued_other(X509 *a, STACK_OF(X509) *sk)
 }
 
 /* Drops repeated certificates (a PFX may hold the leaf twice). */
-static void dedupe(STACK_OF(X509) *sk)
+static void dedupe(STACK_OF(X509) * sk)
 {
     int i, j;
 
@@ -116,15 +119,17 @@ static void dedupe(STACK_OF(X509) *sk)
                 X509_free(sk_X509_delete(sk, j));
 }
 
-int nk_azure_leaf_first(STACK_OF(X509) *sk, const char *what,
+int nk_azure_leaf_first(STACK_OF(X509) * sk, const char *what,
                         struct nk_err *err)
 {
     int i, leaf = -1, ends = 0, non_ca = 0, pick_nonca = -1;
 
     dedupe(sk);
     if (sk_X509_num(sk) > MAX_CHAIN)
-        return nk_err_set(err, NK_ERR_VALIDATION, "%s holds %d certificates "
-                          "(at most %d)", what, sk_X509_num(sk), MAX_CHAIN);
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "%s holds %d certificates "
+                          "(at most %d)",
+                          what, sk_X509_num(sk), MAX_CHAIN);
     for (i = 0; i < sk_X509_num(sk); i++) {
         X509 *x = sk_X509_value(sk, i);
 
@@ -140,16 +145,18 @@ int nk_azure_leaf_first(STACK_OF(X509) *sk, const char *what,
     if (ends > 1 && non_ca == 1)
         leaf = pick_nonca;
     else if (ends != 1)
-        return nk_err_set(err, NK_ERR_VALIDATION, "%s holds %d certificates "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "%s holds %d certificates "
                           "that issued no other, so no single leaf: keep one "
-                          "chain in the certificate", what, ends);
+                          "chain in the certificate",
+                          what, ends);
     if (leaf > 0)
         sk_X509_unshift(sk, sk_X509_delete(sk, leaf));
     return 0;
 }
 
 int nk_azure_secret_chain(const char *value, const char *ctype,
-                          const char *what, STACK_OF(X509) **out,
+                          const char *what, STACK_OF(X509) * *out,
                           struct nk_err *err)
 {
     int r;
@@ -163,7 +170,8 @@ int nk_azure_secret_chain(const char *value, const char *ctype,
     else if (ctype != NULL && strcmp(ctype, "application/x-pkcs12") == 0)
         r = from_pfx(value, what, out, err);
     else
-        return nk_err_set(err, NK_ERR_VALIDATION, "%s has content type "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "%s has content type "
                           "\"%.60s\", not a certificate's "
                           "(application/x-pem-file or application/x-pkcs12)",
                           what, ctype ? ctype : "");

@@ -19,11 +19,11 @@ int nk_azure_cer(const char *cer, const char *what, X509 **out,
  * VALIDATION_ERROR naming what for another content type, no certificate,
  * or unrelated certificates with no single leaf. */
 int nk_azure_secret_chain(const char *value, const char *ctype,
-                          const char *what, STACK_OF(X509) **out,
+                          const char *what, STACK_OF(X509) * *out,
                           struct nk_err *err) NK_MUST_CHECK;
 
 /* Orders sk leaf first (see above); exposed for the unit tests. */
-int nk_azure_leaf_first(STACK_OF(X509) *sk, const char *what,
+int nk_azure_leaf_first(STACK_OF(X509) * sk, const char *what,
                         struct nk_err *err) NK_MUST_CHECK;
 
 #endif

@@ -24,9 +24,9 @@ static double local_time(const char *s)
     int n = 0;
 
     memset(&tm, 0, sizeof(tm));
-    if (s == NULL || sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year,
-                            &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                            &tm.tm_sec, &n) != 6)
+    if (s == NULL ||
+        sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
         return -1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -45,8 +45,10 @@ static int take(const struct nk_child *c, struct nk_azure_token *t,
     int ret = -1;
 
     if (tok == NULL || tok[0] == '\0') {
-        nk_err_set(err, NK_ERR_GENERIC, "%s: \"az account get-access-token\" "
-                   "printed no accessToken", what);
+        nk_err_set(err, NK_ERR_GENERIC,
+                   "%s: \"az account get-access-token\" "
+                   "printed no accessToken",
+                   what);
         goto out;
     }
     if (cJSON_IsNumber(on))
@@ -56,8 +58,10 @@ static int take(const struct nk_child *c, struct nk_azure_token *t,
     else
         t->expires = local_time(nk_kms_jstr(o, "expiresOn"));
     if (t->expires <= now) {
-        nk_err_set(err, NK_ERR_GENERIC, "%s: the token printed has no valid "
-                   "expiry (expires_on, expiresOn)", what);
+        nk_err_set(err, NK_ERR_GENERIC,
+                   "%s: the token printed has no valid "
+                   "expiry (expires_on, expiresOn)",
+                   what);
         goto out;
     }
     t->value = nk_xstrdup(tok);
@@ -77,10 +81,8 @@ static void first_error(const struct nk_child *c, char *buf, size_t n)
     e = e != NULL ? e : s;
     while (*e == ' ' || *e == '\n')
         e++;
-    snprintf(buf, n, "%.*s", (int)(strcspn(e, "\r\n") < 200
-                                       ? strcspn(e, "\r\n")
-                                       : 200),
-             e);
+    snprintf(buf, n, "%.*s",
+             (int)(strcspn(e, "\r\n") < 200 ? strcspn(e, "\r\n") : 200), e);
     nk_json_scrub_utf8(buf);
 }
 
@@ -116,7 +118,8 @@ int nk_azure_cli_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
     }
     if (c.status != 0) {
         first_error(&c, line, sizeof(line));
-        nk_err_set(err, NK_ERR_ACCESS, "Azure CLI: \"az account "
+        nk_err_set(err, NK_ERR_ACCESS,
+                   "Azure CLI: \"az account "
                    "get-access-token\" failed (exit status %d): %s%s",
                    c.status, line,
                    strstr(line, "az login") != NULL ? "" : " (run az login)");

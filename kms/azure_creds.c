@@ -86,22 +86,22 @@ static char *ident_of(const struct nk_azure_auth *a, enum cred c)
     case WORKLOAD:
         if (c == ENV_CERT)
             file_sha256(env("AZURE_CLIENT_CERTIFICATE_PATH"), extra);
-        return nk_xasprintf("azure\n%d\n%s\n%s\n%s\n%s\n%s", (int)c,
-                            authority(a), env("AZURE_TENANT_ID"),
-                            env("AZURE_CLIENT_ID"),
-                            c == WORKLOAD ? env("AZURE_FEDERATED_TOKEN_FILE")
-                                          : extra,
-                            a->resource);
+        return nk_xasprintf(
+            "azure\n%d\n%s\n%s\n%s\n%s\n%s", (int)c, authority(a),
+            env("AZURE_TENANT_ID"), env("AZURE_CLIENT_ID"),
+            c == WORKLOAD ? env("AZURE_FEDERATED_TOKEN_FILE") : extra,
+            a->resource);
     case MANAGED:
         nk_azure_mi_where(where, sizeof(where));
         return nk_xasprintf("azure\n%d\n%s\n%s", (int)c, where, a->resource);
     case CLI:
     default:
-        return nk_xasprintf("azure\n%d\n%s\n%s\n%s", (int)CLI,
-                            cfgdir ? cfgdir : home ? home : "",
-                            env("AZURE_TENANT_ID") ? env("AZURE_TENANT_ID")
-                                                   : "",
-                            a->resource);
+        return nk_xasprintf(
+            "azure\n%d\n%s\n%s\n%s", (int)CLI,
+            cfgdir ? cfgdir
+            : home ? home
+                   : "",
+            env("AZURE_TENANT_ID") ? env("AZURE_TENANT_ID") : "", a->resource);
     }
 }
 
@@ -118,8 +118,9 @@ static int env_token(const struct nk_azure_auth *a, enum cred c,
     if (c == ENV_SECRET) {
         t->source = "environment (client secret)";
         r = nk_azure_entra_post(a, url, client, env("AZURE_CLIENT_SECRET"),
-                                NULL, "Azure environment credential "
-                                      "(AZURE_CLIENT_SECRET)",
+                                NULL,
+                                "Azure environment credential "
+                                "(AZURE_CLIENT_SECRET)",
                                 t, err);
         free(url);
         return r;
@@ -289,7 +290,8 @@ static int explicit_one(const struct nk_azure_auth *a, const char *type,
 
     if (strcmp(type, "environment") == 0) {
         if (env_cred() == 0)
-            return nk_err_set(err, NK_ERR_ACCESS, "credential_type "
+            return nk_err_set(err, NK_ERR_ACCESS,
+                              "credential_type "
                               "environment: set AZURE_TENANT_ID, "
                               "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or "
                               "AZURE_CLIENT_CERTIFICATE_PATH");
@@ -297,7 +299,8 @@ static int explicit_one(const struct nk_azure_auth *a, const char *type,
     }
     if (strcmp(type, "workloadid") == 0) {
         if (!workload_set())
-            return nk_err_set(err, NK_ERR_ACCESS, "credential_type "
+            return nk_err_set(err, NK_ERR_ACCESS,
+                              "credential_type "
                               "workloadid: set AZURE_FEDERATED_TOKEN_FILE, "
                               "AZURE_TENANT_ID and AZURE_CLIENT_ID (the AKS "
                               "workload identity webhook does)");
@@ -314,9 +317,8 @@ static int explicit_one(const struct nk_azure_auth *a, const char *type,
 int nk_azure_token_get(const struct nk_azure_auth *a, struct nk_azure_token *t,
                        struct nk_err *err)
 {
-    static const char *const types[] = {"default", "environment",
-                                        "workloadid", "managedid",
-                                        "azurecli"};
+    static const char *const types[] = {"default", "environment", "workloadid",
+                                        "managedid", "azurecli"};
     const char *type = nk_config_str(a->cfg, "credential_type");
     size_t i;
 
@@ -326,7 +328,8 @@ int nk_azure_token_get(const struct nk_azure_auth *a, struct nk_azure_token *t,
     for (i = 1; i < sizeof(types) / sizeof(types[0]); i++)
         if (strcasecmp(type, types[i]) == 0)
             return explicit_one(a, types[i], t, err);
-    return nk_err_set(err, NK_ERR_VALIDATION, "pluginConfig "
+    return nk_err_set(err, NK_ERR_VALIDATION,
+                      "pluginConfig "
                       "\"credential_type\" is \"%.40s\"; use default, "
                       "environment, workloadid, managedid or azurecli",
                       type);

@@ -28,7 +28,7 @@ struct nk_azure_token {
     char *ident;        /* its identity in the token cache */
     const char *source; /* "environment (client secret)" ... for people */
     int from_cache;
-    int cred;           /* which credential gave it (for a renewal) */
+    int cred; /* which credential gave it (for a renewal) */
 };
 
 /* A token for a->resource from the credential pluginConfig chooses (or

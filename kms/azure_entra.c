@@ -26,8 +26,10 @@ char *nk_azure_token_url(const struct nk_azure_auth *a, const char *tenant,
             tenant[i] != '.')
             break;
     if (i == 0 || tenant[i] != '\0' || i > 128) {
-        nk_err_set(err, NK_ERR_VALIDATION, "AZURE_TENANT_ID \"%.64s\" is not "
-                   "a tenant id (a GUID or a domain name)", tenant);
+        nk_err_set(err, NK_ERR_VALIDATION,
+                   "AZURE_TENANT_ID \"%.64s\" is not "
+                   "a tenant id (a GUID or a domain name)",
+                   tenant);
         return NULL;
     }
     if (host == NULL || host[0] == '\0')
@@ -54,12 +56,13 @@ static void entra_error(const struct nk_http_resp *r, char *buf, size_t n)
     else
         snprintf(buf, n, "%s: %.*s (trace id %s)", e,
                  d ? (int)strcspn(d, "\r\n") : 1, d ? d : "-",
-                 tr ? tr : r->request_id ? r->request_id : "-");
+                 tr              ? tr
+                 : r->request_id ? r->request_id
+                                 : "-");
     cJSON_Delete(o);
 }
 
-static void detail(const struct nk_http_resp *r, char *buf, size_t n,
-                   void *arg)
+static void detail(const struct nk_http_resp *r, char *buf, size_t n, void *arg)
 {
     (void)arg;
     entra_error(r, buf, n);
@@ -87,8 +90,10 @@ int nk_azure_token_json(const cJSON *o, const char *what,
     double now = (double)time(NULL), v = 0;
 
     if (tok == NULL || tok[0] == '\0')
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: no access_token in the "
-                          "answer", what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: no access_token in the "
+                          "answer",
+                          what);
     if (num_of(cJSON_GetObjectItemCaseSensitive(o, "expires_on"), &v) == 0 &&
         v > now)
         t->expires = v;
@@ -97,8 +102,10 @@ int nk_azure_token_json(const cJSON *o, const char *what,
              v > 0)
         t->expires = now + v;
     else
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: the answer says no "
-                          "valid expiry (expires_on, expires_in)", what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: the answer says no "
+                          "valid expiry (expires_on, expires_in)",
+                          what);
     t->value = nk_xstrdup(tok);
     return 0;
 }
@@ -111,8 +118,11 @@ int nk_azure_entra_post(const struct nk_azure_auth *a, const char *url,
     static const struct nk_http_header h[] = {
         {"Content-Type", "application/x-www-form-urlencoded"},
         {"Accept", "application/json"}};
-    struct nk_http_req req = {.method = "POST", .url = url, .headers = h,
-                              .n_headers = 2, .max_body = ENTRA_MAX_BODY};
+    struct nk_http_req req = {.method = "POST",
+                              .url = url,
+                              .headers = h,
+                              .n_headers = 2,
+                              .max_body = ENTRA_MAX_BODY};
     struct nk_http_retry pol = {.detail = detail};
     struct nk_http_resp resp = {0};
     char *scope = nk_xasprintf("%s/.default", a->resource), text[400];

@@ -41,8 +41,7 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
     return pkey;
 }
 
-static EVP_PKEY *rsa_pub(const cJSON *jwk, const char *what,
-                         struct nk_err *err)
+static EVP_PKEY *rsa_pub(const cJSON *jwk, const char *what, struct nk_err *err)
 {
     unsigned char *n = NULL, *e = NULL;
     size_t nl = 0, el = 0;
@@ -83,8 +82,10 @@ static EVP_PKEY *ec_pub(const cJSON *jwk, enum nk_keyspec spec,
         member(jwk, "y", what, &y, &yl, err) != 0)
         goto out;
     if (xl > w || yl > w) {
-        nk_err_set(err, NK_ERR_GENERIC, "%s: EC coordinates longer than the "
-                   "curve's %zu bytes", what, w);
+        nk_err_set(err, NK_ERR_GENERIC,
+                   "%s: EC coordinates longer than the "
+                   "curve's %zu bytes",
+                   what, w);
         goto out;
     }
     /* Uncompressed point 04 || x || y, each left-padded to the width. */
@@ -100,8 +101,8 @@ static EVP_PKEY *ec_pub(const cJSON *jwk, enum nk_keyspec spec,
                                          1 + 2 * w) == 1)
         pkey = from_params("EC", bld);
     if (pkey == NULL)
-        nk_err_ssl(err, NK_ERR_GENERIC, "%s: bad EC key (x, y not on %s)",
-                   what, nk_keyspec_curve(spec));
+        nk_err_ssl(err, NK_ERR_GENERIC, "%s: bad EC key (x, y not on %s)", what,
+                   nk_keyspec_curve(spec));
 out:
     OSSL_PARAM_BLD_free(bld);
     free(x);
@@ -135,15 +136,16 @@ int nk_azure_jwk_pub(const cJSON *jwk, const char *what, EVP_PKEY **pub,
     enum nk_keyspec want, got;
 
     *pub = NULL;
-    want = nk_azure_keyspec(kty, crv, kty != NULL && strncmp(kty, "RSA", 3) == 0
-                                          ? rsa_bits(jwk)
-                                          : 0);
+    want = nk_azure_keyspec(
+        kty, crv,
+        kty != NULL && strncmp(kty, "RSA", 3) == 0 ? rsa_bits(jwk) : 0);
     if (want == NK_KEYSPEC_NONE)
-        return nk_err_set(err, NK_ERR_VALIDATION, "%s is %s%s%s, which "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "%s is %s%s%s, which "
                           "notation cannot use (RSA 2048, 3072 or 4096, EC "
-                          "P-256, P-384 or P-521)", what,
-                          kty ? kty : "of no key type",
-                          crv ? " " : "", crv ? crv : "");
+                          "P-256, P-384 or P-521)",
+                          what, kty ? kty : "of no key type", crv ? " " : "",
+                          crv ? crv : "");
     *pub = nk_keyspec_is_rsa(want) ? rsa_pub(jwk, what, err)
                                    : ec_pub(jwk, want, what, err);
     if (*pub == NULL)
@@ -151,8 +153,10 @@ int nk_azure_jwk_pub(const cJSON *jwk, const char *what, EVP_PKEY **pub,
     if (nk_keyspec_of_pkey(*pub, &got, err) != 0 || got != want) {
         EVP_PKEY_free(*pub);
         *pub = NULL;
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: the key's numbers do not "
-                          "match its type", what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: the key's numbers do not "
+                          "match its type",
+                          what);
     }
     *spec = want;
     return 0;

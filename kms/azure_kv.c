@@ -33,9 +33,9 @@ struct nk_azure {
     const struct nk_config *cfg;
     struct nk_azure_conn conn;
     enum source src;
-    STACK_OF(X509) *bundle; /* azure-kv's ca_certs, or NULL */
-    struct nk_kms_key key;  /* key.d.id = the key version's kid */
-    char what[200];         /* "Azure Key Vault key \"name\"" */
+    STACK_OF(X509) * bundle; /* azure-kv's ca_certs, or NULL */
+    struct nk_kms_key key;   /* key.d.id = the key version's kid */
+    char what[200];          /* "Azure Key Vault key \"name\"" */
 };
 
 static struct nk_azure *azure_of(struct nk_signer *s)
@@ -62,7 +62,8 @@ static int pick_source(struct nk_azure *s, struct nk_err *err)
     if (nk_config_bool(s->cfg, "self_signed", 0, &self, err) != 0)
         return -1;
     if (self && bundle != NULL)
-        return nk_err_set(err, NK_ERR_VALIDATION, "pluginConfig "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "pluginConfig "
                           "\"self_signed\" is true: a self-signed "
                           "certificate needs no \"ca_certs\"");
     if (nk_config_str(s->cfg, "certificate-chain") != NULL ||
@@ -92,7 +93,8 @@ static int azure_open(const char *key_id, const struct nk_config *cfg,
         goto out;
     id = &s->conn.id;
     if (nk_config_str(cfg, "key-version") != NULL) {
-        nk_err_set(err, NK_ERR_VALIDATION, "pluginConfig \"key-version\" does "
+        nk_err_set(err, NK_ERR_VALIDATION,
+                   "pluginConfig \"key-version\" does "
                    "not apply to Azure keys: put the version in the key id");
         goto out;
     }
@@ -104,8 +106,7 @@ static int azure_open(const char *key_id, const struct nk_config *cfg,
     /* The source is part of the identity: each reads other things. */
     nk_kms_key_init(&s->key, cfg,
                     nk_xasprintf("azure\n%s\n%s\n%s\n%d", id->base, id->name,
-                                 id->version ? id->version : "",
-                                 (int)s->src));
+                                 id->version ? id->version : "", (int)s->src));
     *out = &s->base;
     s = NULL;
     ret = 0;
@@ -162,9 +163,10 @@ static int attrs_ok(const struct nk_azure *s, const cJSON *o,
 
     if (r == 0)
         return 0;
-    return nk_err_set(err, NK_ERR_VALIDATION, "%s%s%s is %s: enable it or "
-                      "use another version", s->what,
-                      s->conn.id.version ? " version " : "",
+    return nk_err_set(err, NK_ERR_VALIDATION,
+                      "%s%s%s is %s: enable it or "
+                      "use another version",
+                      s->what, s->conn.id.version ? " version " : "",
                       s->conn.id.version ? s->conn.id.version : "", why[r]);
 }
 
@@ -176,12 +178,14 @@ static int can_sign(const struct nk_azure *s, const cJSON *jwk,
 
     if (!cJSON_IsArray(ops))
         return 0;
-    cJSON_ArrayForEach(it, ops)
-        if (cJSON_IsString(it) && strcmp(it->valuestring, "sign") == 0)
-            return 0;
-    return nk_err_set(err, NK_ERR_VALIDATION, "%s does not allow signing (its "
+    cJSON_ArrayForEach(it,
+                       ops) if (cJSON_IsString(it) &&
+                                strcmp(it->valuestring, "sign") == 0) return 0;
+    return nk_err_set(err, NK_ERR_VALIDATION,
+                      "%s does not allow signing (its "
                       "key_ops lack \"sign\"): allow the sign operation on "
-                      "the key", s->what);
+                      "the key",
+                      s->what);
 }
 
 static char *obj_path(const struct nk_azure *s, const char *kind)
@@ -209,27 +213,28 @@ static int from_key(struct nk_azure *s, const cJSON *o, struct nk_err *err)
     const cJSON *jwk = cJSON_GetObjectItemCaseSensitive(o, "key");
 
     if (attrs_ok(s, o, err) != 0 || can_sign(s, jwk, err) != 0 ||
-        nk_azure_jwk_pub(jwk, s->what, &s->key.d.pub, &s->key.d.spec, err) !=
-            0)
+        nk_azure_jwk_pub(jwk, s->what, &s->key.d.pub, &s->key.d.spec, err) != 0)
         return -1;
     return take_kid(s, nk_kms_jstr(jwk, "kid"), err);
 }
 
 /* The certificates found: the leaf's key and spec describe the key. */
-static int from_chain(struct nk_azure *s, STACK_OF(X509) *sk,
+static int from_chain(struct nk_azure *s, STACK_OF(X509) * sk,
                       struct nk_err *err)
 {
     s->key.d.chain = sk;
     s->key.d.pub = X509_get_pubkey(sk_X509_value(sk, 0));
     if (s->key.d.pub == NULL)
-        return nk_err_ssl(err, NK_ERR_GENERIC, "%s: no public key in the "
-                          "certificate", s->what);
+        return nk_err_ssl(err, NK_ERR_GENERIC,
+                          "%s: no public key in the "
+                          "certificate",
+                          s->what);
     return nk_keyspec_of_pkey(s->key.d.pub, &s->key.d.spec, err);
 }
 
 static int from_cert(struct nk_azure *s, const cJSON *o, struct nk_err *err)
 {
-    STACK_OF(X509) *sk;
+    STACK_OF(X509) * sk;
     X509 *leaf = NULL;
 
     if (attrs_ok(s, o, err) != 0 ||
@@ -248,9 +253,11 @@ static int from_secret(struct nk_azure *s, const cJSON *o, struct nk_err *err)
     const char *kid = nk_kms_jstr(o, "kid");
 
     if (kid == NULL)
-        return nk_err_set(err, NK_ERR_VALIDATION, "%s: secret \"%s\" belongs "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "%s: secret \"%s\" belongs "
                           "to no certificate (no kid): name a Key Vault "
-                          "certificate", s->what, s->conn.id.name);
+                          "certificate",
+                          s->what, s->conn.id.name);
     if (attrs_ok(s, o, err) != 0 ||
         nk_azure_secret_chain(nk_kms_jstr(o, "value"),
                               nk_kms_jstr(o, "contentType"), s->what, &sk,
@@ -263,8 +270,7 @@ static int from_secret(struct nk_azure *s, const cJSON *o, struct nk_err *err)
 static int fetch(struct nk_signer *base, struct nk_err *err)
 {
     struct nk_azure *s = azure_of(base);
-    static const char *const kind[] = {NULL, "keys", "certificates",
-                                       "secrets"};
+    static const char *const kind[] = {NULL, "keys", "certificates", "secrets"};
     const char *k = kind[s->src];
     char *path = obj_path(s, k), what[260];
     cJSON *resp = NULL;
@@ -275,9 +281,11 @@ static int fetch(struct nk_signer *base, struct nk_err *err)
                       err) != 0) {
         if (err->code == NK_ERR_VALIDATION && s->src == FROM_SECRET &&
             strstr(err->msg, "HTTP 404") != NULL)
-            nk_err_prefix(err, "no certificate named \"%s\" in the vault "
+            nk_err_prefix(err,
+                          "no certificate named \"%s\" in the vault "
                           "(a plain key needs pluginConfig "
-                          "certificate-chain)", s->conn.id.name);
+                          "certificate-chain)",
+                          s->conn.id.name);
         goto out;
     }
     ret = s->src == FROM_KEY    ? from_key(s, resp, err)
@@ -295,7 +303,7 @@ static int azure_describe(struct nk_signer *base, struct nk_key_info *info,
                           struct nk_err *err)
 {
     struct nk_azure *s = azure_of(base);
-    STACK_OF(X509) *certs;
+    STACK_OF(X509) * certs;
     int i;
 
     if (nk_kms_key_load(&s->key, s->cfg, NULL, fetch, &s->base, err) != 0 ||
@@ -327,16 +335,20 @@ static int take_sig(const struct nk_azure *s, enum nk_keyspec spec,
     const char *kid = nk_kms_jstr(resp, "kid");
 
     if (kid == NULL || strcmp(kid, s->key.d.id) != 0)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: signed with \"%.200s\", "
-                          "not the version asked for", s->what,
-                          kid ? kid : "(no kid)");
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: signed with \"%.200s\", "
+                          "not the version asked for",
+                          s->what, kid ? kid : "(no kid)");
     if (v == NULL || nk_b64url_decode(v, "value", sig, siglen, err) != 0)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: no base64url signature "
-                          "in the answer", s->what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: no base64url signature "
+                          "in the answer",
+                          s->what);
     if (!nk_keyspec_is_rsa(spec) && *siglen != nk_keyspec_sig_len(spec))
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: an ECDSA signature of "
-                          "%zu bytes, not r||s of %zu", s->what, *siglen,
-                          nk_keyspec_sig_len(spec));
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: an ECDSA signature of "
+                          "%zu bytes, not r||s of %zu",
+                          s->what, *siglen, nk_keyspec_sig_len(spec));
     return 0;
 }
 
@@ -358,8 +370,7 @@ static int azure_sign(struct nk_signer *base, enum nk_keyspec spec,
         goto out;
     /* The path of the exact version the description named (checked
      * again: it may come from the cache). */
-    if (nk_azure_kid_check(&s->conn.id, s->key.d.id, s->what, &value,
-                           err) != 0)
+    if (nk_azure_kid_check(&s->conn.id, s->key.d.id, s->what, &value, err) != 0)
         goto out;
     free(value);
     path = strstr(s->key.d.id + strlen(s->conn.id.base), "/keys/");

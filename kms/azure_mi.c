@@ -109,8 +109,7 @@ static void mi_error(const struct nk_http_resp *r, char *buf, size_t n)
     cJSON_Delete(o);
 }
 
-static void detail(const struct nk_http_resp *r, char *buf, size_t n,
-                   void *arg)
+static void detail(const struct nk_http_resp *r, char *buf, size_t n, void *arg)
 {
     (void)arg;
     mi_error(r, buf, n);
@@ -134,13 +133,17 @@ static int app_service_token(const struct nk_azure_auth *a,
                              struct nk_azure_token *t, struct nk_err *err)
 {
     struct nk_http_header h[1] = {{"X-IDENTITY-HEADER", NULL}};
-    struct nk_http_req req = {.method = "GET", .headers = h, .n_headers = 1,
-                              .no_proxy = 1, .max_body = MI_MAX_BODY};
+    struct nk_http_req req = {.method = "GET",
+                              .headers = h,
+                              .n_headers = 1,
+                              .no_proxy = 1,
+                              .max_body = MI_MAX_BODY};
     struct nk_http_retry pol = {.is_throttle = retryable, .detail = detail};
     struct nk_http_resp r = {0};
     const char *what = "App Service managed identity";
-    char *url = mi_url(env("IDENTITY_ENDPOINT"), "", "2019-08-01",
-                       a->resource, err), text[300];
+    char *url = mi_url(env("IDENTITY_ENDPOINT"), "", "2019-08-01", a->resource,
+                       err),
+         text[300];
     int ret = -1;
 
     if (url == NULL)
@@ -153,8 +156,10 @@ static int app_service_token(const struct nk_azure_auth *a,
         goto out;
     if (r.status != 200) {
         mi_error(&r, text, sizeof(text));
-        nk_err_set(err, NK_ERR_ACCESS, "%s: IDENTITY_ENDPOINT answered HTTP "
-                   "%ld: %s", what, r.status, text);
+        nk_err_set(err, NK_ERR_ACCESS,
+                   "%s: IDENTITY_ENDPOINT answered HTTP "
+                   "%ld: %s",
+                   what, r.status, text);
         goto out;
     }
     ret = take(&r, what, t, err);
@@ -170,8 +175,11 @@ static int imds_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
                       char *why, size_t n, struct nk_err *err)
 {
     static const struct nk_http_header h[] = {{"Metadata", "true"}};
-    struct nk_http_req req = {.method = "GET", .headers = h, .n_headers = 1,
-                              .allow_http = 1, .no_proxy = 1,
+    struct nk_http_req req = {.method = "GET",
+                              .headers = h,
+                              .n_headers = 1,
+                              .allow_http = 1,
+                              .no_proxy = 1,
                               .max_body = MI_MAX_BODY,
                               .connect_timeout = MI_CONNECT};
     struct nk_http_retry pol = {.is_throttle = retryable, .detail = detail};
@@ -179,7 +187,8 @@ static int imds_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
     struct nk_http_resp r = {0};
     const char *what = "Azure instance metadata (managed identity)";
     char *url = mi_url(imds_base(), "/metadata/identity/oauth2/token",
-                       "2018-02-01", a->resource, err), text[300];
+                       "2018-02-01", a->resource, err),
+         text[300];
     int ret = -1;
 
     if (url == NULL)
@@ -200,8 +209,10 @@ static int imds_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
     }
     if (r.status != 200) {
         mi_error(&r, text, sizeof(text));
-        snprintf(why, n, "the instance metadata service gave no token "
-                 "(HTTP %ld: %s)", r.status, text);
+        snprintf(why, n,
+                 "the instance metadata service gave no token "
+                 "(HTTP %ld: %s)",
+                 r.status, text);
         ret = 1;
         goto out;
     }
@@ -220,7 +231,8 @@ int nk_azure_mi_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
         return app_service_token(a, t, err);
     }
     if (env("IDENTITY_ENDPOINT") != NULL && env("IMDS_ENDPOINT") != NULL) {
-        snprintf(why, n, "Azure Arc's managed identity endpoint is not "
+        snprintf(why, n,
+                 "Azure Arc's managed identity endpoint is not "
                  "supported (use a service principal)");
         return 1;
     }

@@ -50,7 +50,7 @@ static PKCS12 *parse_der(const unsigned char *der, size_t n, const char *what,
 }
 
 /* The certificate bags of one SafeContents. */
-static void take_certs(STACK_OF(PKCS12_SAFEBAG) *bags, STACK_OF(X509) *sk)
+static void take_certs(STACK_OF(PKCS12_SAFEBAG) * bags, STACK_OF(X509) * sk)
 {
     int i;
     X509 *x;
@@ -69,9 +69,9 @@ static void take_certs(STACK_OF(PKCS12_SAFEBAG) *bags, STACK_OF(X509) *sk)
 
 /* Bags of one authsafe: plain data, or encrypted data under an empty or
  * absent password (Key Vault's). NULL when it cannot be opened. */
-static STACK_OF(PKCS12_SAFEBAG) *open_safe(PKCS7 *p7)
+static STACK_OF(PKCS12_SAFEBAG) * open_safe(PKCS7 *p7)
 {
-    STACK_OF(PKCS12_SAFEBAG) *bags;
+    STACK_OF(PKCS12_SAFEBAG) * bags;
     int nid = OBJ_obj2nid(p7->type);
 
     if (nid == NID_pkcs7_data)
@@ -84,10 +84,10 @@ static STACK_OF(PKCS12_SAFEBAG) *open_safe(PKCS7 *p7)
     return bags;
 }
 
-static int certs_once(PKCS12 *p12, STACK_OF(X509) *sk)
+static int certs_once(PKCS12 *p12, STACK_OF(X509) * sk)
 {
     STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
-    STACK_OF(PKCS12_SAFEBAG) *bags;
+    STACK_OF(PKCS12_SAFEBAG) * bags;
     int i, ok = safes != NULL;
 
     for (i = 0; ok && i < sk_PKCS7_num(safes); i++) {
@@ -107,7 +107,7 @@ static int certs_once(PKCS12 *p12, STACK_OF(X509) *sk)
 }
 
 int nk_azure_pfx_certs(const unsigned char *der, size_t n, const char *what,
-                       STACK_OF(X509) **out, struct nk_err *err)
+                       STACK_OF(X509) * *out, struct nk_err *err)
 {
     PKCS12 *p12 = parse_der(der, n, what, err);
     STACK_OF(X509) *sk = sk_X509_new_null();
@@ -129,8 +129,10 @@ int nk_azure_pfx_certs(const unsigned char *der, size_t n, const char *what,
     PKCS12_free(p12);
     if (!ok || sk_X509_num(sk) == 0) {
         sk_X509_pop_free(sk, X509_free);
-        return nk_err_ssl(err, NK_ERR_VALIDATION, "%s: no certificate could "
-                          "be read from the PKCS#12 (PFX) data", what);
+        return nk_err_ssl(err, NK_ERR_VALIDATION,
+                          "%s: no certificate could "
+                          "be read from the PKCS#12 (PFX) data",
+                          what);
     }
     ERR_clear_error();
     *out = sk;
@@ -138,7 +140,7 @@ int nk_azure_pfx_certs(const unsigned char *der, size_t n, const char *what,
 }
 
 static int key_once(PKCS12 *p12, const char *password, EVP_PKEY **key,
-                    X509 **cert, STACK_OF(X509) **ca)
+                    X509 **cert, STACK_OF(X509) * *ca)
 {
     if (PKCS12_parse(p12, password, key, cert, ca) == 1)
         return 1;
@@ -151,7 +153,7 @@ static int key_once(PKCS12 *p12, const char *password, EVP_PKEY **key,
 
 int nk_azure_pfx_key(const unsigned char *der, size_t n, const char *password,
                      const char *what, EVP_PKEY **key, X509 **cert,
-                     STACK_OF(X509) **ca, struct nk_err *err)
+                     STACK_OF(X509) * *ca, struct nk_err *err)
 {
     PKCS12 *p12 = parse_der(der, n, what, err);
     struct legacy l = {NULL, NULL};
@@ -171,8 +173,10 @@ int nk_azure_pfx_key(const unsigned char *der, size_t n, const char *password,
           PKCS12_verify_mac(p12, password == NULL ? "" : NULL, 0) == 1)) {
         PKCS12_free(p12);
         ERR_clear_error();
-        return nk_err_set(err, NK_ERR_ACCESS, "%s: wrong password (set "
-                          "AZURE_CLIENT_CERTIFICATE_PASSWORD)", what);
+        return nk_err_set(err, NK_ERR_ACCESS,
+                          "%s: wrong password (set "
+                          "AZURE_CLIENT_CERTIFICATE_PASSWORD)",
+                          what);
     }
     ok = key_once(p12, password, key, cert, ca);
     if (!ok && legacy_load(&l))
@@ -186,8 +190,10 @@ int nk_azure_pfx_key(const unsigned char *der, size_t n, const char *password,
         *key = NULL;
         *cert = NULL;
         *ca = NULL;
-        return nk_err_ssl(err, NK_ERR_VALIDATION, "%s: no private key with "
-                          "its certificate in the PKCS#12 (PFX) file", what);
+        return nk_err_ssl(err, NK_ERR_VALIDATION,
+                          "%s: no private key with "
+                          "its certificate in the PKCS#12 (PFX) file",
+                          what);
     }
     ERR_clear_error();
     return 0;

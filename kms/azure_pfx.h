@@ -17,14 +17,13 @@
  * bag (the private key is not ours to touch). A password-less PFX, as Key
  * Vault exports, or one with an empty password. what names it. */
 int nk_azure_pfx_certs(const unsigned char *der, size_t n, const char *what,
-                       STACK_OF(X509) **out,
-                       struct nk_err *err) NK_MUST_CHECK;
+                       STACK_OF(X509) * *out, struct nk_err *err) NK_MUST_CHECK;
 
 /* The private key, its certificate and the other certificates of a PFX
  * (password may be NULL or empty). ACCESS_DENIED for a wrong password,
  * VALIDATION_ERROR for a file that is no PFX or has no key. */
 int nk_azure_pfx_key(const unsigned char *der, size_t n, const char *password,
                      const char *what, EVP_PKEY **key, X509 **cert,
-                     STACK_OF(X509) **ca, struct nk_err *err) NK_MUST_CHECK;
+                     STACK_OF(X509) * *ca, struct nk_err *err) NK_MUST_CHECK;
 
 #endif

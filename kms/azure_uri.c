@@ -117,16 +117,16 @@ static int split_authority(const char *a, size_t n, char *hbuf, size_t hn,
         *port = colon + 1;
         *plen = (size_t)(end - *port);
         if (*plen == 0 || *plen > 5 || !word(*port, *plen, 5, 0) ||
-            strspn(*port, "0123456789") < *plen ||
-            atoi(*port) < 1 || atoi(*port) > 65535)
+            strspn(*port, "0123456789") < *plen || atoi(*port) < 1 ||
+            atoi(*port) > 65535)
             return -1;
     }
     return 0;
 }
 
 /* Sets base, service and cloud from scheme and authority. */
-static int parse_base(struct nk_azure_id *id, const char *scheme,
-                      const char *a, size_t n, const char **why)
+static int parse_base(struct nk_azure_id *id, const char *scheme, const char *a,
+                      size_t n, const char **why)
 {
     char host[256], probe[300];
     const char *port;
@@ -166,8 +166,7 @@ static int parse_base(struct nk_azure_id *id, const char *scheme,
                             (strcmp(scheme, "http") == 0 && plen == 2 &&
                              strncmp(port, "80", 2) == 0));
     id->base = port != NULL && !dflt
-                   ? nk_xasprintf("%s://%s:%.*s", scheme, host, (int)plen,
-                                  port)
+                   ? nk_xasprintf("%s://%s:%.*s", scheme, host, (int)plen, port)
                    : nk_xasprintf("%s://%s", scheme, host);
     return 0;
 }
@@ -268,19 +267,24 @@ int nk_azure_kid_check(const struct nk_azure_id *id, const char *kid,
 
     *version = NULL;
     if (kid == NULL)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: no key id (kid) in the "
-                          "answer", what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: no key id (kid) in the "
+                          "answer",
+                          what);
     if (strncmp(kid, COSIGN, strlen(COSIGN)) == 0 ||
         nk_azure_id_parse(kid, &k, &e) != 0)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: the answer's key id "
-                          "\"%.200s\" is not a Key Vault key URL", what, kid);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: the answer's key id "
+                          "\"%.200s\" is not a Key Vault key URL",
+                          what, kid);
     ok = k.form == NK_AZ_FORM_KEYS && k.version != NULL &&
          strcmp(k.base, id->base) == 0 && strcasecmp(k.name, id->name) == 0;
     if (ok)
         *version = nk_xstrdup(k.version);
     nk_azure_id_release(&k);
     if (!ok)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: the answer names key "
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: the answer names key "
                           "\"%.200s\", not a version of key \"%s\" at %s",
                           what, kid, id->name, id->base);
     return 0;

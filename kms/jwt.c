@@ -34,8 +34,8 @@ static int key_fits(EVP_PKEY *key, enum nk_jwt_alg alg, struct nk_err *err)
 
     if (alg == NK_JWT_ES256) {
         if (EVP_PKEY_is_a(key, "EC") &&
-            EVP_PKEY_get_utf8_string_param(key, "group", curve,
-                                           sizeof(curve), &n) == 1 &&
+            EVP_PKEY_get_utf8_string_param(key, "group", curve, sizeof(curve),
+                                           &n) == 1 &&
             strcmp(curve, "prime256v1") == 0)
             return 0;
         return nk_err_set(err, NK_ERR_VALIDATION,
@@ -44,8 +44,10 @@ static int key_fits(EVP_PKEY *key, enum nk_jwt_alg alg, struct nk_err *err)
     if ((alg == NK_JWT_RS256 || alg == NK_JWT_PS256) &&
         EVP_PKEY_is_a(key, "RSA") && EVP_PKEY_get_bits(key) >= 2048)
         return 0;
-    return nk_err_set(err, NK_ERR_VALIDATION, "%s needs an RSA key of 2048 "
-                      "bits or more", nk_jwt_alg_name(alg));
+    return nk_err_set(err, NK_ERR_VALIDATION,
+                      "%s needs an RSA key of 2048 "
+                      "bits or more",
+                      nk_jwt_alg_name(alg));
 }
 
 /* base64url(JSON text of o). */
@@ -67,9 +69,8 @@ static char *header_part(const cJSON *extra, enum nk_jwt_alg alg)
     nk_json_add_string(h, "alg", nk_jwt_alg_name(alg));
     if (cJSON_GetObjectItemCaseSensitive(extra, "typ") == NULL)
         nk_json_add_string(h, "typ", "JWT");
-    cJSON_ArrayForEach(it, extra)
-        if (strcmp(it->string, "alg") != 0)
-            cJSON_AddItemToObject(h, it->string, cJSON_Duplicate(it, 1));
+    cJSON_ArrayForEach(it, extra) if (strcmp(it->string, "alg") != 0)
+        cJSON_AddItemToObject(h, it->string, cJSON_Duplicate(it, 1));
     b = part(h);
     cJSON_Delete(h);
     return b;

@@ -139,8 +139,7 @@ static char *printable(const char *ident)
     return p;
 }
 
-int nk_kms_cache_load(const char *ident, double ttl,
-                      struct nk_kms_cached *out)
+int nk_kms_cache_load(const char *ident, double ttl, struct nk_kms_cached *out)
 {
     char *path = entry_path(ident), *shown;
     struct nk_err e = {NK_ERR_NONE, ""};
@@ -233,4 +232,3 @@ void nk_kms_cached_release(struct nk_kms_cached *c)
     sk_X509_pop_free(c->chain, X509_free);
     memset(c, 0, sizeof(*c));
 }
-

@@ -1,8 +1,8 @@
 /* The on-disk cache of key descriptions (spec, public key, resolved key id
- * and version, and the certificates the store keeps for the key) under $XDG_CACHE_HOME/notation-keystore/, so the
- * generate-signature process need not fetch what describe-key fetched.
- * Never holds a secret. Entries are replaced atomically (rename), so
- * parallel runs only ever see whole files. */
+ * and version, and the certificates the store keeps for the key) under
+ * $XDG_CACHE_HOME/notation-keystore/, so the generate-signature process need
+ * not fetch what describe-key fetched. Never holds a secret. Entries are
+ * replaced atomically (rename), so parallel runs only ever see whole files. */
 #ifndef NK_KMS_CACHE_H
 #define NK_KMS_CACHE_H
 
@@ -17,8 +17,8 @@ struct nk_kms_cached {
     EVP_PKEY *pub;
     char *id;     /* the service's full key id (ARN, key name), or NULL */
     long version; /* key version (Vault), 0 when none */
-    STACK_OF(X509) *chain; /* certificates the store keeps for the key
-                            * (Vault KV), leaf first, or NULL */
+    STACK_OF(X509) * chain; /* certificates the store keeps for the key
+                             * (Vault KV), leaf first, or NULL */
 };
 
 /* ident names the key completely (backend, endpoint, namespace, mount, key
@@ -27,8 +27,7 @@ struct nk_kms_cached {
 int nk_kms_cache_enabled(const struct nk_config *cfg, double *ttl);
 
 /* 0 and *out filled on a fresh hit; -1 on a miss (never an error). */
-int nk_kms_cache_load(const char *ident, double ttl,
-                      struct nk_kms_cached *out);
+int nk_kms_cache_load(const char *ident, double ttl, struct nk_kms_cached *out);
 /* Best effort: a failure to write is logged, not reported. */
 void nk_kms_cache_store(const char *ident, const struct nk_kms_cached *c);
 /* Removes the entry (key rotated or found different). */

@@ -27,8 +27,8 @@ void nk_kms_key_release(struct nk_kms_key *k)
 static int other_than_leaf(const struct nk_kms_key *k,
                            const struct nk_config *cfg, X509 *leaf)
 {
-    EVP_PKEY *want = leaf != NULL ? X509_get_pubkey(leaf)
-                                  : nk_kms_leaf_pub(cfg);
+    EVP_PKEY *want =
+        leaf != NULL ? X509_get_pubkey(leaf) : nk_kms_leaf_pub(cfg);
     int other = want != NULL && EVP_PKEY_eq(want, k->d.pub) != 1;
 
     EVP_PKEY_free(want);
@@ -81,9 +81,10 @@ int nk_kms_key_check_spec(const struct nk_kms_key *k, enum nk_keyspec spec,
 {
     if (spec == k->d.spec)
         return 0;
-    return nk_err_set(err, NK_ERR_VALIDATION, "keySpec %s does not match %s "
-                      "(%s)", nk_keyspec_name(spec), what,
-                      nk_keyspec_name(k->d.spec));
+    return nk_err_set(err, NK_ERR_VALIDATION,
+                      "keySpec %s does not match %s "
+                      "(%s)",
+                      nk_keyspec_name(spec), what, nk_keyspec_name(k->d.spec));
 }
 
 int nk_kms_sig_decode(enum nk_keyspec spec, const char *b64, const char *what,
@@ -96,8 +97,10 @@ int nk_kms_sig_decode(enum nk_keyspec spec, const char *b64, const char *what,
     *sig = NULL;
     *siglen = 0;
     if (b64 == NULL)
-        return nk_err_set(err, NK_ERR_GENERIC, "%s: no signature in the "
-                          "answer", what);
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "%s: no signature in the "
+                          "answer",
+                          what);
     if (nk_b64_decode(b64, "signature", &raw, &n, err) != 0)
         return nk_err_prefix(err, "%s", what);
     if (nk_keyspec_is_rsa(spec)) {

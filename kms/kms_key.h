@@ -19,10 +19,10 @@
 #include "kms_cache.h"
 
 struct nk_kms_key {
-    char *ident;          /* names the key completely (see kms_cache.h) */
+    char *ident; /* names the key completely (see kms_cache.h) */
     int cache_on;
     double ttl;
-    int from_cache;       /* d came from the cache, not the service */
+    int from_cache;         /* d came from the cache, not the service */
     struct nk_kms_cached d; /* the description, once known */
 };
 

@@ -78,8 +78,7 @@ void nk_kms_form_add(struct nk_buf *b, const char *k, const char *v,
     }
 }
 
-char *nk_kms_read_secret(const char *path, const char *what,
-                         struct nk_err *err)
+char *nk_kms_read_secret(const char *path, const char *what, struct nk_err *err)
 {
     struct nk_buf b;
     char *s;
@@ -106,11 +105,10 @@ const char *nk_kms_getenv(const char *const *names)
     return NULL;
 }
 
-int nk_kms_json(const struct nk_http_resp *resp, const char *what,
-                cJSON **out, struct nk_err *err)
+int nk_kms_json(const struct nk_http_resp *resp, const char *what, cJSON **out,
+                struct nk_err *err)
 {
-    *out = cJSON_ParseWithLength((const char *)resp->body.data,
-                                 resp->body.len);
+    *out = cJSON_ParseWithLength((const char *)resp->body.data, resp->body.len);
     if (*out == NULL || !cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;
@@ -119,11 +117,12 @@ int nk_kms_json(const struct nk_http_resp *resp, const char *what,
         if (!nk_http_type_is(resp, "json"))
             return nk_err_set(err, NK_ERR_GENERIC,
                               "%s: the answer (HTTP %ld) has content type "
-                              "\"%.64s\" and is not JSON", what,
-                              resp->status, resp->content_type);
+                              "\"%.64s\" and is not JSON",
+                              what, resp->status, resp->content_type);
         return nk_err_set(err, NK_ERR_GENERIC,
                           "%s: the answer (HTTP %ld%s%s) is not a JSON "
-                          "object", what, resp->status,
+                          "object",
+                          what, resp->status,
                           resp->request_id ? ", request id " : "",
                           resp->request_id ? resp->request_id : "");
     }

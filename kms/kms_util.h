@@ -25,8 +25,8 @@ struct nk_kms_net {
 /* Reads pluginConfig "timeout" and "ca-bundle" (else the first set variable
  * of ca_envs, a NULL-terminated list) and starts the clock. */
 int nk_kms_net_init(struct nk_kms_net *net, const struct nk_config *cfg,
-                    const char *const *ca_envs, struct nk_err *err)
-    NK_MUST_CHECK;
+                    const char *const *ca_envs,
+                    struct nk_err *err) NK_MUST_CHECK;
 void nk_kms_net_release(struct nk_kms_net *net);
 /* Starts the clock again: a key held open across commands (the agent)
  * gives each operation the whole budget. */
@@ -55,8 +55,8 @@ char *nk_kms_read_secret(const char *path, const char *what,
                          struct nk_err *err);
 
 /* Parses resp's body as a JSON object; ERROR naming what otherwise. */
-int nk_kms_json(const struct nk_http_resp *resp, const char *what,
-                cJSON **out, struct nk_err *err) NK_MUST_CHECK;
+int nk_kms_json(const struct nk_http_resp *resp, const char *what, cJSON **out,
+                struct nk_err *err) NK_MUST_CHECK;
 /* A string member (borrowed) or NULL. */
 const char *nk_kms_jstr(const cJSON *obj, const char *name);
 

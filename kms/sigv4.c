@@ -18,7 +18,7 @@
 #define SIGV4_MAX (256u * 1024)
 
 struct hdr {
-    char *name; /* lower case */
+    char *name;  /* lower case */
     char *value; /* trimmed, runs of white space collapsed */
     size_t order;
 };
@@ -95,8 +95,8 @@ static char *decode(const char *p, size_t n)
     size_t i, j = 0;
 
     for (i = 0; i < n; i++) {
-        if (p[i] == '%' && i + 2 < n &&
-            hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+        if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 &&
+            hexval(p[i + 2]) >= 0) {
             out[j++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
             i += 2;
         } else {
@@ -294,8 +294,8 @@ static int canon_request(const struct nk_sigv4_params *p, const char *method,
     if (nk_buf_appendstr(b, method, err) != 0 ||
         nk_buf_appendstr(b, "\n", err) != 0)
         return -1;
-    path = p->normalize ? normalize_path(target, plen)
-                        : nk_xstrndup(target, plen);
+    path =
+        p->normalize ? normalize_path(target, plen) : nk_xstrndup(target, plen);
     if (path[0] == '\0') {
         free(path);
         path = nk_xstrdup("/");
@@ -315,8 +315,7 @@ static int canon_request(const struct nk_sigv4_params *p, const char *method,
 }
 
 /* kSigning = HMAC chain over date, region, service, "aws4_request". */
-static void signing_key(const struct nk_sigv4_params *p,
-                        unsigned char key[32])
+static void signing_key(const struct nk_sigv4_params *p, unsigned char key[32])
 {
     const char *parts[4] = {NULL, p->region, p->service, "aws4_request"};
     char date[9], *k0;
@@ -366,9 +365,9 @@ static int finish(const struct nk_sigv4_params *p, struct nk_sigv4_out *out,
         put(out, "X-Amz-Security-Token", nk_xstrdup(p->token));
     put(out, "Authorization",
         nk_xasprintf("AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/%s/aws4_request,"
-                     " SignedHeaders=%s, Signature=%s", p->access_key,
-                     p->amz_date, p->region, p->service, signed_h,
-                     out->signature));
+                     " SignedHeaders=%s, Signature=%s",
+                     p->access_key, p->amz_date, p->region, p->service,
+                     signed_h, out->signature));
     return 0;
 }
 

@@ -13,19 +13,19 @@ struct nk_sigv4_params {
     const char *secret_key; /* secret: never logged */
     const char *token;      /* session token or NULL */
     const char *region;
-    const char *service;    /* "kms", "sts" ... */
-    const char *amz_date;   /* "20150830T123600Z" (UTC) */
-    int normalize;          /* RFC 3986 dot-segment removal (all but S3) */
-    int sign_body;          /* add and sign x-amz-content-sha256 */
-    int omit_token;         /* add the token after signing (some services) */
+    const char *service;  /* "kms", "sts" ... */
+    const char *amz_date; /* "20150830T123600Z" (UTC) */
+    int normalize;        /* RFC 3986 dot-segment removal (all but S3) */
+    int sign_body;        /* add and sign x-amz-content-sha256 */
+    int omit_token;       /* add the token after signing (some services) */
 };
 
 /* What signing produced. add[] are the headers to send besides the
  * request's own (X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256,
  * Authorization); their strings are owned here. */
 struct nk_sigv4_out {
-    char *creq;      /* canonical request */
-    char *sts;       /* string to sign */
+    char *creq; /* canonical request */
+    char *sts;  /* string to sign */
     char signature[65];
     struct nk_http_header add[4];
     size_t n_add;

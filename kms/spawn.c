@@ -61,8 +61,7 @@ static void child(char *const *argv, int out, int errfd, int exec_fd)
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
     fd = open("/dev/null", O_RDONLY);
     if (fd < 0 || dup2(fd, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
-        dup2(exec_fd, EXEC_FD) < 0 ||
-        fcntl(EXEC_FD, F_SETFD, FD_CLOEXEC) < 0)
+        dup2(exec_fd, EXEC_FD) < 0 || fcntl(EXEC_FD, F_SETFD, FD_CLOEXEC) < 0)
         goto fail;
     close_from(EXEC_FD + 1);
     execvp(argv[0], argv);
@@ -179,14 +178,14 @@ int nk_spawn_run(char *const *argv, double timeout, size_t max_out,
     nk_buf_init(&r->errout, max_err + 1);
     if (cloexec_pipe(po) != 0 || cloexec_pipe(pe) != 0 ||
         cloexec_pipe(px) != 0) {
-        nk_err_set(err, NK_ERR_GENERIC, "cannot run \"%s\": pipe: %s",
-                   argv[0], strerror(errno));
+        nk_err_set(err, NK_ERR_GENERIC, "cannot run \"%s\": pipe: %s", argv[0],
+                   strerror(errno));
         goto out;
     }
     pid = fork();
     if (pid < 0) {
-        nk_err_set(err, NK_ERR_GENERIC, "cannot run \"%s\": fork: %s",
-                   argv[0], strerror(errno));
+        nk_err_set(err, NK_ERR_GENERIC, "cannot run \"%s\": fork: %s", argv[0],
+                   strerror(errno));
         goto out;
     }
     if (pid == 0)
@@ -208,7 +207,7 @@ int nk_spawn_run(char *const *argv, double timeout, size_t max_out,
     collect(po[0], pe[0], deadline, max_out, max_err, r);
     reap(pid, deadline, r);
     nk_debug("ran \"%s\": %s %d, %zu bytes of output", argv[0],
-             r->timed_out      ? "timed out"
+             r->timed_out           ? "timed out"
              : WIFEXITED(r->status) ? "exit status"
                                     : "signal",
              WIFEXITED(r->status) ? WEXITSTATUS(r->status)

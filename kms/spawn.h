@@ -10,9 +10,9 @@
 #include "common/err.h"
 
 struct nk_spawn {
-    int status;      /* waitpid status; meaningful unless timed_out */
-    int timed_out;   /* killed at the deadline */
-    int out_too_big; /* killed: stdout passed its cap */
+    int status;           /* waitpid status; meaningful unless timed_out */
+    int timed_out;        /* killed at the deadline */
+    int out_too_big;      /* killed: stdout passed its cap */
     struct nk_buf out;    /* stdout, up to the cap */
     struct nk_buf errout; /* stderr: its first bytes only, the rest is
                            * read and dropped */

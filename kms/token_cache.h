@@ -25,8 +25,7 @@ int nk_token_cache_get(const char *ident, double margin, char **token,
                        double *expires);
 
 /* Best effort: a failure to write is logged, never reported. */
-void nk_token_cache_put(const char *ident, const char *token,
-                        double expires);
+void nk_token_cache_put(const char *ident, const char *token, double expires);
 
 /* Removes the entry (the service refused the token). */
 void nk_token_cache_drop(const char *ident);

@@ -62,9 +62,11 @@ static int parse_version(struct nk_vault *s, struct nk_err *err)
     s->want_version = strtol(v, &end, 10);
     if (*end != '\0' || s->want_version < 1 ||
         s->want_version > NK_VAULT_MAX_VERSION)
-        return nk_err_set(err, NK_ERR_VALIDATION, "pluginConfig "
+        return nk_err_set(err, NK_ERR_VALIDATION,
+                          "pluginConfig "
                           "\"key-version\" must be a positive number or "
-                          "\"latest\", not \"%s\"", v);
+                          "\"latest\", not \"%s\"",
+                          v);
     return 0;
 }
 
@@ -104,19 +106,18 @@ static int vault_open(const char *key_id, const struct nk_config *cfg,
         mount = getenv("TRANSIT_SECRET_ENGINE_PATH");
     if (mount == NULL || mount[0] == '\0')
         mount = "transit";
-    s->mount = nk_xstrndup(mount, strlen(mount) -
-                           (mount[strlen(mount) - 1] == '/'));
+    s->mount =
+        nk_xstrndup(mount, strlen(mount) - (mount[strlen(mount) - 1] == '/'));
     kv_locate(s);
     /* The ident is logged and stored in the cache file: no user:password@
      * from VAULT_ADDR in it. The cached chain belongs to its KV place. */
-    nk_kms_key_init(&s->key, cfg,
-                    nk_xasprintf("vault\n%s\n%s\n%s\n%s\n%ld\n%s#%s",
-                                 nk_http_url_loggable(s->conn.addr, shown,
-                                                      sizeof(shown)),
-                                 s->conn.ns ? s->conn.ns : "", s->mount,
-                                 s->name, s->want_version,
-                                 s->kv_path ? s->kv_path : "",
-                                 s->kv_path ? s->kv_field : ""));
+    nk_kms_key_init(
+        &s->key, cfg,
+        nk_xasprintf("vault\n%s\n%s\n%s\n%s\n%ld\n%s#%s",
+                     nk_http_url_loggable(s->conn.addr, shown, sizeof(shown)),
+                     s->conn.ns ? s->conn.ns : "", s->mount, s->name,
+                     s->want_version, s->kv_path ? s->kv_path : "",
+                     s->kv_path ? s->kv_field : ""));
     *out = &s->base;
     s = NULL;
     ret = 0;
@@ -136,10 +137,9 @@ static int kv_chain(struct nk_vault *s, struct nk_err *err)
         return 0;
     snprintf(what, sizeof(what), "%s KV v2 read of \"%s\"", s->conn.product,
              s->kv_path);
-    if (nk_vault_request(&s->conn, "GET", s->kv_path, NULL, what, &resp,
-                         err) != 0 ||
-        nk_vault_kv_answer(resp, s->kv_field, what, &s->key.d.chain,
-                           err) != 0)
+    if (nk_vault_request(&s->conn, "GET", s->kv_path, NULL, what, &resp, err) !=
+            0 ||
+        nk_vault_kv_answer(resp, s->kv_field, what, &s->key.d.chain, err) != 0)
         goto out;
     ret = 0;
 out:
@@ -168,12 +168,11 @@ out:
     return ret;
 }
 
-
 static int vault_describe(struct nk_signer *base, struct nk_key_info *info,
                           struct nk_err *err)
 {
     struct nk_vault *s = vault_of(base);
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
 
     /* The description and the KV chain are cached together: a warm
      * describe-key makes no request. */
@@ -209,8 +208,8 @@ static int take_signature(struct nk_vault *s, enum nk_keyspec spec,
         return -1;
     if (ver == s->key.d.version)
         return 0;
-    nk_info("%s: signed with version %ld, cached description has %ld",
-            what, ver, s->key.d.version);
+    nk_info("%s: signed with version %ld, cached description has %ld", what,
+            ver, s->key.d.version);
     nk_kms_key_forget(&s->key);
     return NK_SIGN_REDESCRIBE;
 }

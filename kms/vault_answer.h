@@ -38,7 +38,7 @@ int nk_vault_sign_answer(const cJSON *resp, const char *what,
 /* GET <kv mount>/data/<path>: the PEM chain in data.data.<field>, leaf
  * first, into *chain (caller frees). what names the secret in messages. */
 int nk_vault_kv_answer(const cJSON *resp, const char *field, const char *what,
-                       STACK_OF(X509) **chain,
+                       STACK_OF(X509) * *chain,
                        struct nk_err *err) NK_MUST_CHECK;
 
 #endif

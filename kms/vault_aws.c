@@ -44,9 +44,8 @@ static char *headers_json(const struct nk_aws_signed *sg)
 
 int nk_vault_aws_login_body(const struct nk_config *cfg,
                             const struct nk_kms_net *net, const char *role,
-                            const char *server_id, cJSON **body,
-                            char *source, size_t source_len,
-                            struct nk_err *err)
+                            const char *server_id, cJSON **body, char *source,
+                            size_t source_len, struct nk_err *err)
 {
     struct nk_http_header extra = {"X-Vault-AWS-IAM-Server-ID", server_id};
     struct nk_aws_creds c;

@@ -17,8 +17,8 @@
  * (at least 320 bytes). */
 int nk_vault_aws_login_body(const struct nk_config *cfg,
                             const struct nk_kms_net *net, const char *role,
-                            const char *server_id, cJSON **body,
-                            char *source, size_t source_len,
+                            const char *server_id, cJSON **body, char *source,
+                            size_t source_len,
                             struct nk_err *err) NK_MUST_CHECK;
 
 #endif

@@ -37,8 +37,7 @@ const char *nk_vault_env(const struct nk_vault_conn *c, const char *name)
 static int skip_verify_refused(const struct nk_vault_conn *c,
                                struct nk_err *err)
 {
-    static const char *const off[] = {"0", "f", "F", "false", "FALSE",
-                                      "False"};
+    static const char *const off[] = {"0", "f", "F", "false", "FALSE", "False"};
     const char *v = nk_vault_env(c, "SKIP_VERIFY");
     size_t i;
 
@@ -128,11 +127,12 @@ static void errors_text(const struct nk_http_resp *r, char *buf, size_t n)
     size_t used = 0;
 
     buf[0] = '\0';
-    cJSON_ArrayForEach(e, errs) {
+    cJSON_ArrayForEach(e, errs)
+    {
         if (!cJSON_IsString(e) || used + 3 >= n)
             continue;
-        used += (size_t)snprintf(buf + used, n - used, "%s%s",
-                                 used ? "; " : "", e->valuestring);
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "; " : "",
+                                 e->valuestring);
     }
     cJSON_Delete(o);
     if (buf[0] == '\0')
@@ -140,8 +140,7 @@ static void errors_text(const struct nk_http_resp *r, char *buf, size_t n)
                  r->status == 404 ? "not found" : "no error text");
 }
 
-static void detail(const struct nk_http_resp *r, char *buf, size_t n,
-                   void *arg)
+static void detail(const struct nk_http_resp *r, char *buf, size_t n, void *arg)
 {
     (void)arg;
     errors_text(r, buf, n);
@@ -169,8 +168,8 @@ static int request(struct nk_vault_conn *c, const char *method,
                    const char *what, cJSON **out, struct nk_err *err)
 {
     struct nk_http_header h[4];
-    struct nk_http_req req = {.method = method, .headers = h,
-                              .max_body = VAULT_MAX_BODY};
+    struct nk_http_req req = {
+        .method = method, .headers = h, .max_body = VAULT_MAX_BODY};
     struct nk_http_retry pol = {.detail = detail};
     struct nk_http_resp resp = {0};
     char *url = nk_xasprintf("%s/v1/%s", c->addr, path), *text = NULL;
@@ -221,12 +220,11 @@ static void lease_from(struct nk_vault_conn *c, const cJSON *auth)
 {
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(auth, "lease_duration");
 
-    c->lease_ms = cJSON_IsNumber(d) && d->valuedouble > 0
-                      ? d->valuedouble * 1000.0
-                      : 0;
+    c->lease_ms =
+        cJSON_IsNumber(d) && d->valuedouble > 0 ? d->valuedouble * 1000.0 : 0;
     c->lease_end_ms = nk_log_now_ms() + c->lease_ms;
-    c->renewable = cJSON_IsTrue(
-        cJSON_GetObjectItemCaseSensitive(auth, "renewable"));
+    c->renewable =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(auth, "renewable"));
 }
 
 /* POST auth/<mount>/login and keep auth.client_token. */
@@ -258,9 +256,8 @@ static int login(struct nk_vault_conn *c, const char *mount, cJSON *body,
     ret = 0;
 out:
     /* cJSON does not wipe: clear secret strings before freeing. */
-    cJSON_ArrayForEach(it, body)
-        if (cJSON_IsString(it))
-            nk_memzero(it->valuestring, strlen(it->valuestring));
+    cJSON_ArrayForEach(it, body) if (cJSON_IsString(it))
+        nk_memzero(it->valuestring, strlen(it->valuestring));
     wipe_token(resp);
     cJSON_Delete(resp);
     free(path);
@@ -286,7 +283,7 @@ static int login_jwt(struct nk_vault_conn *c, const char *role,
     return r;
 }
 
-static const char *or(const char *v, const char *def)
+static const char * or (const char *v, const char *def)
 {
     return v != NULL ? v : def;
 }
@@ -301,8 +298,7 @@ static int approle(struct nk_vault_conn *c, const char *role_id,
     int r;
 
     if (sid == NULL && sid_file != NULL) {
-        fromfile = nk_kms_read_secret(sid_file, "VAULT_SECRET_ID_FILE",
-                                      err);
+        fromfile = nk_kms_read_secret(sid_file, "VAULT_SECRET_ID_FILE", err);
         if (fromfile == NULL)
             return -1;
         sid = fromfile;
@@ -312,7 +308,7 @@ static int approle(struct nk_vault_conn *c, const char *role_id,
     if (sid != NULL)
         cJSON_AddStringToObject(body, "secret_id", sid);
     nk_strfreezero(fromfile);
-    r = login(c, or(nk_vault_env(c, "APPROLE_PATH"), "approle"), body,
+    r = login(c, or (nk_vault_env(c, "APPROLE_PATH"), "approle"), body,
               "AppRole", err);
     cJSON_Delete(body);
     return r;
@@ -340,7 +336,7 @@ static int login_aws(struct nk_vault_conn *c, const char *role,
     snprintf(c->source + strlen(c->source),
              sizeof(c->source) - strlen(c->source),
              "; AWS credentials from %.200s", source);
-    r = login(c, or(nk_vault_env(c, "AWS_PATH"), "aws"), body, "AWS", err);
+    r = login(c, or (nk_vault_env(c, "AWS_PATH"), "aws"), body, "AWS", err);
 out:
     cJSON_Delete(body);
     nk_kms_net_release(&anet);
@@ -357,7 +353,7 @@ static int login_cert(struct nk_vault_conn *c, struct nk_err *err)
 
     if (role != NULL)
         cJSON_AddStringToObject(body, "name", role);
-    r = login(c, or(nk_vault_env(c, "CERT_PATH"), "cert"), body,
+    r = login(c, or (nk_vault_env(c, "CERT_PATH"), "cert"), body,
               "TLS certificate", err);
     cJSON_Delete(body);
     return r;
@@ -367,15 +363,14 @@ static int login_cert(struct nk_vault_conn *c, struct nk_err *err)
  * of the sources before it in the order of get_token (not set). */
 static void used(struct nk_vault_conn *c, size_t before, const char *what)
 {
-    static const char *const vars[] = {"TOKEN", "ROLE_ID", "JWT_ROLE",
-                                       "K8S_ROLE", "AWS_ROLE",
-                                       "CLIENT_CERT"};
+    static const char *const vars[] = {"TOKEN",    "ROLE_ID",  "JWT_ROLE",
+                                       "K8S_ROLE", "AWS_ROLE", "CLIENT_CERT"};
     size_t i, n;
 
     n = (size_t)snprintf(c->source, sizeof(c->source), "%s", what);
     for (i = 0; i < before && n < sizeof(c->source); i++)
-        n += (size_t)snprintf(c->source + n, sizeof(c->source) - n,
-                              "%s%s%s", i == 0 ? "; skipped before it: " : ", ",
+        n += (size_t)snprintf(c->source + n, sizeof(c->source) - n, "%s%s%s",
+                              i == 0 ? "; skipped before it: " : ", ",
                               c->prefixes[0], vars[i]);
     if (before > 0 && n < sizeof(c->source))
         snprintf(c->source + n, sizeof(c->source) - n, " not set");
@@ -402,18 +397,17 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
     v = nk_vault_env(c, "JWT_ROLE");
     if (v != NULL) {
         used(c, 2, "JWT login");
-        return login_jwt(c, v, or(nk_vault_env(c, "JWT_FILE"), "/dev/null"),
-                         or(nk_vault_env(c, "JWT_PATH"), "jwt"), "JWT", err);
+        return login_jwt(c, v, or (nk_vault_env(c, "JWT_FILE"), "/dev/null"),
+                         or (nk_vault_env(c, "JWT_PATH"), "jwt"), "JWT", err);
     }
     v = nk_vault_env(c, "K8S_ROLE");
     if (v != NULL) {
         used(c, 3, "Kubernetes login");
-        return login_jwt(c, v,
-                         or(nk_vault_env(c, "K8S_TOKEN_FILE"),
-                            "/var/run/secrets/kubernetes.io/serviceaccount/"
-                            "token"),
-                         or(nk_vault_env(c, "K8S_PATH"), "kubernetes"),
-                         "Kubernetes", err);
+        return login_jwt(
+            c, v, or (nk_vault_env(c, "K8S_TOKEN_FILE"),
+                      "/var/run/secrets/kubernetes.io/serviceaccount/"
+                      "token"),
+            or (nk_vault_env(c, "K8S_PATH"), "kubernetes"), "Kubernetes", err);
     }
     v = nk_vault_env(c, "AWS_ROLE");
     if (v != NULL) {
@@ -440,7 +434,8 @@ static int get_token(struct nk_vault_conn *c, struct nk_err *err)
                       "%sJWT_ROLE (JWT), %sK8S_ROLE (Kubernetes), %sAWS_ROLE "
                       "(AWS), %sCLIENT_CERT + %sCLIENT_KEY (TLS "
                       "certificate), or log in so that ~/.vault-token "
-                      "exists", c->product, c->prefixes[0], c->prefixes[0],
+                      "exists",
+                      c->product, c->prefixes[0], c->prefixes[0],
                       c->prefixes[0], c->prefixes[0], c->prefixes[0],
                       c->prefixes[0], c->prefixes[0]);
 }
@@ -460,8 +455,8 @@ static int keep_alive(struct nk_vault_conn *c, struct nk_err *err)
     if (c->renewable) {
         snprintf(what, sizeof(what), "%s token renewal", c->product);
         body = cJSON_CreateObject();
-        r = request(c, "POST", "auth/token/renew-self", body, c->token,
-                    what, &resp, err);
+        r = request(c, "POST", "auth/token/renew-self", body, c->token, what,
+                    &resp, err);
         cJSON_Delete(body);
         wipe_token(resp);
         if (r == 0 && cJSON_GetObjectItemCaseSensitive(resp, "auth")) {
@@ -472,12 +467,13 @@ static int keep_alive(struct nk_vault_conn *c, struct nk_err *err)
             return 0;
         }
         cJSON_Delete(resp);
-        nk_info("%s token renewal failed (%s): logging in again",
-                c->product, err->msg[0] ? err->msg : "no auth in the answer");
+        nk_info("%s token renewal failed (%s): logging in again", c->product,
+                err->msg[0] ? err->msg : "no auth in the answer");
         nk_err_clear(err);
     } else {
         nk_info("%s login token is about to expire and is not renewable: "
-                "logging in again", c->product);
+                "logging in again",
+                c->product);
     }
     nk_strfreezero(c->token);
     c->token = NULL;
@@ -501,8 +497,8 @@ int nk_vault_request(struct nk_vault_conn *c, const char *method,
      * gave (there is nothing to log in with). */
     if (err->code != NK_ERR_ACCESS || !c->from_login || c->relogged)
         return -1;
-    nk_info("%s refused the login token (%s): logging in again",
-            c->product, err->msg);
+    nk_info("%s refused the login token (%s): logging in again", c->product,
+            err->msg);
     nk_err_clear(err);
     c->relogged = 1;
     nk_strfreezero(c->token);

@@ -24,10 +24,10 @@ struct nk_vault_conn {
     double lease_ms;             /* a login token's lease, 0 unknown */
     double lease_end_ms;         /* nk_log_now_ms() when it runs out */
     int renewable;
-    const char *client_cert;     /* *_CLIENT_CERT + *_CLIENT_KEY: shown */
-    const char *client_key;      /* on every TLS connection, or NULL */
-    char source[400];            /* where the token came from, and the
-                                  * sources skipped before it (doctor) */
+    const char *client_cert; /* *_CLIENT_CERT + *_CLIENT_KEY: shown */
+    const char *client_key;  /* on every TLS connection, or NULL */
+    char source[400];        /* where the token came from, and the
+                              * sources skipped before it (doctor) */
 };
 
 /* openbao selects BAO_* variables first (then VAULT_*). */

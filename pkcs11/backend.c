@@ -71,17 +71,16 @@ int nk_p11_signer_open(const char *key_id, const struct nk_config *cfg,
     s->base.ops = &nk_pkcs11_ops;
     s->cfg = cfg;
     if (nk_p11_uri_parse(key_id, &s->uri, err) != 0 ||
-        nk_p11_uri_check_key(s->uri, err) != 0 ||
-        nk_p11_load(s, cfg, err) != 0)
+        nk_p11_uri_check_key(s->uri, err) != 0 || nk_p11_load(s, cfg, err) != 0)
         goto out;
     /* Without login when the token shows the key's public half. */
     r = nk_p11_find_public(s, err);
     if (r < 0 || (r > 0 && open_private(s, err) != 0))
         goto out;
     nk_debug("pkcs11: open took %.1f ms%s", nk_log_now_ms() - t0,
-             !s->have_key           ? " (no login)"
-             : s->always_auth       ? " (always-authenticate key)"
-                                    : "");
+             !s->have_key     ? " (no login)"
+             : s->always_auth ? " (always-authenticate key)"
+                              : "");
     *out = s;
     s = NULL;
     ret = 0;
@@ -200,8 +199,7 @@ static int p11_login(struct nk_signer *s, struct nk_err *err)
     return need_key(p11_of(s), err);
 }
 
-static int p11_store_cert(struct nk_signer *s, X509 *cert,
-                          struct nk_err *err)
+static int p11_store_cert(struct nk_signer *s, X509 *cert, struct nk_err *err)
 {
     if (need_key(p11_of(s), err) != 0)
         return -1;

@@ -13,8 +13,8 @@
 X509 *nk_p11_cert_value(struct nk_p11 *s, CK_OBJECT_HANDLE h)
 {
     size_t dlen = 0;
-    unsigned char *der = nk_p11_attr(s, s->session, h, CKA_VALUE, MAX_CERT,
-                                     &dlen);
+    unsigned char *der =
+        nk_p11_attr(s, s->session, h, CKA_VALUE, MAX_CERT, &dlen);
     const unsigned char *q = der;
     X509 *x = NULL;
 
@@ -26,8 +26,8 @@ X509 *nk_p11_cert_value(struct nk_p11 *s, CK_OBJECT_HANDLE h)
 
 /* The first X.509 certificate object with attribute type = val that
  * parses, or NULL. */
-static X509 *cert_by(struct nk_p11 *s, CK_ATTRIBUTE_TYPE type,
-                     const void *val, size_t len)
+static X509 *cert_by(struct nk_p11 *s, CK_ATTRIBUTE_TYPE type, const void *val,
+                     size_t len)
 {
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
     CK_CERTIFICATE_TYPE ct = CKC_X_509;
@@ -89,7 +89,7 @@ int nk_p11_public_key(struct nk_p11 *s, struct nk_err *err)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "cannot read the public key of \"%s\" on token "
                           "\"%s\" (no public key object or certificate with "
-                          "its id)", s->label ? s->label : "",
-                          s->slot->token->label);
+                          "its id)",
+                          s->label ? s->label : "", s->slot->token->label);
     return nk_keyspec_of_pkey(s->pub, &s->spec, err);
 }

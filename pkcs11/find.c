@@ -25,8 +25,8 @@ struct tally {
 #define MAX_NAME 4096
 
 /* Appends to a message list, ending it with "..." once it is full. */
-static void NK_PRINTF(3, 4) list_add(char *buf, size_t size,
-                                     const char *fmt, ...)
+static void NK_PRINTF(3, 4)
+    list_add(char *buf, size_t size, const char *fmt, ...)
 {
     size_t n = strlen(buf);
     va_list ap;
@@ -114,8 +114,10 @@ static int scan_token(struct nk_p11 *s, PKCS11_SLOT *slot,
         goto out;
     rv = nk_p11_find(s, session, tmpl, nt, &h, &n);
     if (rv != CKR_OK) {
-        nk_p11_rv_err(err, rv, "cannot list the private keys of token "
-                      "\"%s\"", slot->token->label);
+        nk_p11_rv_err(err, rv,
+                      "cannot list the private keys of token "
+                      "\"%s\"",
+                      slot->token->label);
         goto out;
     }
     for (i = 0; i < n; i++) {
@@ -152,8 +154,7 @@ static void key_desc(struct nk_p11 *s, CK_SESSION_HANDLE session,
                      size_t size)
 {
     size_t ll, il;
-    char *label = (char *)nk_p11_attr(s, session, h, CKA_LABEL, MAX_NAME,
-                                      &ll);
+    char *label = (char *)nk_p11_attr(s, session, h, CKA_LABEL, MAX_NAME, &ll);
     unsigned char *id = nk_p11_attr(s, session, h, CKA_ID, MAX_NAME, &il);
     char idhex[41];
 
@@ -226,8 +227,7 @@ void nk_p11_read_key(struct nk_p11 *s)
 
     s->label = (char *)nk_p11_attr(s, s->session, s->handle, CKA_LABEL,
                                    MAX_NAME, &len);
-    s->id = nk_p11_attr(s, s->session, s->handle, CKA_ID, MAX_NAME,
-                        &s->id_len);
+    s->id = nk_p11_attr(s, s->session, s->handle, CKA_ID, MAX_NAME, &s->id_len);
     /* Absent on old tokens (CKR_ATTRIBUTE_TYPE_INVALID): not required. */
     if (nk_p11_attr_fixed(s, s->session, s->handle, CKA_ALWAYS_AUTHENTICATE,
                           &always, sizeof(always)) == 0)
@@ -235,31 +235,33 @@ void nk_p11_read_key(struct nk_p11 *s)
 }
 
 /* The error when the search did not find exactly one key. */
-static void not_one(struct nk_p11 *s, const struct tally *t,
-                    const char *want, const char *tokens, struct nk_err *err)
+static void not_one(struct nk_p11 *s, const struct tally *t, const char *want,
+                    const char *tokens, struct nk_err *err)
 {
     char keys[300] = "";
 
     if (t->ntok == 0) {
         nk_err_set(err, NK_ERR_VALIDATION,
                    "no PKCS#11 token matches %s in module \"%s\"; tokens "
-                   "there: %s", want, s->module, tokens[0] ? tokens : "none");
+                   "there: %s",
+                   want, s->module, tokens[0] ? tokens : "none");
     } else if (t->nfound == 0 && t->nother > 0) {
         nk_err_set(err, NK_ERR_VALIDATION,
                    "%zu private key(s) match %s but none is an RSA or EC "
-                   "key (the only kinds notation signs with)", t->nother,
-                   want);
+                   "key (the only kinds notation signs with)",
+                   t->nother, want);
     } else if (t->nfound == 0) {
         list_keys(s, 1, (size_t)-1, keys, sizeof(keys));
         nk_err_set(err, NK_ERR_VALIDATION,
                    "no private key matches %s; private keys on the %zu "
-                   "matching token(s): %s", want, t->ntok,
-                   keys[0] ? keys : "none");
+                   "matching token(s): %s",
+                   want, t->ntok, keys[0] ? keys : "none");
     } else {
         list_keys(s, 0, MAX_FOUND, keys, sizeof(keys));
         nk_err_set(err, NK_ERR_VALIDATION,
                    "%zu private keys match %s: %s; add id= or token= to the "
-                   "key id to pick one", t->nfound, want, keys);
+                   "key id to pick one",
+                   t->nfound, want, keys);
     }
 }
 

@@ -35,8 +35,8 @@
 #endif
 
 #ifdef MA
-#define MA_DIRS "/usr/lib/" MA "/pkcs11", "/usr/lib/" MA, \
-        "/usr/lib/" MA "/softhsm",
+#define MA_DIRS                                                                \
+    "/usr/lib/" MA "/pkcs11", "/usr/lib/" MA, "/usr/lib/" MA "/softhsm",
 #define MA_LOCAL "/usr/local/lib/" MA,
 #define MA_PROXY "/usr/lib/" MA "/p11-kit-proxy.so",
 #else
@@ -46,13 +46,19 @@
 #endif
 
 static const char *const dirs[] = {
-    MA_DIRS "/usr/lib/softhsm", "/usr/lib/pkcs11", "/usr/lib",
-    "/usr/lib64/pkcs11", "/usr/lib64", "/usr/local/lib/pkcs11",
-    MA_LOCAL "/usr/local/lib", NULL,
+    MA_DIRS "/usr/lib/softhsm",
+    "/usr/lib/pkcs11",
+    "/usr/lib",
+    "/usr/lib64/pkcs11",
+    "/usr/lib64",
+    "/usr/local/lib/pkcs11",
+    MA_LOCAL "/usr/local/lib",
+    NULL,
 };
 
 static const char *const proxies[] = {
-    MA_PROXY "/usr/lib64/p11-kit-proxy.so", "/usr/lib/p11-kit-proxy.so",
+    MA_PROXY "/usr/lib64/p11-kit-proxy.so",
+    "/usr/lib/p11-kit-proxy.so",
     NULL,
 };
 
@@ -87,7 +93,8 @@ int nk_p11_module_find(const char *name, char **path, struct nk_err *err)
     if (name[0] == '\0' || strchr(name, '/') != NULL)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "PKCS#11 module name \"%s\" must be a bare file "
-                          "name; use module-path for a path", name);
+                          "name; use module-path for a path",
+                          name);
     if (has_so_suffix(name)) {
         cand[0] = nk_xstrdup(name);
     } else {
@@ -110,7 +117,8 @@ int nk_p11_module_find(const char *name, char **path, struct nk_err *err)
                    "PKCS#11 module \"%s\" not found in /usr/lib/<multiarch>"
                    "/pkcs11, /usr/lib/<multiarch>, /usr/lib/softhsm, "
                    "/usr/lib/pkcs11, /usr/lib, /usr/lib64[/pkcs11] or "
-                   "/usr/local/lib; give module-path instead", name);
+                   "/usr/local/lib; give module-path instead",
+                   name);
         goto out;
     }
     ret = 0;
@@ -134,7 +142,8 @@ int nk_p11_module_value(const char *v, const char *from, char **path,
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "PKCS#11 module path \"%s\" (from %s) must be "
                           "absolute, or a bare module name searched in the "
-                          "system module directories", v, from);
+                          "system module directories",
+                          v, from);
     return nk_p11_module_find(v, path, err);
 }
 
@@ -197,15 +206,17 @@ int nk_p11_module_open(const char *path, const char *from, void **dl,
     if (path[0] != '/')
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "PKCS#11 module path \"%s\" (from %s) must be "
-                          "absolute", path, from);
+                          "absolute",
+                          path, from);
     if (stat(path, &st) != 0)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "PKCS#11 module \"%s\" (from %s) cannot be used: "
-                          "%s", path, from, strerror(errno));
+                          "%s",
+                          path, from, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return nk_err_set(err, NK_ERR_VALIDATION,
-                          "PKCS#11 module \"%s\" (from %s) is not a file",
-                          path, from);
+                          "PKCS#11 module \"%s\" (from %s) is not a file", path,
+                          from);
     /* libp11 prints dlopen failures to stdout, so we load it first and
      * report the reason ourselves; its own dlopen then shares our handle. */
     h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -219,7 +230,8 @@ int nk_p11_module_open(const char *path, const char *from, void **dl,
     if (get == NULL) {
         nk_err_set(err, NK_ERR_VALIDATION,
                    "\"%s\" (from %s) is not a PKCS#11 module: it has no "
-                   "C_GetFunctionList", path, from);
+                   "C_GetFunctionList",
+                   path, from);
         goto out;
     }
     rv = get(fl);

@@ -29,8 +29,8 @@ int nk_p11_fault_check(const struct nk_p11 *s, struct nk_err *err)
     if (s->fault_rv == CKR_OK)
         return 0;
     if (s->slot == NULL)
-        return nk_err_set(err, nk_p11_rv_code(s->fault_rv),
-                          "token fault: %s", s->fault);
+        return nk_err_set(err, nk_p11_rv_code(s->fault_rv), "token fault: %s",
+                          s->fault);
     return nk_err_set(err, nk_p11_rv_code(s->fault_rv),
                       "token fault on \"%s\": %s", s->slot->token->label,
                       s->fault);
@@ -62,11 +62,12 @@ unsigned char *nk_p11_attr(struct nk_p11 *s, CK_SESSION_HANDLE session,
     *len = 0;
     rv = s->fl->C_GetAttributeValue(session, obj, &a, 1);
     /* CK_UNAVAILABLE_INFORMATION belongs with an error, never CKR_OK. */
-    if (rv == CKR_OK && (a.ulValueLen == CK_UNAVAILABLE_INFORMATION ||
-                         a.ulValueLen > max)) {
-        nk_p11_fault(s, CKR_GENERAL_ERROR, "%s of %lu bytes (at most %zu "
-                     "read)", nk_p11_attr_name(type),
-                     (unsigned long)a.ulValueLen, max);
+    if (rv == CKR_OK &&
+        (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > max)) {
+        nk_p11_fault(s, CKR_GENERAL_ERROR,
+                     "%s of %lu bytes (at most %zu "
+                     "read)",
+                     nk_p11_attr_name(type), (unsigned long)a.ulValueLen, max);
         goto out;
     }
     cap = rv == CKR_OK ? a.ulValueLen : 0;
@@ -81,9 +82,11 @@ unsigned char *nk_p11_attr(struct nk_p11 *s, CK_SESSION_HANDLE session,
     }
     /* Believing a length larger than the buffer would read past it. */
     if (a.ulValueLen > cap) {
-        nk_p11_fault(s, CKR_GENERAL_ERROR, "%s of %lu bytes in a %lu-byte "
-                     "buffer", nk_p11_attr_name(type),
-                     (unsigned long)a.ulValueLen, (unsigned long)cap);
+        nk_p11_fault(s, CKR_GENERAL_ERROR,
+                     "%s of %lu bytes in a %lu-byte "
+                     "buffer",
+                     nk_p11_attr_name(type), (unsigned long)a.ulValueLen,
+                     (unsigned long)cap);
         goto out;
     }
     p[a.ulValueLen] = '\0';
@@ -96,8 +99,8 @@ out:
 }
 
 int nk_p11_attr_fixed(struct nk_p11 *s, CK_SESSION_HANDLE session,
-                      CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
-                      void *val, size_t size)
+                      CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, void *val,
+                      size_t size)
 {
     CK_ATTRIBUTE a = {type, val, size};
     CK_RV rv = s->fl->C_GetAttributeValue(session, obj, &a, 1);
@@ -159,8 +162,9 @@ int nk_p11_open_session(const struct nk_p11 *s, PKCS11_SLOT *slot, int rw,
                                     NULL, NULL, session);
 
     if (rv != CKR_OK)
-        return nk_p11_rv_err(err, rv, "cannot open a %ssession on token "
-                             "\"%s\"", rw ? "read-write " : "",
-                             slot->token->label);
+        return nk_p11_rv_err(err, rv,
+                             "cannot open a %ssession on token "
+                             "\"%s\"",
+                             rw ? "read-write " : "", slot->token->label);
     return 0;
 }

@@ -26,43 +26,43 @@
  * CKM_RSA_PKCS_PSS. Login state is per application: once one session of
  * ours has logged in, every session on that token is. */
 struct nk_p11 {
-    struct nk_signer base;    /* ops = &nk_pkcs11_ops */
+    struct nk_signer base; /* ops = &nk_pkcs11_ops */
     struct nk_p11_uri *uri;
     const struct nk_config *cfg; /* borrowed from open()'s caller, whose
                                     config outlives the signer: the lazy
                                     login reads the PIN sources from it */
-    char *module;             /* resolved module path */
-    const char *module_from;  /* where the path came from */
-    struct nk_p11_mod *mod;   /* the loaded module (shared, loaded.c) */
-    CK_FUNCTION_LIST *fl;     /* the module's function list */
-    PKCS11_CTX *ctx;          /* these three are the module's */
+    char *module;                /* resolved module path */
+    const char *module_from;     /* where the path came from */
+    struct nk_p11_mod *mod;      /* the loaded module (shared, loaded.c) */
+    CK_FUNCTION_LIST *fl;        /* the module's function list */
+    PKCS11_CTX *ctx;             /* these three are the module's */
     PKCS11_SLOT *slots;
     unsigned int nslots;
-    PKCS11_SLOT *slot;        /* the key's slot, in slots */
+    PKCS11_SLOT *slot;         /* the key's slot, in slots */
     CK_SESSION_HANDLE session; /* ours, on slot */
     int have_session;
-    int have_key;             /* the private key is found (handle);
-                                 else the key was described from what the
-                                 token shows without login (session is
-                                 not logged in, label and id are those of
-                                 the public object) */
-    CK_OBJECT_HANDLE handle;  /* the private key in session */
-    CK_KEY_TYPE key_type;     /* CKK_RSA or CKK_EC */
-    char *label;              /* the key's CKA_LABEL, or NULL */
-    unsigned char *id;        /* the key's CKA_ID (id_len bytes), or NULL */
+    int have_key;            /* the private key is found (handle);
+                                else the key was described from what the
+                                token shows without login (session is
+                                not logged in, label and id are those of
+                                the public object) */
+    CK_OBJECT_HANDLE handle; /* the private key in session */
+    CK_KEY_TYPE key_type;    /* CKK_RSA or CKK_EC */
+    char *label;             /* the key's CKA_LABEL, or NULL */
+    unsigned char *id;       /* the key's CKA_ID (id_len bytes), or NULL */
     size_t id_len;
-    int always_auth;          /* CKA_ALWAYS_AUTHENTICATE */
-    char *pin;                /* kept only for always-authenticate keys,
-                                 until their C_SignInit */
+    int always_auth; /* CKA_ALWAYS_AUTHENTICATE */
+    char *pin;       /* kept only for always-authenticate keys,
+                        until their C_SignInit */
     const char *pin_from;
-    EVP_PKEY *pub;            /* the key's public half, once read */
-    X509 *cert;               /* the certificate beside the key, once read */
+    EVP_PKEY *pub; /* the key's public half, once read */
+    X509 *cert;    /* the certificate beside the key, once read */
     int cert_tried;
     enum nk_keyspec spec;
-    CK_RV fault_rv;           /* the first token failure a lookup met, or
-                                 CKR_OK: lookups read on without the answer,
-                                 nk_p11_fault_check reports it */
-    char fault[160];          /* which call failed, for the message */
+    CK_RV fault_rv;  /* the first token failure a lookup met, or
+                        CKR_OK: lookups read on without the answer,
+                        nk_p11_fault_check reports it */
+    char fault[160]; /* which call failed, for the message */
 };
 
 /* backend.c: what open() does: parse and check the key id, load the
@@ -71,8 +71,7 @@ struct nk_p11 {
  * (and storing a certificate) logs in and finds the private key first when
  * open did not. cfg is borrowed and must outlive *out. */
 int nk_p11_signer_open(const char *key_id, const struct nk_config *cfg,
-                       struct nk_p11 **out,
-                       struct nk_err *err) NK_MUST_CHECK;
+                       struct nk_p11 **out, struct nk_err *err) NK_MUST_CHECK;
 /* backend.c: wipes the PIN, closes, unloads, frees; NULL ok. */
 void nk_p11_signer_free(struct nk_p11 *s);
 /* backend.c: forgets the current key (label, id, public key, certificate)
@@ -83,8 +82,8 @@ void nk_p11_key_release(struct nk_p11 *s);
  * slots) on first use and shared by every key of the process opened from
  * it; each get is matched by one put, the last of which unloads it. */
 struct nk_p11_mod;
-int nk_p11_mod_get(const char *path, const char *from,
-                   struct nk_p11_mod **out, struct nk_err *err) NK_MUST_CHECK;
+int nk_p11_mod_get(const char *path, const char *from, struct nk_p11_mod **out,
+                   struct nk_err *err) NK_MUST_CHECK;
 void nk_p11_mod_put(struct nk_p11_mod *m);
 /* loaded.c: the module's function list, libp11 context and slots. */
 void nk_p11_mod_use(const struct nk_p11_mod *m, CK_FUNCTION_LIST **fl,
@@ -104,9 +103,9 @@ int nk_p11_token_matches(const struct nk_p11 *s, PKCS11_SLOT *slot);
  * is not NULL: then *keep gets it (NULL when no PIN was used) for a key
  * that needs it again at each signature. Refuses when the PIN is locked or
  * on its final try; never retries a wrong PIN. */
-int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot,
-                 CK_SESSION_HANDLE session, const struct nk_config *cfg,
-                 char **keep, struct nk_err *err) NK_MUST_CHECK;
+int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot, CK_SESSION_HANDLE session,
+                 const struct nk_config *cfg, char **keep,
+                 struct nk_err *err) NK_MUST_CHECK;
 /* token.c: wipes and drops the PIN. */
 void nk_p11_pin_drop(struct nk_p11 *s);
 
@@ -160,8 +159,8 @@ unsigned char *nk_p11_attr(struct nk_p11 *s, CK_SESSION_HANDLE session,
 /* object.c: a fixed-size attribute (CK_ULONG, CK_BBOOL) of obj into val;
  * 0 when read, -1 when absent or after a token failure (nk_p11_fault). */
 int nk_p11_attr_fixed(struct nk_p11 *s, CK_SESSION_HANDLE session,
-                      CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
-                      void *val, size_t size);
+                      CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, void *val,
+                      size_t size);
 /* object.c: every object matching tmpl in session, in the token's order,
  * into a new array *h of *n handles (NULL when none); the token's CK_RV
  * when a call of the search, C_FindObjectsFinal included, fails. */
@@ -199,9 +198,9 @@ int nk_p11_ec_raw(const unsigned char *in, size_t inlen, size_t width,
 /* pss.c: EMSA-PSS encoding (RFC 8017 9.1.1) of a digest for a modulus of
  * modbits bits, MGF1 with the same hash, salt = hash length, written as
  * the k = ceil(modbits / 8) byte input of a raw RSA operation. */
-int nk_p11_pss_encode(enum nk_hash h, const unsigned char *digest,
-                      size_t dlen, int modbits, unsigned char *out,
-                      size_t k, struct nk_err *err) NK_MUST_CHECK;
+int nk_p11_pss_encode(enum nk_hash h, const unsigned char *digest, size_t dlen,
+                      int modbits, unsigned char *out, size_t k,
+                      struct nk_err *err) NK_MUST_CHECK;
 
 /* store.c: writes cert as a CKO_CERTIFICATE object on the key's token,
  * with the key's CKA_ID and CKA_LABEL, first removing certificates with

@@ -36,8 +36,8 @@ int nk_p11_pin_read_file(const char *path, const char *from, char **pin,
             continue;
         if (r < 0) {
             nk_err_set(err, NK_ERR_ACCESS,
-                       "cannot read PIN file \"%s\" (from %s): %s", path,
-                       from, strerror(errno));
+                       "cannot read PIN file \"%s\" (from %s): %s", path, from,
+                       strerror(errno));
             goto out;
         }
         if (r == 0)
@@ -63,8 +63,7 @@ int nk_p11_pin_read_file(const char *path, const char *from, char **pin,
     }
     if (memchr(buf, '\0', n) != NULL) {
         nk_err_set(err, NK_ERR_ACCESS,
-                   "PIN file \"%s\" (from %s) contains a NUL byte", path,
-                   from);
+                   "PIN file \"%s\" (from %s) contains a NUL byte", path, from);
         goto out;
     }
     *pin = nk_xstrndup(buf, n);
@@ -90,11 +89,12 @@ int nk_p11_pin_source(const char *src, char **pin, struct nk_err *err)
             p += 2;
             slash = strchr(p, '/');
             if (slash == NULL ||
-                !(slash == p || (slash - p == 9 &&
-                                 strncasecmp(p, "localhost", 9) == 0)))
+                !(slash == p ||
+                  (slash - p == 9 && strncasecmp(p, "localhost", 9) == 0)))
                 return nk_err_set(err, NK_ERR_VALIDATION,
                                   "pin-source \"%s\": only local file: URIs "
-                                  "are supported", src);
+                                  "are supported",
+                                  src);
             p = slash;
         }
     }
@@ -104,9 +104,8 @@ int nk_p11_pin_source(const char *src, char **pin, struct nk_err *err)
     return nk_p11_pin_read_file(p, "pin-source", pin, err);
 }
 
-int nk_p11_pin_resolve(const struct nk_p11_uri *u,
-                       const struct nk_config *cfg, char **pin,
-                       const char **from, struct nk_err *err)
+int nk_p11_pin_resolve(const struct nk_p11_uri *u, const struct nk_config *cfg,
+                       char **pin, const char **from, struct nk_err *err)
 {
     const char *v;
 
@@ -169,12 +168,13 @@ static int ask_key_pin(const struct nk_p11_uri *u, const struct nk_config *cfg,
                           "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
                           "to the key id, or set pluginConfig pin-file "
                           "(there is no terminal to ask on, and no "
-                          "pluginConfig pinentry)", q.token);
+                          "pluginConfig pinentry)",
+                          q.token);
     return 0;
 }
 
-int nk_p11_key_pin(const char *key_id, const struct nk_config *cfg,
-                   char **pin, struct nk_err *err)
+int nk_p11_key_pin(const char *key_id, const struct nk_config *cfg, char **pin,
+                   struct nk_err *err)
 {
     struct nk_p11_uri *u = NULL;
     const char *from;

@@ -22,8 +22,8 @@ int nk_p11_pin_source(const char *src, char **pin,
  * NOTATION_KEYSTORE_PIN, pluginConfig "pin-file", the process's PIN hook
  * (common/pinhook.h). *pin is NULL when none is configured; *from names
  * the source for messages. */
-int nk_p11_pin_resolve(const struct nk_p11_uri *u,
-                       const struct nk_config *cfg, char **pin,
-                       const char **from, struct nk_err *err) NK_MUST_CHECK;
+int nk_p11_pin_resolve(const struct nk_p11_uri *u, const struct nk_config *cfg,
+                       char **pin, const char **from,
+                       struct nk_err *err) NK_MUST_CHECK;
 
 #endif

@@ -77,7 +77,7 @@ void nk_p11_release_modules(void);
  * for `agent add` to hand to the agent; with no source, asked through
  * pinentry or the terminal (nk_pinprompt_ask). *pin is malloc'd (wipe it
  * with nk_strfreezero); -1 with err set when nobody gave one. */
-int nk_p11_key_pin(const char *key_id, const struct nk_config *cfg,
-                   char **pin, struct nk_err *err) NK_MUST_CHECK;
+int nk_p11_key_pin(const char *key_id, const struct nk_config *cfg, char **pin,
+                   struct nk_err *err) NK_MUST_CHECK;
 
 #endif

@@ -9,8 +9,8 @@
 #include "p11.h"
 
 /* MGF1 (RFC 8017 B.2.1) XORed into out. */
-static int mgf1_xor(const EVP_MD *md, const unsigned char *seed,
-                    size_t slen, unsigned char *out, size_t n)
+static int mgf1_xor(const EVP_MD *md, const unsigned char *seed, size_t slen,
+                    unsigned char *out, size_t n)
 {
     unsigned char c[4], h[EVP_MAX_MD_SIZE];
     unsigned int hlen = 0;
@@ -41,9 +41,9 @@ out:
     return ret;
 }
 
-int nk_p11_pss_encode(enum nk_hash h, const unsigned char *digest,
-                      size_t dlen, int modbits, unsigned char *out,
-                      size_t k, struct nk_err *err)
+int nk_p11_pss_encode(enum nk_hash h, const unsigned char *digest, size_t dlen,
+                      int modbits, unsigned char *out, size_t k,
+                      struct nk_err *err)
 {
     static const unsigned char zeros[8] = {0};
     const EVP_MD *md = nk_hash_md(h);

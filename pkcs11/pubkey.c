@@ -83,8 +83,7 @@ static CK_OBJECT_HANDLE pub_object(struct nk_p11 *s)
         return CK_INVALID_HANDLE;
     rv = nk_p11_find(s, s->session, tmpl, 2, &h, &n);
     if (rv != CKR_OK)
-        nk_p11_fault(s, rv, "searching the public key: %s",
-                     nk_p11_rv_name(rv));
+        nk_p11_fault(s, rv, "searching the public key: %s", nk_p11_rv_name(rv));
     if (n > 0)
         first = h[0];
     free(h);
@@ -119,11 +118,11 @@ static EVP_PKEY *ec_pub(struct nk_p11 *s, CK_OBJECT_HANDLE h)
                                  : NULL;
     bld = OSSL_PARAM_BLD_new();
     if (group == NULL || bld == NULL ||
-        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-                                        group, 0) != 1 ||
-        OSSL_PARAM_BLD_push_octet_string(
-            bld, OSSL_PKEY_PARAM_PUB_KEY, os ? os->data : pt,
-            os ? (size_t)os->length : ql) != 1)
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                        0) != 1 ||
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+                                         os ? os->data : pt,
+                                         os ? (size_t)os->length : ql) != 1)
         goto out;
     pkey = from_params("EC", bld);
 out:

@@ -35,8 +35,8 @@ static void seen_release(const struct nk_p11 *s, struct seen *v)
 /* The template for objects of class cls that the URI names: CKA_ID and
  * CKA_LABEL when it has them, X.509 only for certificates. */
 static CK_ULONG object_template(const struct nk_p11_uri *u,
-                                CK_OBJECT_CLASS *cls,
-                                CK_CERTIFICATE_TYPE *ct, CK_ATTRIBUTE t[4])
+                                CK_OBJECT_CLASS *cls, CK_CERTIFICATE_TYPE *ct,
+                                CK_ATTRIBUTE t[4])
 {
     CK_ULONG nt = 0;
 
@@ -52,9 +52,8 @@ static CK_ULONG object_template(const struct nk_p11_uri *u,
 
 /* Counts the usable objects of class cls the URI names on one token, in a
  * session without login; the first overall keeps its session in v. */
-static int scan_token(struct nk_p11 *s, PKCS11_SLOT *slot,
-                      CK_OBJECT_CLASS cls, struct seen *v,
-                      struct nk_err *err)
+static int scan_token(struct nk_p11 *s, PKCS11_SLOT *slot, CK_OBJECT_CLASS cls,
+                      struct seen *v, struct nk_err *err)
 {
     CK_CERTIFICATE_TYPE ct = CKC_X_509;
     CK_ATTRIBUTE tmpl[4];
@@ -120,8 +119,8 @@ static void adopt(struct nk_p11 *s, CK_OBJECT_CLASS cls, struct seen *v)
     s->session = v->session;
     s->have_session = 1;
     v->have_session = 0;
-    s->label = (char *)nk_p11_attr(s, s->session, v->h, CKA_LABEL, MAX_NAME,
-                                   &len);
+    s->label =
+        (char *)nk_p11_attr(s, s->session, v->h, CKA_LABEL, MAX_NAME, &len);
     s->id = nk_p11_attr(s, s->session, v->h, CKA_ID, MAX_NAME, &s->id_len);
     if (cls == CKO_CERTIFICATE) {
         s->cert = nk_p11_cert_value(s, v->h);
@@ -175,8 +174,8 @@ int nk_p11_find_public(struct nk_p11 *s, struct nk_err *err)
     ret = 1;
     if (v.n != 1) {
         nk_debug("pkcs11: %zu %s match without login: logging in to find "
-                 "the private key", v.n,
-                 cls == CKO_CERTIFICATE ? "certificates" : "public keys");
+                 "the private key",
+                 v.n, cls == CKO_CERTIFICATE ? "certificates" : "public keys");
         goto out;
     }
     adopt(s, cls, &v);
@@ -191,8 +190,8 @@ int nk_p11_find_public(struct nk_p11 *s, struct nk_err *err)
         goto out;
     }
     nk_debug("pkcs11: key \"%s\" on token \"%s\" described from its %s, "
-             "without login", s->label ? s->label : "",
-             s->slot->token->label,
+             "without login",
+             s->label ? s->label : "", s->slot->token->label,
              cls == CKO_CERTIFICATE ? "certificate" : "public key");
     ret = 0;
 out:

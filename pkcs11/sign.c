@@ -18,7 +18,8 @@ int nk_p11_ec_raw(const unsigned char *in, size_t inlen, size_t width,
     if (width == 0 || inlen % 2 != 0 || half + NK_P11_MAX_STRIPPED < width)
         return nk_err_set(err, NK_ERR_GENERIC,
                           "token fault: malformed ECDSA signature of %zu "
-                          "bytes for a %zu-byte curve", inlen, width);
+                          "bytes for a %zu-byte curve",
+                          inlen, width);
     memset(out, 0, 2 * width);
     for (i = 0; i < 2; i++) {
         p = in + i * half;
@@ -54,23 +55,26 @@ static int listed(struct nk_p11 *s, CK_SLOT_ID slot, CK_MECHANISM_TYPE m,
 
     if (rv == CKR_OK && n > MAX_MECHS)
         return nk_err_set(err, NK_ERR_GENERIC,
-                          "token fault: \"%s\" reports %lu mechanisms",
-                          label, (unsigned long)n);
+                          "token fault: \"%s\" reports %lu mechanisms", label,
+                          (unsigned long)n);
     if (rv == CKR_OK && n > 0) {
         cap = n;
         list = nk_xcalloc(cap, sizeof(*list));
         rv = s->fl->C_GetMechanismList(slot, list, &n);
     }
     if (rv != CKR_OK) {
-        nk_p11_rv_err(err, rv, "cannot read the mechanism list of token "
-                      "\"%s\"", label);
+        nk_p11_rv_err(err, rv,
+                      "cannot read the mechanism list of token "
+                      "\"%s\"",
+                      label);
         goto out;
     }
     /* Believing a count larger than the list would read past it. */
     if (n > cap) {
         nk_err_set(err, NK_ERR_GENERIC,
                    "token fault: \"%s\" reports %lu mechanisms in a list "
-                   "of %lu", label, (unsigned long)n, (unsigned long)cap);
+                   "of %lu",
+                   label, (unsigned long)n, (unsigned long)cap);
         goto out;
     }
     ret = 0;
@@ -101,9 +105,10 @@ static int offers(struct nk_p11 *s, CK_MECHANISM_TYPE m, struct nk_err *err)
         return 0;
     }
     if (rv != CKR_OK)
-        return nk_p11_rv_err(err, rv, "cannot read what token \"%s\" "
-                             "offers for %s", s->slot->token->label,
-                             nk_p11_mech_name(m));
+        return nk_p11_rv_err(err, rv,
+                             "cannot read what token \"%s\" "
+                             "offers for %s",
+                             s->slot->token->label, nk_p11_mech_name(m));
     return (info.flags & CKF_SIGN) != 0;
 }
 
@@ -132,9 +137,9 @@ static CK_RV context_login(struct nk_p11 *s)
  * length the module reports is checked against the buffer it was given:
  * a module claiming more (or nothing) is faulty, and believing it would
  * read past the buffer. */
-static int token_sign(struct nk_p11 *s, CK_MECHANISM *mech,
-                      unsigned char *in, size_t inlen, unsigned char **out,
-                      size_t *outlen, struct nk_err *err)
+static int token_sign(struct nk_p11 *s, CK_MECHANISM *mech, unsigned char *in,
+                      size_t inlen, unsigned char **out, size_t *outlen,
+                      struct nk_err *err)
 {
     const char *mname = nk_p11_mech_name(mech->mechanism);
     const char *label = s->label ? s->label : "";
@@ -156,8 +161,10 @@ static int token_sign(struct nk_p11 *s, CK_MECHANISM *mech,
         nk_p11_pin_drop(s);
         /* A refused PIN is ACCESS_DENIED, a failing token ERROR. */
         if (rv != CKR_OK) {
-            nk_p11_rv_err(err, rv, "key \"%s\" needs the PIN for each "
-                          "signature and that login failed", label);
+            nk_p11_rv_err(err, rv,
+                          "key \"%s\" needs the PIN for each "
+                          "signature and that login failed",
+                          label);
             goto out;
         }
     }
@@ -176,8 +183,8 @@ static int token_sign(struct nk_p11 *s, CK_MECHANISM *mech,
     if (len == 0 || len > cap) {
         nk_err_set(err, NK_ERR_GENERIC,
                    "token fault: C_Sign (%s, key \"%s\") reported a "
-                   "%lu-byte signature in a %zu-byte buffer", mname, label,
-                   (unsigned long)len, cap);
+                   "%lu-byte signature in a %zu-byte buffer",
+                   mname, label, (unsigned long)len, cap);
         goto out;
     }
     *out = buf;
@@ -191,15 +198,16 @@ out:
 
 static CK_MECHANISM_TYPE hash_mech(enum nk_hash h)
 {
-    return h == NK_SHA256 ? CKM_SHA256 : h == NK_SHA384 ? CKM_SHA384
-                                                          : CKM_SHA512;
+    return h == NK_SHA256   ? CKM_SHA256
+           : h == NK_SHA384 ? CKM_SHA384
+                            : CKM_SHA512;
 }
 
 static CK_RSA_PKCS_MGF_TYPE hash_mgf(enum nk_hash h)
 {
-    return h == NK_SHA256 ? CKG_MGF1_SHA256 : h == NK_SHA384
-                                                  ? CKG_MGF1_SHA384
-                                                  : CKG_MGF1_SHA512;
+    return h == NK_SHA256   ? CKG_MGF1_SHA256
+           : h == NK_SHA384 ? CKG_MGF1_SHA384
+                            : CKG_MGF1_SHA512;
 }
 
 static int sign_rsa(struct nk_p11 *s, enum nk_keyspec spec,
@@ -229,8 +237,8 @@ static int sign_rsa(struct nk_p11 *s, enum nk_keyspec spec,
                 "software, raw RSA on the token");
         mech = (CK_MECHANISM){CKM_RSA_X_509, NULL, 0};
         in = nk_xmalloc(k);
-        if (nk_p11_pss_encode(h, digest, dlen, EVP_PKEY_get_bits(s->pub),
-                              in, k, err) != 0 ||
+        if (nk_p11_pss_encode(h, digest, dlen, EVP_PKEY_get_bits(s->pub), in, k,
+                              err) != 0 ||
             token_sign(s, &mech, in, k, &raw, &rawlen, err) != 0)
             goto out;
     } else {
@@ -243,7 +251,8 @@ static int sign_rsa(struct nk_p11 *s, enum nk_keyspec spec,
     if (rawlen > k || rawlen + NK_P11_MAX_STRIPPED < k) {
         nk_err_set(err, NK_ERR_GENERIC,
                    "token fault: RSA signature of %zu bytes for a %zu-byte "
-                   "modulus", rawlen, k);
+                   "modulus",
+                   rawlen, k);
         goto out;
     }
     *sig = nk_xcalloc(1, k);
@@ -302,13 +311,12 @@ int nk_p11_sign(struct nk_p11 *s, enum nk_keyspec spec,
     if (spec != s->spec)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "keySpec %s does not match the key on the token "
-                          "(%s)", nk_keyspec_name(spec),
-                          nk_keyspec_name(s->spec));
+                          "(%s)",
+                          nk_keyspec_name(spec), nk_keyspec_name(s->spec));
     if (dlen != nk_hash_len(nk_keyspec_hash(spec)))
-        return nk_err_set(err, NK_ERR_GENERIC,
-                          "digest of %zu bytes for %s (want %zu)", dlen,
-                          nk_keyspec_name(spec),
-                          nk_hash_len(nk_keyspec_hash(spec)));
+        return nk_err_set(
+            err, NK_ERR_GENERIC, "digest of %zu bytes for %s (want %zu)", dlen,
+            nk_keyspec_name(spec), nk_hash_len(nk_keyspec_hash(spec)));
     if (nk_keyspec_is_rsa(spec))
         return sign_rsa(s, spec, digest, dlen, sig, siglen, err);
     return sign_ec(s, spec, digest, dlen, sig, siglen, err);

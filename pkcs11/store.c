@@ -32,7 +32,8 @@ static int drop_certs(struct nk_p11 *s, CK_SESSION_HANDLE rw,
     }
     free(h);
     if (rv != CKR_OK)
-        return nk_p11_rv_err(err, rv, "cannot remove the old certificate "
+        return nk_p11_rv_err(err, rv,
+                             "cannot remove the old certificate "
                              "of key \"%s\" from token \"%s\"",
                              s->label != NULL ? s->label : "",
                              s->slot->token->label);
@@ -74,8 +75,10 @@ static int create_cert(struct nk_p11 *s, CK_SESSION_HANDLE rw, X509 *cert,
     OPENSSL_free(iss);
     OPENSSL_free(ser);
     if (rv != CKR_OK)
-        return nk_p11_rv_err(err, rv, "cannot store the certificate on "
-                             "token \"%s\"", s->slot->token->label);
+        return nk_p11_rv_err(err, rv,
+                             "cannot store the certificate on "
+                             "token \"%s\"",
+                             s->slot->token->label);
     return 0;
 }
 

@@ -14,9 +14,8 @@
 int nk_p11_load(struct nk_p11 *s, const struct nk_config *cfg,
                 struct nk_err *err)
 {
-    if (s->module == NULL &&
-        nk_p11_module_resolve(s->uri, cfg, &s->module, &s->module_from,
-                              err) != 0)
+    if (s->module == NULL && nk_p11_module_resolve(s->uri, cfg, &s->module,
+                                                   &s->module_from, err) != 0)
         return -1;
     if (nk_p11_mod_get(s->module, s->module_from, &s->mod, err) != 0)
         return -1;
@@ -103,7 +102,8 @@ static int pin_state_ok(const struct nk_p11 *s, PKCS11_SLOT *slot,
         return nk_err_set(err, NK_ERR_ACCESS,
                           "token \"%s\" reports its user PIN is on its final "
                           "try; no login attempted, so a wrong PIN cannot "
-                          "lock it", t->label);
+                          "lock it",
+                          t->label);
     return 0;
 }
 
@@ -146,9 +146,10 @@ static int call_login(struct nk_p11 *s, PKCS11_SLOT *slot,
     char *pin = NULL;
 
     char key[96];
-    struct nk_pinprompt q = {.token = t->label, .key = key,
-                             .tries_low = t->userPinCountLow ||
-                                          t->userPinFinalTry,
+    struct nk_pinprompt q = {.token = t->label,
+                             .key = key,
+                             .tries_low =
+                                 t->userPinCountLow || t->userPinFinalTry,
                              .pinentry = nk_config_str(cfg, "pinentry")};
 
     prompt_key(s->uri, key, sizeof(key));
@@ -170,7 +171,8 @@ static int call_login(struct nk_p11 *s, PKCS11_SLOT *slot,
                           "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
                           "to the key id, or set pluginConfig pin-file "
                           "(there is no terminal to ask on, and no "
-                          "pluginConfig pinentry)", t->label);
+                          "pluginConfig pinentry)",
+                          t->label);
     *rv = s->fl->C_Login(session, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
     if (keep != NULL && (*rv == CKR_OK || *rv == CKR_USER_ALREADY_LOGGED_IN))
         *keep = pin;
@@ -179,9 +181,8 @@ static int call_login(struct nk_p11 *s, PKCS11_SLOT *slot,
     return 0;
 }
 
-int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot,
-                 CK_SESSION_HANDLE session, const struct nk_config *cfg,
-                 char **keep, struct nk_err *err)
+int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot, CK_SESSION_HANDLE session,
+                 const struct nk_config *cfg, char **keep, struct nk_err *err)
 {
     const PKCS11_TOKEN *t = slot->token;
     double t0 = nk_log_now_ms();
@@ -202,8 +203,8 @@ int nk_p11_login(struct nk_p11 *s, PKCS11_SLOT *slot,
     if (is_pin_error(rv))
         return nk_err_set(err, NK_ERR_ACCESS,
                           "wrong PIN for token \"%s\" (from %s): %s; not "
-                          "retried", t->label,
-                          s->pin_from ? s->pin_from : "PIN pad",
+                          "retried",
+                          t->label, s->pin_from ? s->pin_from : "PIN pad",
                           nk_p11_rv_name(rv));
     return nk_p11_rv_err(err, rv, "cannot log in to token \"%s\"", t->label);
 }

@@ -82,7 +82,8 @@ static int decode(const char *s, size_t n, const char *name, int query,
             if (hi < 0 || lo < 0) {
                 nk_err_set(err, NK_ERR_VALIDATION,
                            "bad percent-escape in pkcs11: URI attribute "
-                           "\"%s\" (want %%XX with two hex digits)", name);
+                           "\"%s\" (want %%XX with two hex digits)",
+                           name);
                 goto out;
             }
             p[k++] = (unsigned char)(hi * 16 + lo);
@@ -92,7 +93,8 @@ static int decode(const char *s, size_t n, const char *name, int query,
         if (c <= 0x20 || c >= 0x7f || c == '#' || (query && c == ';')) {
             nk_err_set(err, NK_ERR_VALIDATION,
                        "byte 0x%02X in pkcs11: URI attribute \"%s\" must "
-                       "be percent-encoded as %%%02X%s", c, name, c,
+                       "be percent-encoded as %%%02X%s",
+                       c, name, c,
                        query && c == ';'
                            ? " (query attributes are separated by '&')"
                            : "");
@@ -110,8 +112,7 @@ out:
     return ret;
 }
 
-static int set_slot_id(struct nk_p11_uri *u, const char *v,
-                       struct nk_err *err)
+static int set_slot_id(struct nk_p11_uri *u, const char *v, struct nk_err *err)
 {
     char *end = NULL;
     unsigned long long x;
@@ -129,7 +130,8 @@ static int set_slot_id(struct nk_p11_uri *u, const char *v,
 bad:
     return nk_err_set(err, NK_ERR_VALIDATION,
                       "pkcs11: URI attribute \"slot-id\" must be a decimal "
-                      "number, not \"%s\"", v);
+                      "number, not \"%s\"",
+                      v);
 }
 
 static int check_type(const char *v, struct nk_err *err)
@@ -143,7 +145,8 @@ static int check_type(const char *v, struct nk_err *err)
             return 0;
     return nk_err_set(err, NK_ERR_VALIDATION,
                       "pkcs11: URI attribute \"type\" must be public, "
-                      "private, cert, secret-key or data, not \"%s\"", v);
+                      "private, cert, secret-key or data, not \"%s\"",
+                      v);
 }
 
 static int add_unknown(struct nk_p11_uri *u, const char *name, int query,
@@ -160,8 +163,8 @@ static int add_unknown(struct nk_p11_uri *u, const char *name, int query,
                               name);
         }
     }
-    u->unknown = nk_xrealloc(u->unknown,
-                             (u->n_unknown + 1) * sizeof(*u->unknown));
+    u->unknown =
+        nk_xrealloc(u->unknown, (u->n_unknown + 1) * sizeof(*u->unknown));
     u->unknown[u->n_unknown++] = full;
     return 0;
 }
@@ -186,8 +189,8 @@ static int is_set(struct nk_p11_uri *u, const struct attr *a)
 }
 
 /* One "name=value" of the path (query == 0) or the query. */
-static int parse_attr(struct nk_p11_uri *u, const char *s, size_t n,
-                      int query, struct nk_err *err)
+static int parse_attr(struct nk_p11_uri *u, const char *s, size_t n, int query,
+                      struct nk_err *err)
 {
     const char *eq = memchr(s, '=', n);
     char name[64];
@@ -219,7 +222,8 @@ static int parse_attr(struct nk_p11_uri *u, const char *s, size_t n,
     if (eq == NULL)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "pkcs11: URI attribute \"%s\" has no value "
-                          "(want %s=value)", name, name);
+                          "(want %s=value)",
+                          name, name);
     if (decode(eq + 1, n - nlen - 1, name, query, &v, &vlen, err) != 0)
         goto out;
     a = find_attr(name, query);
@@ -266,8 +270,8 @@ out:
 }
 
 /* Splits [s, s+n) at sep and parses each attribute. */
-static int parse_part(struct nk_p11_uri *u, const char *s, size_t n,
-                      int query, struct nk_err *err)
+static int parse_part(struct nk_p11_uri *u, const char *s, size_t n, int query,
+                      struct nk_err *err)
 {
     char sep = query ? '&' : ';';
     const char *end = s + n, *next;
@@ -286,8 +290,7 @@ static int parse_part(struct nk_p11_uri *u, const char *s, size_t n,
     }
 }
 
-int nk_p11_uri_parse(const char *s, struct nk_p11_uri **out,
-                     struct nk_err *err)
+int nk_p11_uri_parse(const char *s, struct nk_p11_uri **out, struct nk_err *err)
 {
     struct nk_p11_uri *u = NULL;
     const char *p, *q;
@@ -327,7 +330,8 @@ static int is_pin_attr(const char *a, size_t n)
     size_t i;
 
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (n >= strlen(names[i]) && strncmp(a, names[i], strlen(names[i])) == 0)
+        if (n >= strlen(names[i]) &&
+            strncmp(a, names[i], strlen(names[i])) == 0)
             return 1;
     return 0;
 }
@@ -365,7 +369,8 @@ int nk_p11_uri_check_key(const struct nk_p11_uri *u, struct nk_err *err)
     if (u->type != NULL && strcmp(u->type, "private") != 0)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "key id has type=%s but must name a private key "
-                          "(type=private, or no type)", u->type);
+                          "(type=private, or no type)",
+                          u->type);
     for (i = 0; i < u->n_unknown; i++) {
         name = u->unknown[i][0] == '?' ? u->unknown[i] + 1 : u->unknown[i];
         /* A typo such as "objet=" must not widen the match silently, so
@@ -374,14 +379,12 @@ int nk_p11_uri_check_key(const struct nk_p11_uri *u, struct nk_err *err)
             return nk_err_set(err, NK_ERR_VALIDATION,
                               "unknown pkcs11: URI %s attribute \"%s\" "
                               "(vendor attributes need an \"x-\" prefix)",
-                              u->unknown[i][0] == '?' ? "query" : "path",
-                              name);
+                              u->unknown[i][0] == '?' ? "query" : "path", name);
     }
     return 0;
 }
 
-static void add_desc(char *buf, size_t size, const char *what,
-                     const char *v)
+static void add_desc(char *buf, size_t size, const char *what, const char *v)
 {
     size_t n = strlen(buf);
 

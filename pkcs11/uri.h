@@ -22,16 +22,16 @@ struct nk_p11_uri {
     int has_slot_id;
     unsigned long slot_id;
     /* path: object selection */
-    char *object;       /* CKA_LABEL */
+    char *object; /* CKA_LABEL */
     int has_id;
-    unsigned char *id;  /* CKA_ID bytes (may hold any byte) */
+    unsigned char *id; /* CKA_ID bytes (may hold any byte) */
     size_t id_len;
-    char *type;         /* public, private, cert, secret-key, data */
+    char *type; /* public, private, cert, secret-key, data */
     /* query */
     char *module_path;
     char *module_name;
     char *pin_source;
-    char *pin_value;    /* secret: wiped by nk_p11_uri_free */
+    char *pin_value; /* secret: wiped by nk_p11_uri_free */
     /* Attributes this parser does not know (RFC 7512 vendor attributes),
      * as "name" for the path and "?name" for the query. */
     char **unknown;

@@ -28,17 +28,18 @@ int nk_cmd_get_plugin_metadata(const struct nk_request *req, cJSON **resp,
     else
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "pluginConfig \"mode\" must be \"raw\" or "
-                          "\"envelope\", not \"%.64s\"", mode);
+                          "\"envelope\", not \"%.64s\"",
+                          mode);
     /* The shared verifier (plugin/verify) answers verify-signature. */
     caps[n++] = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
     caps[n++] = "SIGNATURE_VERIFIER.REVOCATION_CHECK";
     o = cJSON_CreateObject();
     nk_json_add_string(o, "name", "keystore");
     nk_json_add_string(o, "description",
-                        "Sign with keys in PKCS#11 tokens and KMS services");
+                       "Sign with keys in PKCS#11 tokens and KMS services");
     nk_json_add_string(o, "version", NK_VERSION);
-    nk_json_add_string(o, "url",
-                        "https://github.com/notation-keystore/notation-keystore");
+    nk_json_add_string(
+        o, "url", "https://github.com/notation-keystore/notation-keystore");
     add_array(o, "supportedContractVersions", contracts, 1);
     add_array(o, "capabilities", caps, n);
     *resp = o;

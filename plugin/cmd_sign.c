@@ -30,12 +30,13 @@ static int check_request_spec(const struct nk_request *req,
     if (spec != actual)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "keySpec \"%s\" does not match the key, which is "
-                          "\"%s\"", spec_s, nk_keyspec_name(actual));
+                          "\"%s\"",
+                          spec_s, nk_keyspec_name(actual));
     if (hash != nk_keyspec_hash(spec))
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "hashAlgorithm \"%s\" does not go with keySpec "
-                          "\"%s\" (expected \"%s\")", hash_s, spec_s,
-                          nk_hash_name(nk_keyspec_hash(spec)));
+                          "\"%s\" (expected \"%s\")",
+                          hash_s, spec_s, nk_hash_name(nk_keyspec_hash(spec)));
     return 0;
 }
 
@@ -68,7 +69,7 @@ int nk_cmd_generate_signature(const struct nk_request *req, cJSON **resp,
     nk_json_add_string(*resp, "keyId", key_id.s);
     nk_json_add_string(*resp, "signature", sig_b64);
     nk_json_add_string(*resp, "signingAlgorithm",
-                        nk_keyspec_signing_alg(sg.info.spec));
+                       nk_keyspec_signing_alg(sg.info.spec));
     cJSON_AddItemToObject(*resp, "certificateChain",
                           nk_json_cert_array(sg.chain));
     ret = 0;

@@ -22,7 +22,7 @@ static const char *const understood_attrs[] = {NULL};
 struct vreq {
     time_t expiry;       /* 0: none */
     time_t signing_time; /* authentic signing time, 0: none */
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     const char **ids; /* trustedIdentities (borrowed strings) */
     size_t n_ids;
     const char **caps; /* signatureVerification */
@@ -56,7 +56,8 @@ static int get_strings(const cJSON *o, const char *field, int required,
                           "\"%s\" must be a%s array of strings", field,
                           required ? " non-empty" : "n");
     *out = nk_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(**out));
-    cJSON_ArrayForEach(it, arr) {
+    cJSON_ArrayForEach(it, arr)
+    {
         if (!cJSON_IsString(it))
             return nk_err_set(err, NK_ERR_VALIDATION,
                               "\"%s\" must hold strings only", field);
@@ -83,7 +84,7 @@ static int get_time(const cJSON *o, const char *field, time_t *out,
 }
 
 /* certificateChain: non-empty, standard base64 DER certificates. */
-static int get_chain(const cJSON *sig, STACK_OF(X509) **out,
+static int get_chain(const cJSON *sig, STACK_OF(X509) * *out,
                      struct nk_err *err)
 {
     const char **items = NULL;
@@ -103,8 +104,10 @@ static int get_chain(const cJSON *sig, STACK_OF(X509) **out,
         x = d2i_X509(NULL, &p, (long)len);
         if (x == NULL || p != der + len) {
             X509_free(x);
-            nk_err_ssl(err, NK_ERR_VALIDATION, "certificateChain[%zu] is "
-                       "not a DER X.509 certificate", i);
+            nk_err_ssl(err, NK_ERR_VALIDATION,
+                       "certificateChain[%zu] is "
+                       "not a DER X.509 certificate",
+                       i);
             goto out;
         }
         sk_X509_push(*out, x);
@@ -118,8 +121,7 @@ out:
     return ret;
 }
 
-static int parse_signature(const cJSON *sig, struct vreq *v,
-                           struct nk_err *err)
+static int parse_signature(const cJSON *sig, struct vreq *v, struct nk_err *err)
 {
     const cJSON *crit;
     const char *ctype, *scheme;

@@ -50,10 +50,8 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } cli_commands[] = {
-    {"keys", nk_cli_keys},
-    {"cert", nk_cli_cert},
-    {"doctor", nk_cli_doctor},
-    {"verify", nk_cli_verify},
+    {"keys", nk_cli_keys},     {"cert", nk_cli_cert},
+    {"doctor", nk_cli_doctor}, {"verify", nk_cli_verify},
     {"agent", nk_cli_agent},
 };
 

@@ -143,7 +143,8 @@ int main(int argc, char **argv)
         if (argc != 2) {
             nk_err_set(&err, NK_ERR_VALIDATION,
                        "\"%s\" takes no arguments: the request is read from "
-                       "stdin", argv[1]);
+                       "stdin",
+                       argv[1]);
             return fail(&err);
         }
         out_fd = guard_stdout();

@@ -18,7 +18,8 @@ static int read_config(const cJSON *pc, struct nk_config *cfg,
     if (!cJSON_IsObject(pc))
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "\"pluginConfig\" must be an object of strings");
-    cJSON_ArrayForEach(item, pc) {
+    cJSON_ArrayForEach(item, pc)
+    {
         if (!cJSON_IsString(item) || item->string == NULL)
             return nk_err_set(err, NK_ERR_VALIDATION,
                               "pluginConfig \"%s\" must be a string",
@@ -38,14 +39,13 @@ int nk_proto_parse(const char *data, size_t len, struct nk_request *req,
                           "empty request: expected a JSON object on stdin");
     req->json = cJSON_ParseWithLength(data, len);
     if (req->json == NULL)
-        return nk_err_set(err, NK_ERR_VALIDATION,
-                          "input is not valid JSON");
+        return nk_err_set(err, NK_ERR_VALIDATION, "input is not valid JSON");
     if (!cJSON_IsObject(req->json))
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "input must be a JSON object");
-    return read_config(cJSON_GetObjectItemCaseSensitive(req->json,
-                                                        "pluginConfig"),
-                       &req->cfg, err);
+    return read_config(
+        cJSON_GetObjectItemCaseSensitive(req->json, "pluginConfig"), &req->cfg,
+        err);
 }
 
 int nk_proto_contract(const struct nk_request *req, struct nk_err *err)
@@ -57,12 +57,13 @@ int nk_proto_contract(const struct nk_request *req, struct nk_err *err)
     if (strcmp(v, "1.0") != 0)
         return nk_err_set(err, NK_ERR_CONTRACT,
                           "\"%.64s\" is not a supported notary plugin "
-                          "contract version (supported: 1.0)", v);
+                          "contract version (supported: 1.0)",
+                          v);
     return 0;
 }
 
-int nk_proto_opt_string(const cJSON *obj, const char *field,
-                        const char **out, struct nk_err *err)
+int nk_proto_opt_string(const cJSON *obj, const char *field, const char **out,
+                        struct nk_err *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
 
@@ -70,8 +71,8 @@ int nk_proto_opt_string(const cJSON *obj, const char *field,
     if (v == NULL || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsString(v))
-        return nk_err_set(err, NK_ERR_VALIDATION,
-                          "\"%s\" must be a string", field);
+        return nk_err_set(err, NK_ERR_VALIDATION, "\"%s\" must be a string",
+                          field);
     *out = v->valuestring;
     return 0;
 }
@@ -106,7 +107,7 @@ char *nk_proto_error_json(const struct nk_err *err)
 
     nk_json_add_string(o, "errorCode", nk_errcode_name(err->code));
     nk_json_add_string(o, "errorMessage",
-                        err->msg[0] ? err->msg : "unknown error");
+                       err->msg[0] ? err->msg : "unknown error");
     s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (s != NULL)

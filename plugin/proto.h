@@ -39,12 +39,11 @@ int nk_proto_string(const cJSON *obj, const char *field, const char **out,
                     struct nk_err *err) NK_MUST_CHECK;
 /* An optional string field: NULL when absent or null; a non-string is a
  * VALIDATION_ERROR. */
-int nk_proto_opt_string(const cJSON *obj, const char *field,
-                        const char **out, struct nk_err *err) NK_MUST_CHECK;
+int nk_proto_opt_string(const cJSON *obj, const char *field, const char **out,
+                        struct nk_err *err) NK_MUST_CHECK;
 /* A required non-empty standard-base64 field, decoded (malloc'd). */
 int nk_proto_bytes(const cJSON *obj, const char *field, unsigned char **out,
                    size_t *len, struct nk_err *err) NK_MUST_CHECK;
-
 
 /* The error object {"errorCode":...,"errorMessage":...} as text. */
 char *nk_proto_error_json(const struct nk_err *err);
@@ -59,7 +58,6 @@ int nk_proto_take_key_id(const struct nk_request *req, struct nk_mask *id,
 /* The unformatted text of tree, malloc'd (NULL when it grows past any
  * sane response); no stale copy of it is left in freed memory. */
 char *nk_proto_print(cJSON *tree);
-
 
 /* Wipes and frees the request; NULL members are fine. */
 void nk_request_release(struct nk_request *req);

@@ -8,11 +8,8 @@
 #include "pkcs11/pkcs11.h"
 
 static const struct nk_signer_ops *const backends[] = {
-    &nk_pkcs11_ops,
-    &nk_awskms_ops,
-    &nk_vault_ops,
-    &nk_azure_ops,
-    &nk_gcpkms_ops,
+    &nk_pkcs11_ops, &nk_awskms_ops, &nk_vault_ops,
+    &nk_azure_ops,  &nk_gcpkms_ops,
 };
 
 const struct nk_signer_ops *nk_signer_lookup(const char *key_id,

@@ -27,8 +27,8 @@ static int open_key(struct nk_signing *sg, const char *key_id,
     ops = nk_signer_lookup(key_id, err);
     if (ops == NULL)
         return -1;
-    nk_info("key %s: %s backend",
-            nk_log_keyid(key_id, idbuf, sizeof(idbuf)), ops->name);
+    nk_info("key %s: %s backend", nk_log_keyid(key_id, idbuf, sizeof(idbuf)),
+            ops->name);
     if (!use_agent || nk_agent_signer_open(ops, key_id, cfg, &sg->signer) != 0)
         if (ops->open(key_id, cfg, &sg->signer, err) != 0)
             return -1;
@@ -44,10 +44,9 @@ static int open_key(struct nk_signing *sg, const char *key_id,
     if (sg->info.spec == NK_KEYSPEC_NONE)
         sg->info.spec = pub_spec;
     if (sg->info.spec != pub_spec)
-        return nk_err_set(err, NK_ERR_GENERIC,
-                          "the key store says %s but the key is %s",
-                          nk_keyspec_name(sg->info.spec),
-                          nk_keyspec_name(pub_spec));
+        return nk_err_set(
+            err, NK_ERR_GENERIC, "the key store says %s but the key is %s",
+            nk_keyspec_name(sg->info.spec), nk_keyspec_name(pub_spec));
     nk_info("key opened with %s backend: %s (%.1f ms)", ops->name,
             nk_keyspec_name(sg->info.spec), nk_log_now_ms() - t0);
     return 0;
@@ -66,7 +65,7 @@ int nk_signing_open_direct(struct nk_signing *sg, const char *key_id,
 }
 
 /* Appends every certificate of a pluginConfig file to pool. */
-static int add_file(STACK_OF(X509) *pool, const struct nk_config *cfg,
+static int add_file(STACK_OF(X509) * pool, const struct nk_config *cfg,
                     const char *key, struct nk_err *err)
 {
     const char *path = nk_config_str(cfg, key);
@@ -85,7 +84,7 @@ static int add_file(STACK_OF(X509) *pool, const struct nk_config *cfg,
 /* The leaf: first certificate of certificate-chain, else the certificate
  * file, else the one the key store keeps beside the key. */
 static int pick_leaf(struct nk_signing *sg, const struct nk_config *cfg,
-                     STACK_OF(X509) *pool, X509 **leaf, struct nk_err *err)
+                     STACK_OF(X509) * pool, X509 **leaf, struct nk_err *err)
 {
     *leaf = NULL;
     if (nk_config_str(cfg, "certificate-chain") != NULL) {
@@ -115,8 +114,7 @@ static int pick_leaf(struct nk_signing *sg, const struct nk_config *cfg,
     return 0;
 }
 
-static int check_leaf_key(struct nk_signing *sg, X509 *leaf,
-                          struct nk_err *err)
+static int check_leaf_key(struct nk_signing *sg, X509 *leaf, struct nk_err *err)
 {
     char *name;
 
@@ -125,8 +123,8 @@ static int check_leaf_key(struct nk_signing *sg, X509 *leaf,
     name = nk_cert_name(leaf);
     nk_err_set(err, NK_ERR_VALIDATION,
                "certificate check failed: signing certificate \"%s\" does "
-               "not carry the public key of the %s key", name,
-               sg->signer->ops->name);
+               "not carry the public key of the %s key",
+               name, sg->signer->ops->name);
     free(name);
     return -1;
 }
@@ -178,22 +176,24 @@ static int redescribe(struct nk_signing *sg, enum nk_keyspec spec,
                       struct nk_err *err)
 {
     nk_info("the %s key was rotated since it was described: describing "
-            "it again", sg->signer->ops->name);
+            "it again",
+            sg->signer->ops->name);
     nk_key_info_release(&sg->info);
     sk_X509_pop_free(sg->chain, X509_free);
     sg->chain = NULL;
     if (sg->signer->ops->describe(sg->signer, &sg->info, err) != 0)
         return -1;
     if (sg->info.spec != spec)
-        return nk_err_set(err, NK_ERR_GENERIC, "the rotated key is %s, not "
-                          "%s", nk_keyspec_name(sg->info.spec),
+        return nk_err_set(err, NK_ERR_GENERIC,
+                          "the rotated key is %s, not "
+                          "%s",
+                          nk_keyspec_name(sg->info.spec),
                           nk_keyspec_name(spec));
     return sg->cfg != NULL ? nk_signing_prepare(sg, sg->cfg, err) : 0;
 }
 
-int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs,
-                    size_t n, unsigned char **sig, size_t *siglen,
-                    struct nk_err *err)
+int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs, size_t n,
+                    unsigned char **sig, size_t *siglen, struct nk_err *err)
 {
     enum nk_hash hash = nk_keyspec_hash(sg->info.spec);
     unsigned char digest[64];
@@ -233,8 +233,9 @@ int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs,
             nk_err_prefix(err, "the key may have been replaced: its cached "
                                "description was dropped, run again");
         }
-        return nk_err_prefix(err, "the %s key store returned a bad "
-                                  "signature; nothing was sent to notation",
+        return nk_err_prefix(err,
+                             "the %s key store returned a bad "
+                             "signature; nothing was sent to notation",
                              sg->signer->ops->name);
     }
     return 0;

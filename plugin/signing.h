@@ -15,10 +15,10 @@
 #include "common/signer.h"
 
 struct nk_signing {
-    struct nk_signer *signer; /* the open key; signer->ops its backend */
+    struct nk_signer *signer;    /* the open key; signer->ops its backend */
     const struct nk_config *cfg; /* set by nk_signing_prepare */
     struct nk_key_info info;
-    STACK_OF(X509) *chain; /* leaf first, ending in a self-signed root */
+    STACK_OF(X509) * chain; /* leaf first, ending in a self-signed root */
 };
 
 /* Finds the backend for key_id, opens the key and describes it: through
@@ -44,8 +44,8 @@ int nk_signing_prepare(struct nk_signing *sg, const struct nk_config *cfg,
  * the result with the leaf certificate's public key. When the backend
  * signed with a key rotated since its (cached) description, the key is
  * described and prepared again first. *sig is malloc'd. */
-int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs,
-                    size_t n, unsigned char **sig, size_t *siglen,
+int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs, size_t n,
+                    unsigned char **sig, size_t *siglen,
                     struct nk_err *err) NK_MUST_CHECK;
 
 void nk_signing_release(struct nk_signing *sg);

@@ -68,11 +68,10 @@ static void check_credentials(struct nk_signing *sg, struct nk_report *r)
 
     if (sg->signer->ops->credential_report == NULL)
         return;
-    k = sg->signer->ops->credential_report(sg->signer, detail,
-                                           sizeof(detail));
+    k = sg->signer->ops->credential_report(sg->signer, detail, sizeof(detail));
     if (k >= 0)
-        nk_report_add(r, k > 0 ? NK_CHECK_PASS : NK_CHECK_FAIL,
-                      "credentials", detail,
+        nk_report_add(r, k > 0 ? NK_CHECK_PASS : NK_CHECK_FAIL, "credentials",
+                      detail,
                       "see the credential sources in order in the "
                       "backend's page (docs/aws-kms.md, vault.md, azure.md, "
                       "gcp.md)");

@@ -108,9 +108,8 @@ static int decode(const char *s, const char *alpha, int padded,
     *outlen = o;
     return 0;
 bad:
-    return nk_err_set(err, NK_ERR_VALIDATION,
-                      "\"%s\" is not valid %s base64", what,
-                      padded ? "standard padded" : "unpadded base64url");
+    return nk_err_set(err, NK_ERR_VALIDATION, "\"%s\" is not valid %s base64",
+                      what, padded ? "standard padded" : "unpadded base64url");
 }
 
 int nk_b64_decode(const char *s, const char *what, unsigned char **out,

@@ -15,8 +15,7 @@ void nk_buf_init(struct nk_buf *b, size_t max)
     b->max = max;
 }
 
-int nk_buf_append(struct nk_buf *b, const void *p, size_t n,
-                  struct nk_err *err)
+int nk_buf_append(struct nk_buf *b, const void *p, size_t n, struct nk_err *err)
 {
     size_t want, ncap;
     unsigned char *nd;
@@ -67,8 +66,8 @@ int nk_buf_read_fd(struct nk_buf *b, int fd, const char *what,
             continue;
         if (n < 0) {
             nk_memzero(chunk, sizeof(chunk));
-            return nk_err_set(err, NK_ERR_GENERIC, "cannot read %s: %s",
-                              what, strerror(errno));
+            return nk_err_set(err, NK_ERR_GENERIC, "cannot read %s: %s", what,
+                              strerror(errno));
         }
         if (n == 0)
             break;

@@ -22,7 +22,7 @@ static int looks_pem(const unsigned char *p, size_t n)
 }
 
 int nk_certs_load_mem(const unsigned char *p, size_t n, const char *what,
-                      STACK_OF(X509) **out, struct nk_err *err)
+                      STACK_OF(X509) * *out, struct nk_err *err)
 {
     STACK_OF(X509) *sk = sk_X509_new_null();
     const unsigned char *q = p;
@@ -55,7 +55,7 @@ int nk_certs_load_mem(const unsigned char *p, size_t n, const char *what,
 }
 
 int nk_certs_load_file(const char *path, const char *what,
-                       STACK_OF(X509) **out, struct nk_err *err)
+                       STACK_OF(X509) * *out, struct nk_err *err)
 {
     struct nk_buf b;
     int r;

@@ -187,18 +187,21 @@ int nk_child_run(const char *const argv[], double timeout, size_t out_max,
             c->not_found = 1;
             ret = 0;
         } else {
-            nk_err_set(err, NK_ERR_GENERIC, "%s: cannot run \"%s\": %s",
-                       what, argv[0], strerror(eno));
+            nk_err_set(err, NK_ERR_GENERIC, "%s: cannot run \"%s\": %s", what,
+                       argv[0], strerror(eno));
         }
         goto out;
     }
     if (over > 0)
-        nk_err_set(err, NK_ERR_TIMEOUT, "%s: \"%s\" did not finish within "
-                   "%.1f s and was stopped", what, argv[0], timeout);
+        nk_err_set(err, NK_ERR_TIMEOUT,
+                   "%s: \"%s\" did not finish within "
+                   "%.1f s and was stopped",
+                   what, argv[0], timeout);
     else if (over < 0)
-        nk_err_set(err, NK_ERR_GENERIC, "%s: \"%s\" wrote more output "
-                   "than allowed (%zu bytes) and was stopped", what, argv[0],
-                   out_max);
+        nk_err_set(err, NK_ERR_GENERIC,
+                   "%s: \"%s\" wrote more output "
+                   "than allowed (%zu bytes) and was stopped",
+                   what, argv[0], out_max);
     else
         ret = 0;
 out:

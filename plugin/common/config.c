@@ -61,13 +61,13 @@ int nk_config_bool(const struct nk_config *c, const char *key, int def,
         return 0;
     if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"))
         *out = 1;
-    else if (!strcasecmp(v, "false") || !strcmp(v, "0") ||
-             !strcasecmp(v, "no"))
+    else if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no"))
         *out = 0;
     else
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "pluginConfig \"%s\" must be true or false, not "
-                          "\"%s\"", key, v);
+                          "\"%s\"",
+                          key, v);
     return 0;
 }
 
@@ -85,7 +85,8 @@ int nk_config_seconds(const struct nk_config *c, const char *key, double def,
     if (end == v || *end != '\0' || !isfinite(d) || d <= 0 || d > max)
         return nk_err_set(err, NK_ERR_VALIDATION,
                           "pluginConfig \"%s\" must be a number of seconds "
-                          "between 0 and %g, not \"%s\"", key, max, v);
+                          "between 0 and %g, not \"%s\"",
+                          key, max, v);
     *out = d;
     return 0;
 }

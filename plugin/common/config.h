@@ -25,7 +25,8 @@ int nk_config_bool(const struct nk_config *c, const char *key, int def,
 /* Seconds, a positive decimal number (fractions allowed, e.g. "0.5"), up
  * to max; absent gives def. */
 int nk_config_seconds(const struct nk_config *c, const char *key, double def,
-                      double max, double *out, struct nk_err *err) NK_MUST_CHECK;
+                      double max, double *out,
+                      struct nk_err *err) NK_MUST_CHECK;
 void nk_config_release(struct nk_config *c);
 
 #endif

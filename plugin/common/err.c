@@ -8,8 +8,7 @@
 #include "err.h"
 
 static NK_PRINTF(3, 0) void vset(struct nk_err *err, enum nk_errcode code,
-                                  const char *fmt,
-                 va_list ap)
+                                 const char *fmt, va_list ap)
 {
     err->code = code;
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);

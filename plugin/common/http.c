@@ -61,11 +61,12 @@ static int load_curl(struct nk_err *err)
         if (lib == NULL)
             return nk_err_set(err, NK_ERR_GENERIC,
                               "cannot load \"libcurl.so.4\" (install "
-                              "libcurl4): %s", dlerror());
-        /* POSIX allows the object-to-function pointer cast for dlsym. */
-#define SYM(field, name) \
-    *(void **)(&cu.field) = dlsym(lib, name); \
-    if (cu.field == NULL) \
+                              "libcurl4): %s",
+                              dlerror());
+            /* POSIX allows the object-to-function pointer cast for dlsym. */
+#define SYM(field, name)                                                       \
+    *(void **)(&cu.field) = dlsym(lib, name);                                  \
+    if (cu.field == NULL)                                                      \
         goto bad;
         SYM(global_init, "curl_global_init");
         SYM(easy_init, "curl_easy_init");
@@ -189,7 +190,8 @@ static int check_url(const struct nk_http_req *req, const char *host,
         if (!req->allow_http && !nk_http_is_loopback(req->url))
             return nk_err_set(err, NK_ERR_VALIDATION,
                               "plain http is allowed only for loopback "
-                              "addresses, not \"%s\"; use https", host);
+                              "addresses, not \"%s\"; use https",
+                              host);
         *plain = 1;
     } else {
         return nk_err_set(err, NK_ERR_VALIDATION,
@@ -213,8 +215,8 @@ static int check_url(const struct nk_http_req *req, const char *host,
                           req->client_cert, strerror(errno));
     if (req->client_key != NULL && access(req->client_key, R_OK) != 0)
         return nk_err_set(err, NK_ERR_VALIDATION,
-                          "cannot read client key \"%s\": %s",
-                          req->client_key, strerror(errno));
+                          "cannot read client key \"%s\": %s", req->client_key,
+                          strerror(errno));
     return 0;
 }
 
@@ -257,8 +259,7 @@ double nk_http_parse_retry_after(const char *v, long long now)
         return -1;
     tm.tm_mon = month_of(mon);
     if (tm.tm_mon < 0 || strcmp(zone, "GMT") != 0 || tm.tm_mday < 1 ||
-        tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-        tm.tm_sec > 60)
+        tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
         return -1;
     tm.tm_year -= 1900;
     t = timegm(&tm);
@@ -284,8 +285,8 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 static int is_request_id(const char *name, size_t n)
 {
     static const char *const ids[] = {
-        "x-amzn-requestid", "x-amz-request-id", "x-request-id",
-        "x-vault-request-id", "x-ms-request-id", "x-goog-request-id",
+        "x-amzn-requestid",   "x-amz-request-id", "x-request-id",
+        "x-vault-request-id", "x-ms-request-id",  "x-goog-request-id",
     };
     size_t i;
 
@@ -298,8 +299,8 @@ static int is_request_id(const char *name, size_t n)
 /* Keeps a header value (trimmed, capped at 200 bytes) in *slot. */
 static void keep(char **slot, const char *v, size_t n)
 {
-    while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' ||
-                     v[n - 1] == ' ' || v[n - 1] == '\t'))
+    while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' ||
+                     v[n - 1] == '\t'))
         n--;
     if (n > 200)
         n = 200;
@@ -355,8 +356,8 @@ static struct curl_slist *make_headers(const struct nk_http_req *req)
     char *line;
 
     for (i = 0; i < req->n_headers; i++) {
-        line = nk_xasprintf("%s: %s", req->headers[i].name,
-                            req->headers[i].value);
+        line =
+            nk_xasprintf("%s: %s", req->headers[i].name, req->headers[i].value);
         n = cu.slist_append(l, line);
         nk_strfreezero(line);
         if (n == NULL)
@@ -396,9 +397,9 @@ static void set_method(CURL *c, const struct nk_http_req *req)
 static void set_options(CURL *c, const struct nk_http_req *req, int plain,
                         struct xfer *x, struct curl_slist *hdrs, char *ebuf)
 {
-    double ct = req->connect_timeout > 0 ? req->connect_timeout
-                                         : (req->timeout < 5 ? req->timeout
-                                                             : 5);
+    double ct = req->connect_timeout > 0
+                    ? req->connect_timeout
+                    : (req->timeout < 5 ? req->timeout : 5);
 
     cu.easy_setopt(c, CURLOPT_URL, req->url);
     cu.easy_setopt(c, CURLOPT_PROTOCOLS_STR, plain ? "http,https" : "https");
@@ -470,25 +471,27 @@ static int transfer_error(CURLcode rc, const struct nk_http_req *req,
     case CURLE_SSL_ISSUER_ERROR:
         return nk_err_set(err, NK_ERR_GENERIC,
                           "%s: TLS with \"%s\" failed (check the CA bundle): "
-                          "%s", what, host, why);
+                          "%s",
+                          what, host, why);
     case CURLE_UNSUPPORTED_PROTOCOL:
         /* Our own URL passed check_url: only a redirect gets here. */
         return nk_err_set(err, NK_ERR_GENERIC,
                           "%s: \"%s\" redirects to a URL that is not "
                           "followed (only http and https, never from https "
-                          "to http): %s", what, host, why);
+                          "to http): %s",
+                          what, host, why);
     case CURLE_TOO_MANY_REDIRECTS:
         return nk_err_set(err, NK_ERR_GENERIC,
-                          "%s: \"%s\" redirects more than %d times", what,
-                          host, req->max_redirects);
+                          "%s: \"%s\" redirects more than %d times", what, host,
+                          req->max_redirects);
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
         *transient = 1;
         return nk_err_set(err, NK_ERR_GENERIC,
-                          "%s: connection to \"%s\" broke off: %s", what,
-                          host, why);
+                          "%s: connection to \"%s\" broke off: %s", what, host,
+                          why);
     default:
         break;
     }
@@ -665,8 +668,9 @@ static int give_up(const struct nk_http_retry *p, const char *what,
         p->detail(resp, detail, sizeof(detail), p->arg);
     return nk_err_set(err, NK_ERR_THROTTLED,
                       "%s: \"%s\" still answered HTTP %ld after %d attempts "
-                      "in %.1f s%s%s", what, host, resp->status, attempts,
-                      spent, detail[0] ? ": " : "", detail);
+                      "in %.1f s%s%s",
+                      what, host, resp->status, attempts, spent,
+                      detail[0] ? ": " : "", detail);
 }
 
 int nk_http_do_retry(const struct nk_http_req *req,

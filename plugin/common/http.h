@@ -21,36 +21,36 @@ struct nk_http_header {
 };
 
 struct nk_http_req {
-    const char *method;  /* "GET", "POST", "PUT" */
+    const char *method; /* "GET", "POST", "PUT" */
     const char *url;
     const struct nk_http_header *headers; /* n_headers entries */
     size_t n_headers;
     const unsigned char *body; /* may be NULL */
     size_t body_len;
-    double timeout;         /* total seconds for this attempt (required) */
-    double connect_timeout; /* seconds; 0 means min(timeout, 5) */
-    size_t max_body;        /* response cap in bytes; 0 means 1 MiB */
-    const char *ca_bundle;  /* PEM file of trusted CAs, or NULL for system */
+    double timeout;          /* total seconds for this attempt (required) */
+    double connect_timeout;  /* seconds; 0 means min(timeout, 5) */
+    size_t max_body;         /* response cap in bytes; 0 means 1 MiB */
+    const char *ca_bundle;   /* PEM file of trusted CAs, or NULL for system */
     const char *client_cert; /* PEM client certificate (chain) to present
                               * over TLS, with client_key; or NULL */
     const char *client_key;
-    int allow_http;         /* 1: plain http:// allowed for any host */
-    int no_proxy;           /* 1: never use a proxy (metadata endpoints) */
-    int max_redirects;      /* 0: a redirect is an error naming its target;
-                             * N: up to N followed within timeout, to
-                             * http(s) only, never from https to http */
+    int allow_http;    /* 1: plain http:// allowed for any host */
+    int no_proxy;      /* 1: never use a proxy (metadata endpoints) */
+    int max_redirects; /* 0: a redirect is an error naming its target;
+                        * N: up to N followed within timeout, to
+                        * http(s) only, never from https to http */
 };
 
 struct nk_http_resp {
     long status;
-    struct nk_buf body;      /* NUL-terminated */
-    char *content_type;      /* or NULL */
-    char *request_id;        /* x-amzn-RequestId / x-request-id, or NULL */
-    double retry_after;      /* seconds from Retry-After, or -1 */
+    struct nk_buf body; /* NUL-terminated */
+    char *content_type; /* or NULL */
+    char *request_id;   /* x-amzn-RequestId / x-request-id, or NULL */
+    double retry_after; /* seconds from Retry-After, or -1 */
     double elapsed_ms;
-    int unreachable;         /* set when a request fails because the host
-                              * could not be resolved or reached, or the
-                              * connection broke off (a retry may help) */
+    int unreachable; /* set when a request fails because the host
+                      * could not be resolved or reached, or the
+                      * connection broke off (a retry may help) */
 };
 
 /* One request, no retries. Fails (returns -1) when no HTTP status was
@@ -103,8 +103,8 @@ struct nk_http_retry {
  * retried. policy may be NULL. */
 int nk_http_do_retry(const struct nk_http_req *req,
                      const struct nk_http_retry *policy, const char *what,
-                     struct nk_http_resp *resp, struct nk_err *err)
-    NK_MUST_CHECK;
+                     struct nk_http_resp *resp,
+                     struct nk_err *err) NK_MUST_CHECK;
 
 /* True when resp has no Content-Type or one that contains word (case
  * insensitive): "json" for JSON APIs, "xml" for STS. A proxy's or a login

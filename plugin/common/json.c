@@ -13,7 +13,7 @@ void nk_json_add_string(cJSON *obj, const char *name, const char *value)
         nk_oom();
 }
 
-cJSON *nk_json_cert_array(STACK_OF(X509) *chain)
+cJSON *nk_json_cert_array(STACK_OF(X509) * chain)
 {
     cJSON *arr = cJSON_CreateArray();
     unsigned char *der;

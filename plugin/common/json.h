@@ -11,7 +11,7 @@
 void nk_json_add_string(cJSON *obj, const char *name, const char *value);
 
 /* A new array of standard-base64 DER certificates, in chain order. */
-cJSON *nk_json_cert_array(STACK_OF(X509) *chain);
+cJSON *nk_json_cert_array(STACK_OF(X509) * chain);
 
 /* Compact text of item (free with cJSON_free). */
 char *nk_json_print(const cJSON *item);

@@ -119,8 +119,7 @@ const char *nk_keyspec_curve(enum nk_keyspec spec)
     return r ? r->curve : NULL;
 }
 
-int nk_keyspec_of_pkey(EVP_PKEY *pkey, enum nk_keyspec *out,
-                       struct nk_err *err)
+int nk_keyspec_of_pkey(EVP_PKEY *pkey, enum nk_keyspec *out, struct nk_err *err)
 {
     char group[64] = "";
     int bits;
@@ -138,7 +137,8 @@ int nk_keyspec_of_pkey(EVP_PKEY *pkey, enum nk_keyspec *out,
         if (*out == NK_KEYSPEC_NONE)
             return nk_err_set(err, NK_ERR_VALIDATION,
                               "RSA key of %d bits is not usable with "
-                              "notation (RSA 2048, 3072 or 4096 only)", bits);
+                              "notation (RSA 2048, 3072 or 4096 only)",
+                              bits);
         return 0;
     }
     if (EVP_PKEY_is_a(pkey, "EC")) {

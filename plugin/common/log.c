@@ -105,7 +105,8 @@ const char *nk_log_keyid(const char *id, char *buf, unsigned long len)
     /* scheme://user:secret@host/... -> scheme://host/... */
     at = scheme != NULL ? memchr(scheme + 3, '@', n - (size_t)(scheme + 3 - id))
                         : NULL;
-    if (at != NULL && memchr(scheme + 3, '/', (size_t)(at - scheme - 3)) == NULL)
+    if (at != NULL &&
+        memchr(scheme + 3, '/', (size_t)(at - scheme - 3)) == NULL)
         snprintf(buf, len, "%.*s%.*s", (int)(scheme + 3 - id), id,
                  (int)(n - (size_t)(at + 1 - id)), at + 1);
     else

@@ -34,7 +34,7 @@ struct conn {
     const char *prog;
     int fd;
     pid_t pid;
-    double deadline;       /* nk_log_now_ms() */
+    double deadline;           /* nk_log_now_ms() */
     char in[LINE_MAX_LEN + 2]; /* unread bytes; may hold PIN data */
     size_t inlen;
 };
@@ -81,8 +81,7 @@ static int spawn(struct conn *c, struct nk_err *err)
     close(st[0]);
     if (r <= 0)
         return 0;
-    nk_debug("pinentry \"%s\" cannot be started: %s", c->prog,
-             strerror(code));
+    nk_debug("pinentry \"%s\" cannot be started: %s", c->prog, strerror(code));
     close(c->fd);
     c->fd = -1;
     waitpid(c->pid, NULL, 0);
@@ -142,7 +141,8 @@ static int read_line(struct conn *c, char *line, struct nk_err *err)
         if (c->inlen > LINE_MAX_LEN)
             return nk_err_set(err, NK_ERR_GENERIC,
                               "pinentry \"%s\" sent a line longer than %d "
-                              "bytes", c->prog, LINE_MAX_LEN);
+                              "bytes",
+                              c->prog, LINE_MAX_LEN);
         left = (int)(c->deadline - nk_log_now_ms());
         if (left <= 0)
             return timed_out(c, err);
@@ -151,8 +151,8 @@ static int read_line(struct conn *c, char *line, struct nk_err *err)
             continue;
         if (r == 0)
             return timed_out(c, err);
-        r = r < 0 ? -1 : read(c->fd, c->in + c->inlen,
-                              sizeof(c->in) - c->inlen);
+        r = r < 0 ? -1
+                  : read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -225,16 +225,15 @@ static int add_data(struct conn *c, const char *d, char *pin, size_t *len,
             lo = hi < 0 ? -1 : hexval(d[2]);
             if (lo < 0)
                 return nk_err_set(err, NK_ERR_GENERIC,
-                                  "pinentry \"%s\" sent a bad escape",
-                                  c->prog);
+                                  "pinentry \"%s\" sent a bad escape", c->prog);
             ch = (char)(hi * 16 + lo);
             d += 2;
         }
         if (ch == '\0' || *len >= PIN_MAX)
             return nk_err_set(err, NK_ERR_ACCESS,
                               "the PIN from pinentry \"%s\" is longer than "
-                              "%d bytes or holds a NUL byte", c->prog,
-                              PIN_MAX);
+                              "%d bytes or holds a NUL byte",
+                              c->prog, PIN_MAX);
         pin[(*len)++] = ch;
     }
     return 0;
@@ -289,8 +288,8 @@ static int command(struct conn *c, const char *cmd, const char *arg,
 }
 
 /* The conversation after the greeting, up to the PIN. */
-static int converse(struct conn *c, const struct nk_pinentry_ask *q,
-                    char *pin, size_t *len, struct nk_err *err)
+static int converse(struct conn *c, const struct nk_pinentry_ask *q, char *pin,
+                    size_t *len, struct nk_err *err)
 {
     char opt[LINE_MAX_LEN];
     struct nk_err ignored = {0};

@@ -9,7 +9,7 @@
 /* What to show. desc and prompt are plain text (escaped here); tty is the
  * terminal a text-mode pinentry should use (OPTION ttyname), or NULL. */
 struct nk_pinentry_ask {
-    const char *prog;   /* a path, or a name searched in PATH by execvp */
+    const char *prog; /* a path, or a name searched in PATH by execvp */
     const char *tty;
     const char *desc;
     const char *prompt;

@@ -42,8 +42,8 @@ static void clean(char *dst, size_t cap, const char *src)
     size_t i;
 
     for (i = 0; src != NULL && src[i] != '\0' && i + 1 < cap; i++)
-        dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ? '?'
-                                                                : src[i];
+        dst[i] =
+            ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ? '?' : src[i];
     dst[i] = '\0';
 }
 
@@ -54,8 +54,9 @@ static void describe(const struct nk_pinprompt *q, char *buf, size_t cap)
 
     clean(tok, sizeof(tok), q->token);
     clean(key, sizeof(key), q->key);
-    snprintf(buf, cap, "notation-keystore needs the PIN of token \"%s\"%s%s%s%s",
-             tok, key[0] ? " to use key \"" : "", key, key[0] ? "\"" : "",
+    snprintf(buf, cap,
+             "notation-keystore needs the PIN of token \"%s\"%s%s%s%s", tok,
+             key[0] ? " to use key \"" : "", key, key[0] ? "\"" : "",
              q->tries_low ? ".\nWarning: the token reports few PIN tries "
                             "left; a wrong PIN may lock it"
                           : "");
@@ -159,7 +160,8 @@ static int ask_tty(const struct nk_pinprompt *q, int fd, char **pin,
     if (n < 0)
         return nk_err_set(err, NK_ERR_ACCESS,
                           "no PIN was read from the terminal (end of input, "
-                          "or longer than %d bytes)", PIN_MAX);
+                          "or longer than %d bytes)",
+                          PIN_MAX);
     if (n == 0)
         return nk_err_set(err, NK_ERR_ACCESS, "no PIN was entered");
     *pin = nk_xstrndup(buf, (size_t)n);
@@ -168,8 +170,8 @@ static int ask_tty(const struct nk_pinprompt *q, int fd, char **pin,
 }
 
 /* Asks through pinentry program prog. 1 when it cannot be started. */
-static int ask_pinentry(const struct nk_pinprompt *q, const char *prog,
-                        int tty, char **pin, struct nk_err *err)
+static int ask_pinentry(const struct nk_pinprompt *q, const char *prog, int tty,
+                        char **pin, struct nk_err *err)
 {
     char text[512];
     struct nk_pinentry_ask a = {.prog = prog, .prompt = "PIN:"};
@@ -207,7 +209,8 @@ int nk_pinprompt_ask(const struct nk_pinprompt *q, char **pin,
         if (ret > 0)
             ret = nk_err_set(err, NK_ERR_ACCESS,
                              "pluginConfig pinentry \"%s\" cannot be "
-                             "started", q->pinentry);
+                             "started",
+                             q->pinentry);
         goto out;
     }
     ret = 0;
@@ -238,7 +241,8 @@ void nk_pinprompt_pad(const struct nk_pinprompt *q)
     clean(tok, sizeof(tok), q->token);
     snprintf(text, sizeof(text),
              "notation-keystore: enter the PIN of token \"%s\" on the "
-             "reader%s\n", tok,
+             "reader%s\n",
+             tok,
              q->tries_low ? " (the token reports few PIN tries left)" : "");
     tty_write(tty, text);
     close(tty);

@@ -83,10 +83,10 @@ static int read_entry(const char *path, mode_t mask, struct nk_buf *b,
     /* O_NONBLOCK: opening a FIFO without a writer would block forever. */
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return nk_err_set(err, NK_ERR_GENERIC, "cannot open \"%s\": %s",
-                          path, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_uid != geteuid() || (st.st_mode & mask) != 0) {
+        return nk_err_set(err, NK_ERR_GENERIC, "cannot open \"%s\": %s", path,
+                          strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & mask) != 0) {
         close(fd);
         nk_info("ignoring cache entry \"%s\" (not a regular file of ours)",
                 path);
@@ -138,10 +138,10 @@ int nk_privdir_write(const char *path, const char *marker,
         *slash = '\0';
     /* <64 hex digits of the entry's name><marker><6 characters>: the name
      * nk_privdir_sweep recognises. */
-    tmp = nk_xasprintf("%.*s%sXXXXXX",
-                       (int)((slash != NULL ? (size_t)(slash - dir) + 1 : 0) +
-                             64),
-                       path, marker);
+    tmp = nk_xasprintf(
+        "%.*s%sXXXXXX",
+        (int)((slash != NULL ? (size_t)(slash - dir) + 1 : 0) + 64), path,
+        marker);
     /* A writer killed before its rename (notation kills its plugin on
      * Ctrl-C) leaves its temp file behind. */
     nk_privdir_sweep(slash != NULL ? dir : ".", marker);
@@ -181,8 +181,7 @@ static int temp_name(const char *name, const char *marker)
 {
     size_t mlen = strlen(marker), i;
 
-    if (strlen(name) != 64 + mlen + 6 ||
-        memcmp(name + 64, marker, mlen) != 0)
+    if (strlen(name) != 64 + mlen + 6 || memcmp(name + 64, marker, mlen) != 0)
         return 0;
     for (i = 0; i < 64; i++)
         if (!isxdigit((unsigned char)name[i]) ||
@@ -210,8 +209,8 @@ void nk_privdir_sweep(const char *dir, const char *marker)
             now - st.st_mtime <= NK_PRIVDIR_STALE)
             continue;
         if (unlinkat(dirfd(d), e->d_name, 0) == 0)
-            nk_info("cache: removed \"%s/%s\", left by a writer that died",
-                    dir, e->d_name);
+            nk_info("cache: removed \"%s/%s\", left by a writer that died", dir,
+                    e->d_name);
     }
     closedir(d);
 }

@@ -11,8 +11,7 @@
 #include "sigcheck.h"
 
 int nk_ecdsa_der_to_raw(const unsigned char *der, size_t n, size_t width,
-                        unsigned char **out, size_t *outlen,
-                        struct nk_err *err)
+                        unsigned char **out, size_t *outlen, struct nk_err *err)
 {
     const unsigned char *p = der;
     ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)n);
@@ -41,9 +40,8 @@ bad:
     return nk_err_ssl(err, NK_ERR_GENERIC, "malformed ECDSA signature");
 }
 
-int nk_ecdsa_raw_to_der(const unsigned char *raw, size_t n,
-                        unsigned char **out, size_t *outlen,
-                        struct nk_err *err)
+int nk_ecdsa_raw_to_der(const unsigned char *raw, size_t n, unsigned char **out,
+                        size_t *outlen, struct nk_err *err)
 {
     ECDSA_SIG *sig = NULL;
     BIGNUM *r, *s;
@@ -57,8 +55,7 @@ int nk_ecdsa_raw_to_der(const unsigned char *raw, size_t n,
     r = BN_bin2bn(raw, (int)(n / 2), NULL);
     s = BN_bin2bn(raw + n / 2, (int)(n / 2), NULL);
     sig = ECDSA_SIG_new();
-    if (r == NULL || s == NULL || sig == NULL ||
-        !ECDSA_SIG_set0(sig, r, s)) {
+    if (r == NULL || s == NULL || sig == NULL || !ECDSA_SIG_set0(sig, r, s)) {
         BN_free(r);
         BN_free(s);
         ECDSA_SIG_free(sig);
@@ -99,9 +96,8 @@ int nk_sig_check(EVP_PKEY *pub, enum nk_keyspec spec,
     int ret = -1;
 
     if (slen != nk_keyspec_sig_len(spec)) {
-        nk_err_set(err, NK_ERR_GENERIC,
-                   "signature is %zu bytes; %s needs %zu", slen,
-                   nk_keyspec_name(spec), nk_keyspec_sig_len(spec));
+        nk_err_set(err, NK_ERR_GENERIC, "signature is %zu bytes; %s needs %zu",
+                   slen, nk_keyspec_name(spec), nk_keyspec_sig_len(spec));
         goto out;
     }
     if (!nk_keyspec_is_rsa(spec)) {

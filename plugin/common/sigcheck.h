@@ -23,8 +23,7 @@ int nk_ecdsa_der_to_raw(const unsigned char *der, size_t n, size_t width,
                         struct nk_err *err) NK_MUST_CHECK;
 /* r||s (2*width bytes) -> DER (malloc'd with OPENSSL_malloc: free with
  * OPENSSL_free). */
-int nk_ecdsa_raw_to_der(const unsigned char *raw, size_t n,
-                        unsigned char **out, size_t *outlen,
-                        struct nk_err *err) NK_MUST_CHECK;
+int nk_ecdsa_raw_to_der(const unsigned char *raw, size_t n, unsigned char **out,
+                        size_t *outlen, struct nk_err *err) NK_MUST_CHECK;
 
 #endif

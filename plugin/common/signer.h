@@ -27,7 +27,7 @@ struct nk_signer {
 };
 
 #define NK_SIGNER_OF(s, type)                                                  \
-    ((type *)(void *)((char *)(s) - offsetof(type, base)))
+    ((type *)(void *)((char *)(s)-offsetof(type, base)))
 
 /* What a backend knows about its key. Owned by the struct; release with
  * nk_key_info_release. */
@@ -35,7 +35,7 @@ struct nk_key_info {
     enum nk_keyspec spec;
     EVP_PKEY *pub;          /* the key's public half (required) */
     X509 *cert;             /* certificate kept beside the key, or NULL */
-    STACK_OF(X509) *extra;  /* more certificates the store holds (e.g. a
+    STACK_OF(X509) * extra; /* more certificates the store holds (e.g. a
                              * chain kept in Vault KV), any order, or NULL */
     int pin_per_sign;       /* the store wants the PIN again for every
                              * signature (PKCS#11 CKA_ALWAYS_AUTHENTICATE

@@ -234,7 +234,6 @@ int nk_cose_build(const struct nk_envelope *e, unsigned char **out,
     check(cbor_array_push(arr,
                           cbor_move(bytes_item(e->payload, e->payload_len))));
     check(cbor_array_push(arr, cbor_move(bytes_item(e->sig, e->sig_len))));
-    serialize(tagged(COSE_SIGN1_TAG, arr), out,
-              outlen);
+    serialize(tagged(COSE_SIGN1_TAG, arr), out, outlen);
     return 0;
 }

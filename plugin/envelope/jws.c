@@ -43,8 +43,8 @@ static char *protected_json(const struct nk_envelope *e)
 
     for (i = 0; i < e->n_crit; i++)
         cJSON_AddItemToArray(crit, cJSON_CreateString(e->crit[i]));
-    m[n++] = (struct member){
-        "alg", cJSON_CreateString(nk_keyspec_jws_alg(e->spec))};
+    m[n++] =
+        (struct member){"alg", cJSON_CreateString(nk_keyspec_jws_alg(e->spec))};
     m[n++] = (struct member){"crit", crit};
     m[n++] = (struct member){"cty", cJSON_CreateString(NK_PAYLOAD_TYPE)};
     for (i = 0; i < e->n_prot; i++)

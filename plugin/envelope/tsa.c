@@ -158,8 +158,8 @@ static int check_http(const struct nk_tsa *t, const struct nk_http_resp *r,
     if (r->status == 429)
         return nk_err_set(err, NK_ERR_THROTTLED,
                           "timestamp authority \"%s\" answered HTTP 429 (too "
-                          "many requests; Retry-After %.0f s)", t->shown,
-                          r->retry_after > 0 ? r->retry_after : 0.0);
+                          "many requests; Retry-After %.0f s)",
+                          t->shown, r->retry_after > 0 ? r->retry_after : 0.0);
     if (r->status != 200)
         return nk_err_set(err, NK_ERR_GENERIC,
                           "timestamp authority \"%s\" answered HTTP %ld",

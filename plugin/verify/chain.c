@@ -27,8 +27,8 @@ static int is_self_signed(X509 *c)
 {
     EVP_PKEY *k = X509_get0_pubkey(c);
 
-    return X509_NAME_cmp(X509_get_subject_name(c),
-                         X509_get_issuer_name(c)) == 0 &&
+    return X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(c)) ==
+               0 &&
            k != NULL && X509_verify(c, k) == 1;
 }
 
@@ -41,8 +41,8 @@ static int issued_by(X509 *child, X509 *parent)
            k != NULL && X509_verify(child, k) == 1;
 }
 
-static X509 *find_issuer(X509 *cur, STACK_OF(X509) *pool,
-                         STACK_OF(X509) *chain)
+static X509 *find_issuer(X509 *cur, STACK_OF(X509) * pool,
+                         STACK_OF(X509) * chain)
 {
     int i, j, seen;
     X509 *c;
@@ -58,7 +58,7 @@ static X509 *find_issuer(X509 *cur, STACK_OF(X509) *pool,
     return NULL;
 }
 
-int nk_chain_build(X509 *leaf, STACK_OF(X509) *certs, STACK_OF(X509) **out,
+int nk_chain_build(X509 *leaf, STACK_OF(X509) * certs, STACK_OF(X509) * *out,
                    struct nk_err *err)
 {
     STACK_OF(X509) *chain = sk_X509_new_null();
@@ -99,8 +99,8 @@ static int rule(struct nk_err *err, X509 *cert, const char *role,
     char *name = nk_cert_name(cert);
 
     nk_err_set(err, NK_ERR_VALIDATION,
-               "certificate check failed: %s certificate \"%s\" %s", role,
-               name, what);
+               "certificate check failed: %s certificate \"%s\" %s", role, name,
+               what);
     free(name);
     return -1;
 }
@@ -173,11 +173,10 @@ static int check_leaf(X509 *c, struct nk_err *err)
                     "has a keyUsage extension that is not critical");
     ku = X509_get_key_usage(c);
     if (!(ku & KU_DIGITAL_SIGNATURE))
-        return rule(err, c, "signing",
-                    "has no digitalSignature in keyUsage");
-    if (ku & (KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT | KU_KEY_AGREEMENT |
-              KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_ENCIPHER_ONLY |
-              KU_DECIPHER_ONLY))
+        return rule(err, c, "signing", "has no digitalSignature in keyUsage");
+    if (ku &
+        (KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT | KU_KEY_AGREEMENT |
+         KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_ENCIPHER_ONLY | KU_DECIPHER_ONLY))
         return rule(err, c, "signing",
                     "has keyUsage bits notation forbids for signing "
                     "certificates (only digitalSignature and nonRepudiation "
@@ -227,13 +226,14 @@ static int check_ca(X509 *c, int below, struct nk_err *err)
     if (pathlen >= 0 && below > pathlen) {
         snprintf(msg, sizeof(msg),
                  "allows %ld intermediate CAs below it (pathLenConstraint) "
-                 "but the chain has %d", pathlen, below);
+                 "but the chain has %d",
+                 pathlen, below);
         return rule(err, c, "issuing", msg);
     }
     return 0;
 }
 
-static int check_shape(STACK_OF(X509) *chain, struct nk_err *err)
+static int check_shape(STACK_OF(X509) * chain, struct nk_err *err)
 {
     int n = sk_X509_num(chain), i;
     X509 *c;
@@ -261,7 +261,7 @@ static int check_shape(STACK_OF(X509) *chain, struct nk_err *err)
 }
 
 /* Everything but the shape: leaf and issuer rules, algorithms, validity. */
-static int check_rules(STACK_OF(X509) *chain, time_t at, struct nk_err *err)
+static int check_rules(STACK_OF(X509) * chain, time_t at, struct nk_err *err)
 {
     int n = sk_X509_num(chain), i;
     X509 *c;
@@ -284,7 +284,7 @@ static int check_rules(STACK_OF(X509) *chain, time_t at, struct nk_err *err)
     return 0;
 }
 
-int nk_chain_check_codesigning(STACK_OF(X509) *chain, time_t at,
+int nk_chain_check_codesigning(STACK_OF(X509) * chain, time_t at,
                                struct nk_err *err)
 {
     if (check_shape(chain, err) != 0)
@@ -292,8 +292,7 @@ int nk_chain_check_codesigning(STACK_OF(X509) *chain, time_t at,
     return check_rules(chain, at, err);
 }
 
-int nk_chain_check_built(STACK_OF(X509) *chain, time_t at,
-                         struct nk_err *err)
+int nk_chain_check_built(STACK_OF(X509) * chain, time_t at, struct nk_err *err)
 {
     return check_rules(chain, at, err);
 }

@@ -16,7 +16,7 @@
  * VALIDATION_ERROR "incomplete certificate chain: no issuer for ..." when
  * the root cannot be reached. leaf and certs are borrowed; *out owns new
  * references. */
-int nk_chain_build(X509 *leaf, STACK_OF(X509) *certs, STACK_OF(X509) **out,
+int nk_chain_build(X509 *leaf, STACK_OF(X509) * certs, STACK_OF(X509) * *out,
                    struct nk_err *err) NK_MUST_CHECK;
 
 /* Checks a leaf-first chain the way notation does for code signing: shape
@@ -25,14 +25,14 @@ int nk_chain_build(X509 *leaf, STACK_OF(X509) *certs, STACK_OF(X509) **out,
  * forbidden bits, no forbidden EKU, CA basic constraints and keyCertSign on
  * issuers, path length, key sizes, no SHA-1, and every certificate valid at
  * time `at`. */
-int nk_chain_check_codesigning(STACK_OF(X509) *chain, time_t at,
+int nk_chain_check_codesigning(STACK_OF(X509) * chain, time_t at,
                                struct nk_err *err) NK_MUST_CHECK;
 
 /* The same rules for a chain made by nk_chain_build, whose construction
  * already proved its shape (each certificate's signature verified by the
  * next, ending in a verified self-signed root): signature checks are the
  * dominant cost of a signing run, so they are not repeated. */
-int nk_chain_check_built(STACK_OF(X509) *chain, time_t at,
+int nk_chain_check_built(STACK_OF(X509) * chain, time_t at,
                          struct nk_err *err) NK_MUST_CHECK;
 
 /* "CN=..., O=..." one-line subject for messages; caller frees. */

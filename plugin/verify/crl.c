@@ -36,9 +36,11 @@ static const char *dp_url(const DIST_POINT *dp)
         gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, i);
         if (gn->type != GEN_URI)
             continue;
-        s = (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
+        s = (const char *)ASN1_STRING_get0_data(
+            gn->d.uniformResourceIdentifier);
         if (strncasecmp(s, "http://", 7) == 0 &&
-            strlen(s) == (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier))
+            strlen(s) ==
+                (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier))
             return s;
     }
     return NULL;
@@ -103,15 +105,14 @@ static X509_CRL *fetch(const char *url, const DIST_POINT *dp, X509 *cert,
         unknown(rc, url, msg);
         goto out;
     }
-    crl = nk_crl_parse(resp.body.data, resp.body.len, cert, issuer, dp,
-                       o->now, &why);
+    crl = nk_crl_parse(resp.body.data, resp.body.len, cert, issuer, dp, o->now,
+                       &why);
     if (crl == NULL) {
         unknown(rc, url, why);
         goto out;
     }
-    if (o->crl_cache &&
-        nk_crlcache_put(o->cache_dir, url, resp.body.data, resp.body.len,
-                        &err) != 0)
+    if (o->crl_cache && nk_crlcache_put(o->cache_dir, url, resp.body.data,
+                                        resp.body.len, &err) != 0)
         nk_info("crl cache: not stored: %s", err.msg);
 out:
     ERR_clear_error();
@@ -167,8 +168,8 @@ void nk_crl_lookup(X509 *cert, X509_CRL *crl, const char *url,
     ASN1_GENERALIZEDTIME *inv;
     char shown[400];
     time_t invt = 0;
-    int found = X509_CRL_get0_by_serial(crl, &rev,
-                                        X509_get0_serialNumber(cert)) == 1;
+    int found =
+        X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(cert)) == 1;
 
     rc->status = NK_REV_GOOD;
     nk_http_url_loggable(url, shown, sizeof(shown));

@@ -99,8 +99,8 @@ static int make_dirs(const char *dir, struct nk_err *err)
         c = *s;
         *s = '\0';
         if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            ret = nk_err_set(err, NK_ERR_GENERIC, "cannot create \"%s\": %s",
-                             p, strerror(errno));
+            ret = nk_err_set(err, NK_ERR_GENERIC, "cannot create \"%s\": %s", p,
+                             strerror(errno));
             break;
         }
         *s = c;

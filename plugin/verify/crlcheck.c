@@ -76,8 +76,7 @@ static const char *not_issuers(X509_CRL *crl, X509 *issuer, time_t now)
      * too). */
     if (X509_CRL_get0_nextUpdate(crl) == NULL)
         return "the CRL has no nextUpdate";
-    if (nk_time_from_asn1(X509_CRL_get0_nextUpdate(crl), &nu) != 0 ||
-        now >= nu)
+    if (nk_time_from_asn1(X509_CRL_get0_nextUpdate(crl), &nu) != 0 || now >= nu)
         return "the CRL is stale (its nextUpdate has passed)";
     return NULL;
 }
@@ -123,8 +122,7 @@ static int same_point(DIST_POINT_NAME *idpn, const DIST_POINT *dp,
 }
 
 /* The issuing distribution point must cover cert as fetched from dp. */
-static const char *out_of_scope(X509_CRL *crl, X509 *cert,
-                                const DIST_POINT *dp)
+static const char *out_of_scope(X509_CRL *crl, X509 *cert, const DIST_POINT *dp)
 {
     int crit = -1;
     ISSUING_DIST_POINT *idp =

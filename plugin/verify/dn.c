@@ -15,10 +15,14 @@ static const struct {
     int nid;
     const char *name;
 } short_names[] = {
-    {NID_countryName, "C"},          {NID_stateOrProvinceName, "ST"},
-    {NID_localityName, "L"},         {NID_organizationName, "O"},
-    {NID_organizationalUnitName, "OU"}, {NID_commonName, "CN"},
-    {NID_serialNumber, "SERIALNUMBER"}, {NID_streetAddress, "STREET"},
+    {NID_countryName, "C"},
+    {NID_stateOrProvinceName, "ST"},
+    {NID_localityName, "L"},
+    {NID_organizationName, "O"},
+    {NID_organizationalUnitName, "OU"},
+    {NID_commonName, "CN"},
+    {NID_serialNumber, "SERIALNUMBER"},
+    {NID_streetAddress, "STREET"},
     {NID_postalCode, "POSTALCODE"},
 };
 
@@ -33,8 +37,7 @@ static void add_attr(struct nk_dn *dn, char *type, char *value, size_t len)
     dn->n++;
 }
 
-static const struct nk_dn_attr *find(const struct nk_dn *dn,
-                                     const char *type)
+static const struct nk_dn_attr *find(const struct nk_dn *dn, const char *type)
 {
     size_t i;
 
@@ -62,7 +65,8 @@ static int check_rules(const struct nk_dn *dn, struct nk_err *err)
         if (a == NULL || a->len == 0)
             return nk_err_set(err, NK_ERR_VALIDATION,
                               "no \"%s\" attribute (C, ST and O are "
-                              "required)", mandatory[i]);
+                              "required)",
+                              mandatory[i]);
     }
     return 0;
 }
@@ -205,8 +209,8 @@ static int parse_rdns(const char *s, struct nk_dn *dn, struct nk_err *err)
 
     for (;;) {
         if (dn->n == NK_DN_MAX_ATTRS)
-            return nk_err_set(err, NK_ERR_VALIDATION,
-                              "more than %d attributes", NK_DN_MAX_ATTRS);
+            return nk_err_set(err, NK_ERR_VALIDATION, "more than %d attributes",
+                              NK_DN_MAX_ATTRS);
         if (parse_type(&p, &type, err) != 0)
             return -1;
         if (parse_value(&p, &value, &len, err) != 0) {
@@ -248,8 +252,7 @@ static char *attr_type(const ASN1_OBJECT *obj)
     return nk_xstrdup(buf);
 }
 
-int nk_dn_from_name(const X509_NAME *name, struct nk_dn *dn,
-                    struct nk_err *err)
+int nk_dn_from_name(const X509_NAME *name, struct nk_dn *dn, struct nk_err *err)
 {
     const X509_NAME_ENTRY *e;
     unsigned char *utf8 = NULL;

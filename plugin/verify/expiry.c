@@ -85,8 +85,8 @@ int nk_time_parse_rfc3339(const char *s, time_t *out, int *zero,
     if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
         mi > 59 || sec > 60)
         goto bad;
-    t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL +
-        h * 3600LL + mi * 60LL + sec - sign * (oh * 3600LL + om * 60LL);
+    t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400LL + h * 3600LL +
+        mi * 60LL + sec - sign * (oh * 3600LL + om * 60LL);
     if (t == GO_ZERO_TIME) {
         *zero = 1;
         return 0;
@@ -96,8 +96,8 @@ int nk_time_parse_rfc3339(const char *s, time_t *out, int *zero,
     *out = (time_t)t;
     return 0;
 bad:
-    return nk_err_set(err, NK_ERR_VALIDATION,
-                      "\"%s\" is not an RFC 3339 time", s);
+    return nk_err_set(err, NK_ERR_VALIDATION, "\"%s\" is not an RFC 3339 time",
+                      s);
 }
 
 void nk_time_format(time_t t, char *buf, size_t len)
@@ -116,10 +116,11 @@ int nk_time_from_asn1(const ASN1_TIME *a, time_t *out)
     *out = 0;
     if (a == NULL || !ASN1_TIME_to_tm(a, &tm))
         return -1;
-    *out = (time_t)(days_from_civil(tm.tm_year + 1900LL,
-                                    (unsigned)tm.tm_mon + 1,
-                                    (unsigned)tm.tm_mday) * 86400LL +
-                    tm.tm_hour * 3600LL + tm.tm_min * 60LL + tm.tm_sec);
+    *out =
+        (time_t)(days_from_civil(tm.tm_year + 1900LL, (unsigned)tm.tm_mon + 1,
+                                 (unsigned)tm.tm_mday) *
+                     86400LL +
+                 tm.tm_hour * 3600LL + tm.tm_min * 60LL + tm.tm_sec);
     return 0;
 }
 
@@ -140,15 +141,15 @@ static int cert_window(X509 *cert, time_t at, struct nk_verdict *v)
     nk_time_format(at < nb ? nb : na, lim, sizeof(lim));
     snprintf(v->reason, sizeof(v->reason),
              "certificate \"%s\" is %s at %s (%s %s); renew it or sign with "
-             "a valid certificate", name ? name : "?",
-             at < nb ? "not yet valid" : "expired", when,
+             "a valid certificate",
+             name ? name : "?", at < nb ? "not yet valid" : "expired", when,
              at < nb ? "valid from" : "expired on", lim);
     free(name);
     v->success = 0;
     return -1;
 }
 
-void nk_expiry_check(STACK_OF(X509) *chain, time_t expiry, time_t at,
+void nk_expiry_check(STACK_OF(X509) * chain, time_t expiry, time_t at,
                      struct nk_verdict *v)
 {
     char when[32];

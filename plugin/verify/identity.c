@@ -49,7 +49,8 @@ static int match_subjects(const struct nk_dn *leaf, const char *const *ids,
         if (nk_dn_parse(dn, &want, &err) != 0) {
             snprintf(msg, sizeof(msg),
                      "trusted identity \"%s\" is malformed: %s; fix the "
-                     "trust policy", ids[i], err.msg);
+                     "trust policy",
+                     ids[i], err.msg);
             fail(v, msg);
             return -1;
         }
@@ -105,14 +106,15 @@ void nk_identity_check(X509 *leaf, const char *const *ids, size_t n,
         snprintf(msg, sizeof(msg),
                  "leaf certificate subject \"%s\" matches none of the %zu "
                  "x509.subject trusted identities; add it to the trust "
-                 "policy if this signer is trusted", name ? name : "?",
-                 usable);
+                 "policy if this signer is trusted",
+                 name ? name : "?", usable);
         fail(v, msg);
     } else {
         v->success = 1;
         snprintf(v->reason, sizeof(v->reason),
                  "leaf certificate subject \"%s\" matches trusted identity "
-                 "\"%s\"", name ? name : "?", hit);
+                 "\"%s\"",
+                 name ? name : "?", hit);
     }
 out:
     nk_dn_release(&subj);

@@ -79,8 +79,10 @@ static enum answer post(const char *url, OCSP_REQUEST *req,
         fault(rc, url, msg);
     } else if (!nk_http_type_is(resp, "application/ocsp-response")) {
         /* RFC 6960 A.1: the answer is application/ocsp-response. */
-        snprintf(msg, sizeof(msg), "the answer has content type \"%.64s\", "
-                 "not application/ocsp-response", resp->content_type);
+        snprintf(msg, sizeof(msg),
+                 "the answer has content type \"%.64s\", "
+                 "not application/ocsp-response",
+                 resp->content_type);
         fault(rc, url, msg);
     } else {
         a = ANSWER_OK;
@@ -92,7 +94,7 @@ static enum answer post(const char *url, OCSP_REQUEST *req,
 /* The signer must chain to the root of our chain and be the issuer or a
  * delegated responder (OCSPSigning EKU) issued by it: OpenSSL's
  * OCSP_basic_verify checks both (ocsp_check_issuer). */
-static int verify_signer(OCSP_BASICRESP *bs, STACK_OF(X509) *chain,
+static int verify_signer(OCSP_BASICRESP *bs, STACK_OF(X509) * chain,
                          int issuer_idx, time_t now)
 {
     X509_STORE *st = X509_STORE_new();
@@ -138,8 +140,7 @@ static const char *stale(ASN1_GENERALIZEDTIME *thisupd,
 
 /* Reads the single response for id into rc. */
 static enum answer read_status(OCSP_BASICRESP *bs, OCSP_CERTID *id,
-                               const char *url,
-                               const struct nk_verify_opts *o,
+                               const char *url, const struct nk_verify_opts *o,
                                struct nk_rev_cert *rc)
 {
     ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
@@ -151,8 +152,9 @@ static enum answer read_status(OCSP_BASICRESP *bs, OCSP_CERTID *id,
     int idx = OCSP_resp_find(bs, id, -1), reason = -1, st;
 
     if (idx < 0)
-        return fault(rc, url, "the response has no status for the "
-                              "certificate (certID mismatch)");
+        return fault(rc, url,
+                     "the response has no status for the "
+                     "certificate (certID mismatch)");
     single = OCSP_resp_get0(bs, idx);
     st = OCSP_single_get0_status(single, &reason, &rev, &thisupd, &nextupd);
     why = stale(thisupd, nextupd, o->now);
@@ -160,9 +162,9 @@ static enum answer read_status(OCSP_BASICRESP *bs, OCSP_CERTID *id,
         return fault(rc, url, why);
     nk_http_url_loggable(url, shown, sizeof(shown));
     snprintf(rc->detail, sizeof(rc->detail), "OCSP responder \"%s\"", shown);
-    rc->status = st == V_OCSP_CERTSTATUS_GOOD ? NK_REV_GOOD
-               : st == V_OCSP_CERTSTATUS_REVOKED ? NK_REV_REVOKED
-                                                 : NK_REV_UNKNOWN;
+    rc->status = st == V_OCSP_CERTSTATUS_GOOD      ? NK_REV_GOOD
+                 : st == V_OCSP_CERTSTATUS_REVOKED ? NK_REV_REVOKED
+                                                   : NK_REV_UNKNOWN;
     if (rc->status == NK_REV_UNKNOWN)
         snprintf(rc->detail, sizeof(rc->detail),
                  "OCSP responder \"%s\" does not know the "
@@ -175,8 +177,7 @@ static enum answer read_status(OCSP_BASICRESP *bs, OCSP_CERTID *id,
         rc->revoked_at = 0;
     /* notation-core-go: revoked only from the invalidity date on, when an
      * authentic signing time is known (signingAuthority). */
-    inv = OCSP_SINGLERESP_get1_ext_d2i(single, NID_invalidity_date, NULL,
-                                       NULL);
+    inv = OCSP_SINGLERESP_get1_ext_d2i(single, NID_invalidity_date, NULL, NULL);
     if (inv != NULL && o->signing_time != 0 &&
         nk_time_from_asn1(inv, &invt) == 0 && o->signing_time < invt) {
         rc->status = NK_REV_GOOD;
@@ -191,7 +192,7 @@ static enum answer read_status(OCSP_BASICRESP *bs, OCSP_CERTID *id,
 
 /* Unwraps and verifies a response to req; then reads cert's status. */
 static enum answer check_response(OCSP_RESPONSE *resp, OCSP_REQUEST *req,
-                                  OCSP_CERTID *id, STACK_OF(X509) *chain,
+                                  OCSP_CERTID *id, STACK_OF(X509) * chain,
                                   int issuer_idx, const char *url,
                                   const struct nk_verify_opts *o,
                                   struct nk_rev_cert *rc)
@@ -210,9 +211,10 @@ static enum answer check_response(OCSP_RESPONSE *resp, OCSP_REQUEST *req,
     } else if (OCSP_check_nonce(req, bs) == 0) {
         fault(rc, url, "the response nonce does not match the request");
     } else if (!verify_signer(bs, chain, issuer_idx, o->now)) {
-        fault(rc, url, "the response signature cannot be verified: it must "
-                       "be signed by the issuer or by a responder with the "
-                       "OCSPSigning EKU issued by it");
+        fault(rc, url,
+              "the response signature cannot be verified: it must "
+              "be signed by the issuer or by a responder with the "
+              "OCSPSigning EKU issued by it");
     } else {
         a = read_status(bs, id, url, o, rc);
     }
@@ -222,7 +224,7 @@ static enum answer check_response(OCSP_RESPONSE *resp, OCSP_REQUEST *req,
 }
 
 int nk_ocsp_answer(const unsigned char *der, size_t n, OCSP_REQUEST *req,
-                   OCSP_CERTID *id, STACK_OF(X509) *chain, int issuer_idx,
+                   OCSP_CERTID *id, STACK_OF(X509) * chain, int issuer_idx,
                    const char *url, const struct nk_verify_opts *o,
                    struct nk_rev_cert *rc)
 {
@@ -239,7 +241,7 @@ int nk_ocsp_answer(const unsigned char *der, size_t n, OCSP_REQUEST *req,
     return a;
 }
 
-static enum answer query(const char *url, X509 *cert, STACK_OF(X509) *chain,
+static enum answer query(const char *url, X509 *cert, STACK_OF(X509) * chain,
                          int issuer_idx, const struct nk_verify_opts *o,
                          struct nk_rev_cert *rc)
 {
@@ -281,7 +283,7 @@ out:
     return a;
 }
 
-void nk_ocsp_check(X509 *cert, STACK_OF(X509) *chain, int issuer_idx,
+void nk_ocsp_check(X509 *cert, STACK_OF(X509) * chain, int issuer_idx,
                    const struct nk_verify_opts *o, struct nk_rev_cert *rc)
 {
     STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(cert);

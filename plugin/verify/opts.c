@@ -32,8 +32,8 @@ int nk_verify_opts_init(struct nk_verify_opts *o, const struct nk_config *cfg,
     o->crl_cache = 1;
     if (nk_config_seconds(cfg, "ocsp-timeout", 2.0, MAX_TIMEOUT,
                           &o->ocsp_timeout, err) != 0 ||
-        nk_config_seconds(cfg, "crl-timeout", 5.0, MAX_TIMEOUT,
-                          &o->crl_timeout, err) != 0 ||
+        nk_config_seconds(cfg, "crl-timeout", 5.0, MAX_TIMEOUT, &o->crl_timeout,
+                          err) != 0 ||
         nk_config_bool(cfg, "crl-cache", 1, &o->crl_cache, err) != 0)
         return -1;
     if (o->crl_cache)

@@ -3,7 +3,7 @@
 #include "common/log.h"
 #include "verify/verify.h"
 
-int nk_verify_presign(STACK_OF(X509) *chain, const struct nk_config *cfg,
+int nk_verify_presign(STACK_OF(X509) * chain, const struct nk_config *cfg,
                       struct nk_err *err)
 {
     struct nk_verify_opts o;

@@ -14,10 +14,12 @@
 
 /* RFC 5280 section 5.3.1; 7 is not used. */
 static const char *const reason_names[] = {
-    "unspecified",    "keyCompromise",      "cACompromise",
-    "affiliationChanged", "superseded",     "cessationOfOperation",
-    "certificateHold", NULL,                "removeFromCRL",
-    "privilegeWithdrawn", "aACompromise",
+    "unspecified",     "keyCompromise",
+    "cACompromise",    "affiliationChanged",
+    "superseded",      "cessationOfOperation",
+    "certificateHold", NULL,
+    "removeFromCRL",   "privilegeWithdrawn",
+    "aACompromise",
 };
 
 const char *nk_crl_reason_name(int code)
@@ -42,7 +44,7 @@ static char *serial_hex(X509 *cert)
 }
 
 /* OCSP, then CRL when OCSP said "unknown" or could not answer. */
-static void check_one(STACK_OF(X509) *chain, int i,
+static void check_one(STACK_OF(X509) * chain, int i,
                       const struct nk_verify_opts *o, struct nk_rev_cert *rc)
 {
     X509 *cert = sk_X509_value(chain, i);
@@ -72,7 +74,7 @@ static void check_one(STACK_OF(X509) *chain, int i,
     }
 }
 
-int nk_revocation_check_chain(STACK_OF(X509) *chain,
+int nk_revocation_check_chain(STACK_OF(X509) * chain,
                               const struct nk_verify_opts *o,
                               struct nk_revocation_result *out,
                               struct nk_err *err)
@@ -117,14 +119,14 @@ static const char *method_name(enum nk_rev_method m)
     return m == NK_REV_OCSP ? "OCSP" : m == NK_REV_CRL ? "CRL" : "none";
 }
 
-static void describe_revoked(const struct nk_rev_cert *rc,
-                             struct nk_verdict *v)
+static void describe_revoked(const struct nk_rev_cert *rc, struct nk_verdict *v)
 {
     char when[32];
 
     nk_time_format(rc->revoked_at, when, sizeof(when));
-    put(v, "certificate \"%.200s\" (serial %.80s) is revoked since %s, "
-           "reason %s (%s); do not trust signatures made with it",
+    put(v,
+        "certificate \"%.200s\" (serial %.80s) is revoked since %s, "
+        "reason %s (%s); do not trust signatures made with it",
         rc->subject ? rc->subject : "?", rc->serial, when,
         nk_crl_reason_name(rc->reason_code), rc->detail);
 }
@@ -144,10 +146,11 @@ void nk_revocation_verdict(const struct nk_revocation_result *r,
             return;
         }
         if (rc->status == NK_REV_UNKNOWN && r->worst == NK_REV_UNKNOWN) {
-            put(v, "revocation status of certificate \"%.200s\" (serial "
-                   "%.80s) is unknown: %s; check that the responder or CRL "
-                   "is reachable and valid", rc->subject ? rc->subject : "?",
-                rc->serial, rc->detail);
+            put(v,
+                "revocation status of certificate \"%.200s\" (serial "
+                "%.80s) is unknown: %s; check that the responder or CRL "
+                "is reachable and valid",
+                rc->subject ? rc->subject : "?", rc->serial, rc->detail);
             return;
         }
     }
@@ -158,8 +161,9 @@ void nk_revocation_verdict(const struct nk_revocation_result *r,
             put(v, "; \"%.120s\" good via %s", rc->subject ? rc->subject : "?",
                 method_name(rc->method));
         else if (rc->status == NK_REV_NOT_REVOCABLE && bare++ == 0)
-            put(v, "; \"%.120s\" has no OCSP responder or CRL distribution "
-                   "point and is treated as not revocable, as notation does",
+            put(v,
+                "; \"%.120s\" has no OCSP responder or CRL distribution "
+                "point and is treated as not revocable, as notation does",
                 rc->subject ? rc->subject : "?");
     }
 }

@@ -17,7 +17,7 @@
  * (with rc->detail saying why). chain is the whole leaf-first chain and
  * issuer_idx the index of cert's issuer in it (the responder's certificate
  * must chain to its root). */
-void nk_ocsp_check(X509 *cert, STACK_OF(X509) *chain, int issuer_idx,
+void nk_ocsp_check(X509 *cert, STACK_OF(X509) * chain, int issuer_idx,
                    const struct nk_verify_opts *o, struct nk_rev_cert *rc);
 /* Reads der, the DER answer of the responder at url to req, which asks
  * for id (cert's certID; cert is issued by chain[issuer_idx]): a successful
@@ -25,7 +25,7 @@ void nk_ocsp_check(X509 *cert, STACK_OF(X509) *chain, int issuer_idx,
  * responder chaining to the chain's root, current at o->now. 0 with
  * rc->status set when it decides, else -1 with rc->detail saying why. */
 int nk_ocsp_answer(const unsigned char *der, size_t n, OCSP_REQUEST *req,
-                   OCSP_CERTID *id, STACK_OF(X509) *chain, int issuer_idx,
+                   OCSP_CERTID *id, STACK_OF(X509) * chain, int issuer_idx,
                    const char *url, const struct nk_verify_opts *o,
                    struct nk_rev_cert *rc) NK_MUST_CHECK;
 /* Nonzero when cert names an http OCSP responder. */

@@ -19,12 +19,12 @@
 #define NK_REVOCATION_SKEW 300
 
 struct nk_verify_opts {
-    double ocsp_timeout;  /* seconds per OCSP request (default 2) */
-    double crl_timeout;   /* seconds per CRL download (default 5) */
-    int crl_cache;        /* 1: read and write the on-disk CRL cache */
-    char *cache_dir;      /* CRL cache directory (owned) or NULL */
-    time_t now;           /* verification time */
-    time_t signing_time;  /* authentic signing time, or 0 when none */
+    double ocsp_timeout; /* seconds per OCSP request (default 2) */
+    double crl_timeout;  /* seconds per CRL download (default 5) */
+    int crl_cache;       /* 1: read and write the on-disk CRL cache */
+    char *cache_dir;     /* CRL cache directory (owned) or NULL */
+    time_t now;          /* verification time */
+    time_t signing_time; /* authentic signing time, or 0 when none */
 };
 
 /* Fills o from pluginConfig keys ocsp-timeout, crl-timeout, crl-cache and
@@ -79,7 +79,7 @@ struct nk_revocation_result {
  * (AIA) first, CRL (CDP) when OCSP has no answer, neither -> not revocable.
  * Network and validation faults become NK_REV_UNKNOWN entries, not errors;
  * -1 only for an empty chain. */
-int nk_revocation_check_chain(STACK_OF(X509) *chain,
+int nk_revocation_check_chain(STACK_OF(X509) * chain,
                               const struct nk_verify_opts *o,
                               struct nk_revocation_result *out,
                               struct nk_err *err) NK_MUST_CHECK;
@@ -94,7 +94,7 @@ const char *nk_crl_reason_name(int code);
 
 /* Fails when `at` is at or after the signature expiry (0: none), or outside
  * any certificate's validity window. */
-void nk_expiry_check(STACK_OF(X509) *chain, time_t expiry, time_t at,
+void nk_expiry_check(STACK_OF(X509) * chain, time_t expiry, time_t at,
                      struct nk_verdict *v);
 
 /* RFC 3339 ("2025-01-02T03:04:05.5+08:00"); Go's zero time
@@ -110,7 +110,7 @@ int nk_time_from_asn1(const ASN1_TIME *a, time_t *out) NK_MUST_CHECK;
 
 /* With pluginConfig revocation-check-before-sign=true, refuses a chain with
  * a revoked certificate or an unknown status (VALIDATION_ERROR naming it). */
-int nk_verify_presign(STACK_OF(X509) *chain, const struct nk_config *cfg,
+int nk_verify_presign(STACK_OF(X509) * chain, const struct nk_config *cfg,
                       struct nk_err *err) NK_MUST_CHECK;
 
 #endif

@@ -50,3 +50,7 @@ check "build: a header change rebuilds what includes it" b64_rebuilt
 werror_in() { make -n -W plugin/common/b64.c BUILD="$NK_TMP/b" WERROR="$1" "$NK_TMP/b/plugin/common/b64.o" | grep -c -- '-Werror'; }
 check "build: -Werror only with WERROR=1" \
     test "$(werror_in '')" = 0 -a "$(werror_in 1)" = 1
+# The tree stays formatted: clang-format 14 with .clang-format finds
+# nothing to change (make format-check; `make format` fixes).
+check "build: make format-check (clang-format 14) finds nothing to change" \
+    make -s format-check

@@ -1,9 +1,10 @@
 /* LD_PRELOAD allocator for out-of-memory tests: counts the allocations the
  * plugin itself, cJSON and libcbor make (malloc, calloc, realloc, strdup
- * called from the code of the executable or those libraries) and makes the NK_FAIL_NTH-th of them fail.
- * Allocations by libcrypto, libp11 or a PKCS#11 module are left alone: the
- * test is about our policy, not theirs. At exit the count goes to the file
- * NK_FAIL_COUNT names (when set), so a test knows how many to try.
+ * called from the code of the executable or those libraries) and makes the
+ * NK_FAIL_NTH-th of them fail. Allocations by libcrypto, libp11 or a PKCS#11
+ * module are left alone: the test is about our policy, not theirs. At exit the
+ * count goes to the file NK_FAIL_COUNT names (when set), so a test knows how
+ * many to try.
  *
  *   cc -shared -fPIC -O1 -o failmalloc.so failmalloc.c -ldl
  *   NK_FAIL_NTH=17 LD_PRELOAD=./failmalloc.so notation-keystore ... */

@@ -63,14 +63,34 @@ static CK_FUNCTION_LIST_PTR real;
 
 /* The functions the plugin and libp11 call; each is counted and can be
  * made to fail. */
-#define FUNCS(X)                                                          \
-    X(C_GetFunctionList) X(C_Initialize) X(C_Finalize) X(C_GetInfo)       \
-    X(C_GetSlotList) X(C_GetSlotInfo) X(C_GetTokenInfo)                   \
-    X(C_GetMechanismList) X(C_GetMechanismInfo) X(C_OpenSession)          \
-    X(C_CloseSession) X(C_CloseAllSessions) X(C_GetSessionInfo)           \
-    X(C_Login) X(C_Logout) X(C_CreateObject) X(C_DestroyObject)           \
-    X(C_GetAttributeValue) X(C_FindObjectsInit) X(C_FindObjects)          \
-    X(C_FindObjectsFinal) X(C_SignInit) X(C_Sign)
+/* clang-format off: one function per line (clang-format 14 reflows an
+ * X-macro list differently on each pass). */
+// clang-format off
+#define FUNCS(X) \
+    X(C_GetFunctionList) \
+    X(C_Initialize) \
+    X(C_Finalize) \
+    X(C_GetInfo) \
+    X(C_GetSlotList) \
+    X(C_GetSlotInfo) \
+    X(C_GetTokenInfo) \
+    X(C_GetMechanismList) \
+    X(C_GetMechanismInfo) \
+    X(C_OpenSession) \
+    X(C_CloseSession) \
+    X(C_CloseAllSessions) \
+    X(C_GetSessionInfo) \
+    X(C_Login) \
+    X(C_Logout) \
+    X(C_CreateObject) \
+    X(C_DestroyObject) \
+    X(C_GetAttributeValue) \
+    X(C_FindObjectsInit) \
+    X(C_FindObjects) \
+    X(C_FindObjectsFinal) \
+    X(C_SignInit) \
+    X(C_Sign)
+// clang-format on
 #define AS_ENUM(f) F_##f,
 #define AS_NAME(f) #f,
 enum { FUNCS(AS_ENUM) NFUNCS };
@@ -82,34 +102,69 @@ struct rv_name {
     const char *name;
     CK_RV rv;
 };
-#define RV(x) {#x, x}
+#define RV(x)                                                                  \
+    {                                                                          \
+#x, x                                                                  \
+    }
 static const struct rv_name rvs[] = {
-    RV(CKR_CANCEL), RV(CKR_HOST_MEMORY), RV(CKR_SLOT_ID_INVALID),
-    RV(CKR_GENERAL_ERROR), RV(CKR_FUNCTION_FAILED), RV(CKR_ARGUMENTS_BAD),
-    RV(CKR_NEED_TO_CREATE_THREADS), RV(CKR_CANT_LOCK),
-    RV(CKR_ATTRIBUTE_READ_ONLY), RV(CKR_ATTRIBUTE_SENSITIVE),
-    RV(CKR_ATTRIBUTE_TYPE_INVALID), RV(CKR_ATTRIBUTE_VALUE_INVALID),
-    RV(CKR_ACTION_PROHIBITED), RV(CKR_DATA_INVALID), RV(CKR_DATA_LEN_RANGE),
-    RV(CKR_DEVICE_ERROR), RV(CKR_DEVICE_MEMORY), RV(CKR_DEVICE_REMOVED),
-    RV(CKR_FUNCTION_CANCELED), RV(CKR_FUNCTION_NOT_SUPPORTED),
-    RV(CKR_KEY_HANDLE_INVALID), RV(CKR_KEY_SIZE_RANGE),
-    RV(CKR_KEY_TYPE_INCONSISTENT), RV(CKR_KEY_FUNCTION_NOT_PERMITTED),
-    RV(CKR_MECHANISM_INVALID), RV(CKR_MECHANISM_PARAM_INVALID),
-    RV(CKR_OBJECT_HANDLE_INVALID), RV(CKR_OPERATION_ACTIVE),
-    RV(CKR_OPERATION_NOT_INITIALIZED), RV(CKR_PIN_INCORRECT),
-    RV(CKR_PIN_INVALID), RV(CKR_PIN_LEN_RANGE), RV(CKR_PIN_EXPIRED),
-    RV(CKR_PIN_LOCKED), RV(CKR_SESSION_CLOSED), RV(CKR_SESSION_COUNT),
-    RV(CKR_SESSION_HANDLE_INVALID), RV(CKR_SESSION_PARALLEL_NOT_SUPPORTED),
-    RV(CKR_SESSION_READ_ONLY), RV(CKR_SESSION_EXISTS),
-    RV(CKR_SESSION_READ_ONLY_EXISTS), RV(CKR_SESSION_READ_WRITE_SO_EXISTS),
-    RV(CKR_TEMPLATE_INCOMPLETE), RV(CKR_TEMPLATE_INCONSISTENT),
-    RV(CKR_TOKEN_NOT_PRESENT), RV(CKR_TOKEN_NOT_RECOGNIZED),
-    RV(CKR_TOKEN_WRITE_PROTECTED), RV(CKR_USER_ALREADY_LOGGED_IN),
-    RV(CKR_USER_NOT_LOGGED_IN), RV(CKR_USER_PIN_NOT_INITIALIZED),
-    RV(CKR_USER_TYPE_INVALID), RV(CKR_USER_ANOTHER_ALREADY_LOGGED_IN),
-    RV(CKR_USER_TOO_MANY_TYPES), RV(CKR_DOMAIN_PARAMS_INVALID),
-    RV(CKR_CURVE_NOT_SUPPORTED), RV(CKR_BUFFER_TOO_SMALL),
-    RV(CKR_CRYPTOKI_NOT_INITIALIZED), RV(CKR_CRYPTOKI_ALREADY_INITIALIZED),
+    RV(CKR_CANCEL),
+    RV(CKR_HOST_MEMORY),
+    RV(CKR_SLOT_ID_INVALID),
+    RV(CKR_GENERAL_ERROR),
+    RV(CKR_FUNCTION_FAILED),
+    RV(CKR_ARGUMENTS_BAD),
+    RV(CKR_NEED_TO_CREATE_THREADS),
+    RV(CKR_CANT_LOCK),
+    RV(CKR_ATTRIBUTE_READ_ONLY),
+    RV(CKR_ATTRIBUTE_SENSITIVE),
+    RV(CKR_ATTRIBUTE_TYPE_INVALID),
+    RV(CKR_ATTRIBUTE_VALUE_INVALID),
+    RV(CKR_ACTION_PROHIBITED),
+    RV(CKR_DATA_INVALID),
+    RV(CKR_DATA_LEN_RANGE),
+    RV(CKR_DEVICE_ERROR),
+    RV(CKR_DEVICE_MEMORY),
+    RV(CKR_DEVICE_REMOVED),
+    RV(CKR_FUNCTION_CANCELED),
+    RV(CKR_FUNCTION_NOT_SUPPORTED),
+    RV(CKR_KEY_HANDLE_INVALID),
+    RV(CKR_KEY_SIZE_RANGE),
+    RV(CKR_KEY_TYPE_INCONSISTENT),
+    RV(CKR_KEY_FUNCTION_NOT_PERMITTED),
+    RV(CKR_MECHANISM_INVALID),
+    RV(CKR_MECHANISM_PARAM_INVALID),
+    RV(CKR_OBJECT_HANDLE_INVALID),
+    RV(CKR_OPERATION_ACTIVE),
+    RV(CKR_OPERATION_NOT_INITIALIZED),
+    RV(CKR_PIN_INCORRECT),
+    RV(CKR_PIN_INVALID),
+    RV(CKR_PIN_LEN_RANGE),
+    RV(CKR_PIN_EXPIRED),
+    RV(CKR_PIN_LOCKED),
+    RV(CKR_SESSION_CLOSED),
+    RV(CKR_SESSION_COUNT),
+    RV(CKR_SESSION_HANDLE_INVALID),
+    RV(CKR_SESSION_PARALLEL_NOT_SUPPORTED),
+    RV(CKR_SESSION_READ_ONLY),
+    RV(CKR_SESSION_EXISTS),
+    RV(CKR_SESSION_READ_ONLY_EXISTS),
+    RV(CKR_SESSION_READ_WRITE_SO_EXISTS),
+    RV(CKR_TEMPLATE_INCOMPLETE),
+    RV(CKR_TEMPLATE_INCONSISTENT),
+    RV(CKR_TOKEN_NOT_PRESENT),
+    RV(CKR_TOKEN_NOT_RECOGNIZED),
+    RV(CKR_TOKEN_WRITE_PROTECTED),
+    RV(CKR_USER_ALREADY_LOGGED_IN),
+    RV(CKR_USER_NOT_LOGGED_IN),
+    RV(CKR_USER_PIN_NOT_INITIALIZED),
+    RV(CKR_USER_TYPE_INVALID),
+    RV(CKR_USER_ANOTHER_ALREADY_LOGGED_IN),
+    RV(CKR_USER_TOO_MANY_TYPES),
+    RV(CKR_DOMAIN_PARAMS_INVALID),
+    RV(CKR_CURVE_NOT_SUPPORTED),
+    RV(CKR_BUFFER_TOO_SMALL),
+    RV(CKR_CRYPTOKI_NOT_INITIALIZED),
+    RV(CKR_CRYPTOKI_ALREADY_INITIALIZED),
     RV(CKR_FUNCTION_REJECTED),
 };
 #undef RV
@@ -134,9 +189,10 @@ static void write_counts(void)
     for (i = 0; i < NFUNCS; i++)
         if (calls[i] > 0)
             dprintf(fd, "%s %lu\n", fnames[i], calls[i]);
-    dprintf(fd, "login_user %lu\nlogin_context %lu\ninit_ok %lu\n"
-                "finalize %lu\n", login_user, login_context, init_ok,
-            finalized);
+    dprintf(fd,
+            "login_user %lu\nlogin_context %lu\ninit_ok %lu\n"
+            "finalize %lu\n",
+            login_user, login_context, init_ok, finalized);
     close(fd);
 }
 
@@ -200,10 +256,10 @@ static int fault(int f, CK_RV *rv)
 
 /* A wrapper starts with ENTER (counts the call, returns a FAIL_NOW
  * answer) and ends with LEAVE (the module's answer or the FAIL_AFTER one). */
-#define ENTER(f)                                                          \
-    CK_RV forced = CKR_OK;                                                \
-    int how = fault(F_##f, &forced);                                      \
-    if (how == FAIL_NOW)                                                  \
+#define ENTER(f)                                                               \
+    CK_RV forced = CKR_OK;                                                     \
+    int how = fault(F_##f, &forced);                                           \
+    if (how == FAIL_NOW)                                                       \
     return forced
 #define LEAVE(rv) return how == FAIL_AFTER ? forced : (rv)
 
@@ -228,8 +284,8 @@ static void garble(CK_UTF8CHAR *field, size_t size)
 {
     const char *mode = getenv("NK_SHIM_LABEL");
     static const char ctrl[] = "\"q\\\n\t\x01%;?&=/<>\x7f";
-    static const unsigned char high[] = {0xff, 0xfe, 0xc3, 0x28, 0xe2,
-                                         0x82, 0x80, 0xa0};
+    static const unsigned char high[] = {0xff, 0xfe, 0xc3, 0x28,
+                                         0xe2, 0x82, 0x80, 0xa0};
     size_t i;
 
     if (mode == NULL)
@@ -421,8 +477,8 @@ static CK_RV logout(CK_SESSION_HANDLE s)
     LEAVE(real->C_Logout(s));
 }
 
-static CK_RV create_object(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t,
-                           CK_ULONG n, CK_OBJECT_HANDLE_PTR h)
+static CK_RV create_object(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+                           CK_OBJECT_HANDLE_PTR h)
 {
     ENTER(C_CreateObject);
 
@@ -543,8 +599,9 @@ static void scan_pin(const char *pin, const char *outpath)
         *nl = '\0';
         name[0] = '\0';
         if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %511s", &lo, &hi, perms,
-                   name) < 3 || perms[0] != 'r' || perms[1] != 'w' ||
-            perms[3] != 'p' || hi - lo > (1ul << 30))
+                   name) < 3 ||
+            perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p' ||
+            hi - lo > (1ul << 30))
             continue;
         c = count_in((const volatile unsigned char *)lo,
                      (const volatile unsigned char *)hi, pin, n);

@@ -31,8 +31,9 @@ static inline void tg_ext(X509 *c, X509 *issuer, int nid, const char *value)
  * issuer is NULL), valid from now+from to now+to seconds. ku/eku/bc are
  * openssl extension strings, or NULL to leave the extension out. */
 static inline X509 *tg_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
-                     EVP_PKEY *issuer_key, long from, long to, const char *bc,
-                     const char *ku, const char *eku, const EVP_MD *md)
+                            EVP_PKEY *issuer_key, long from, long to,
+                            const char *bc, const char *ku, const char *eku,
+                            const EVP_MD *md)
 {
     X509 *c = X509_new();
     X509_NAME *n = X509_NAME_new();
@@ -40,10 +41,14 @@ static inline X509 *tg_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
 
     X509_set_version(c, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(c), serial++);
-    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"US", -1, -1, 0);
-    X509_NAME_add_entry_by_txt(n, "ST", MBSTRING_ASC, (const unsigned char *)"WA", -1, -1, 0);
-    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"Test", -1, -1, 0);
-    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+                               (const unsigned char *)"US", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "ST", MBSTRING_ASC,
+                               (const unsigned char *)"WA", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+                               (const unsigned char *)"Test", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn,
+                               -1, -1, 0);
     X509_set_subject_name(c, n);
     X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : n);
     X509_NAME_free(n);

@@ -55,34 +55,32 @@ static void test_shared_files(void **state)
     snprintf(credp, sizeof(credp), "%s/credentials", dir);
     setenv("AWS_CONFIG_FILE", cfgp, 1);
     setenv("AWS_SHARED_CREDENTIALS_FILE", credp, 1);
-    write_file("config",
-               "# comment\n"
-               "[default]\n"
-               "region = eu-west-1\n"
-               "[profile  dev]\n"
-               "Region: us-east-2\n"
-               "s3 =\n"
-               "    region = nested-not-a-key\n"
-               "  \n"
-               "    max_concurrent_requests = 20\n"
-               "sso_session = corp\n"
-               "  ; indented comment\n"
-               "role_arn = arn:aws:iam::1:role/a=b\n"
-               "[profile \"quoted name\"]\n"
-               "region = ap-south-1\n"
-               "[dev]\n"
-               "region = not-a-profile-in-config\n"
-               "[profiledev]\n"
-               "region = no-space\n"
-               "[sso-session corp]\n"
-               "sso_start_url = https://corp.awsapps.com/start\n"
-               "sso_region = eu-central-1\n");
-    write_file("credentials",
-               "[dev]\n"
-               "aws_access_key_id = AKIADEV\n"
-               "region = from-credentials\n"
-               "[only-creds]\n"
-               "aws_access_key_id = AKIAONLY\n");
+    write_file("config", "# comment\n"
+                         "[default]\n"
+                         "region = eu-west-1\n"
+                         "[profile  dev]\n"
+                         "Region: us-east-2\n"
+                         "s3 =\n"
+                         "    region = nested-not-a-key\n"
+                         "  \n"
+                         "    max_concurrent_requests = 20\n"
+                         "sso_session = corp\n"
+                         "  ; indented comment\n"
+                         "role_arn = arn:aws:iam::1:role/a=b\n"
+                         "[profile \"quoted name\"]\n"
+                         "region = ap-south-1\n"
+                         "[dev]\n"
+                         "region = not-a-profile-in-config\n"
+                         "[profiledev]\n"
+                         "region = no-space\n"
+                         "[sso-session corp]\n"
+                         "sso_start_url = https://corp.awsapps.com/start\n"
+                         "sso_region = eu-central-1\n");
+    write_file("credentials", "[dev]\n"
+                              "aws_access_key_id = AKIADEV\n"
+                              "region = from-credentials\n"
+                              "[only-creds]\n"
+                              "aws_access_key_id = AKIAONLY\n");
     value_is(nk_aws_config_get("default", "region"), "eu-west-1");
     value_is(nk_aws_config_get("dev", "region"), "us-east-2");
     value_is(nk_aws_config_get("dev", "REGION"), "us-east-2");
@@ -139,11 +137,10 @@ static void test_argv_split(void **state)
 {
     (void)state;
     split_is("/bin/tool", (const char *const[]){"/bin/tool", NULL});
-    split_is("  tool\t--a  b \n", (const char *const[]){"tool", "--a", "b",
-                                                        NULL});
+    split_is("  tool\t--a  b \n",
+             (const char *const[]){"tool", "--a", "b", NULL});
     split_is("tool \"two words\" 'it''s' x'y z'w",
-             (const char *const[]){"tool", "two words", "its", "xy zw",
-                                   NULL});
+             (const char *const[]){"tool", "two words", "its", "xy zw", NULL});
     /* in "...", a backslash escapes only '"' and '\' */
     split_is("t \"a \\\"b\\\" \\\\ \\n\"",
              (const char *const[]){"t", "a \"b\" \\ \\n", NULL});

@@ -63,8 +63,8 @@ static void test_id_forms(void **state)
     ok_id("https://v.vault.azure.net/certificates/leaf/", NK_AZ_FORM_CERTS,
           "https://v.vault.azure.net", "leaf", NULL, 0,
           "https://vault.azure.net");
-    ok_id("https://v.vault.azure.net/certificates/leaf/abc/",
-          NK_AZ_FORM_CERTS, "https://v.vault.azure.net", "leaf", "abc", 0,
+    ok_id("https://v.vault.azure.net/certificates/leaf/abc/", NK_AZ_FORM_CERTS,
+          "https://v.vault.azure.net", "leaf", "abc", 0,
           "https://vault.azure.net");
     /* Sovereign clouds and Managed HSM. */
     ok_id("https://v.vault.azure.cn/keys/k", NK_AZ_FORM_KEYS,
@@ -77,8 +77,7 @@ static void test_id_forms(void **state)
           "https://managedhsm.azure.net");
     /* The default port is dropped, as in the service's own key ids. */
     ok_id("https://v.vault.azure.net:443/keys/k", NK_AZ_FORM_KEYS,
-          "https://v.vault.azure.net", "k", NULL, 0,
-          "https://vault.azure.net");
+          "https://v.vault.azure.net", "k", NULL, 0, "https://vault.azure.net");
     /* Loopback mocks: http allowed, port kept. */
     ok_id("http://127.0.0.1:8080/keys/k/v1", NK_AZ_FORM_KEYS,
           "http://127.0.0.1:8080", "k", "v1", 0, "https://vault.azure.net");
@@ -139,10 +138,10 @@ static void test_id_refused(void **state)
         nk_azure_id_parse("http://v.vault.azure.net/keys/k", &id, &err), -1);
     assert_non_null(strstr(err.msg, "loopback"));
     memset(&err, 0, sizeof(err));
-    assert_int_equal(nk_azure_id_parse(
-                         "https://h.managedhsm.azure.net/certificates/c",
-                         &id, &err),
-                     -1);
+    assert_int_equal(
+        nk_azure_id_parse("https://h.managedhsm.azure.net/certificates/c", &id,
+                          &err),
+        -1);
     assert_non_null(strstr(err.msg, "keys only"));
 }
 
@@ -172,10 +171,10 @@ static void test_kid_check(void **state)
     assert_int_equal(err.code, NK_ERR_GENERIC);
     assert_null(v);
     memset(&err, 0, sizeof(err));
-    assert_int_equal(nk_azure_kid_check(&id,
-                                        "https://v.vault.azure.net/keys/other/1",
-                                        "sign", &v, &err),
-                     -1);
+    assert_int_equal(
+        nk_azure_kid_check(&id, "https://v.vault.azure.net/keys/other/1",
+                           "sign", &v, &err),
+        -1);
     memset(&err, 0, sizeof(err));
     assert_int_equal(nk_azure_kid_check(&id,
                                         "https://v.vault.azure.net/keys/leaf",
@@ -235,12 +234,10 @@ static cJSON *check_jws(const char *jws, EVP_PKEY *pub, enum nk_jwt_alg alg)
         assert_int_equal(slen, 64);
         assert_int_equal(nk_ecdsa_raw_to_der(sig, slen, &der, &dlen, &err), 0);
     }
-    assert_int_equal(EVP_DigestVerifyInit(md, &pc, EVP_sha256(), NULL, pub),
-                     1);
+    assert_int_equal(EVP_DigestVerifyInit(md, &pc, EVP_sha256(), NULL, pub), 1);
     if (alg == NK_JWT_PS256) {
-        assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pc,
-                                                      RSA_PKCS1_PSS_PADDING),
-                         1);
+        assert_int_equal(
+            EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING), 1);
         assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 32), 1);
     }
     assert_int_equal(EVP_DigestVerify(md, der ? der : sig, der ? dlen : slen,
@@ -271,14 +268,12 @@ static void test_jwt(void **state)
     cJSON_AddStringToObject(extra, "x5t#S256", "abc");
     cJSON_AddStringToObject(extra, "alg", "none"); /* never overrides */
 
-    assert_int_equal(nk_jwt_sign(extra, claims, rsa, NK_JWT_PS256, &jws,
-                                 &err),
+    assert_int_equal(nk_jwt_sign(extra, claims, rsa, NK_JWT_PS256, &jws, &err),
                      0);
     h = check_jws(jws, rsa, NK_JWT_PS256);
     assert_string_equal(cJSON_GetObjectItem(h, "alg")->valuestring, "PS256");
     assert_string_equal(cJSON_GetObjectItem(h, "typ")->valuestring, "JWT");
-    assert_string_equal(cJSON_GetObjectItem(h, "x5t#S256")->valuestring,
-                        "abc");
+    assert_string_equal(cJSON_GetObjectItem(h, "x5t#S256")->valuestring, "abc");
     cJSON_Delete(h);
     free(jws);
 
@@ -298,8 +293,8 @@ static void test_jwt(void **state)
     assert_int_equal(err.code, NK_ERR_VALIDATION);
     assert_null(jws);
     memset(&err, 0, sizeof(err));
-    assert_int_equal(
-        nk_jwt_sign(NULL, claims, ec384, NK_JWT_ES256, &jws, &err), -1);
+    assert_int_equal(nk_jwt_sign(NULL, claims, ec384, NK_JWT_ES256, &jws, &err),
+                     -1);
     memset(&err, 0, sizeof(err));
     assert_int_equal(nk_jwt_sign(NULL, claims, rsa, NK_JWT_ES256, &jws, &err),
                      -1);
@@ -332,15 +327,14 @@ static void test_secret_chain(void **state)
     EVP_PKEY *lk = tg_key("EC:P-256"), *ok = tg_key("EC:P-256");
     X509 *root = tg_cert("root", rk, NULL, rk, -60, 3600, "critical,CA:true",
                          "critical,keyCertSign", NULL, EVP_sha256());
-    X509 *inter = tg_cert("inter", ik, root, rk, -60, 3600,
-                          "critical,CA:true", "critical,keyCertSign", NULL,
-                          EVP_sha256());
-    X509 *leaf = tg_cert("leaf", lk, inter, ik, -60, 3600, "CA:false",
-                         "critical,digitalSignature", "codeSigning",
-                         EVP_sha256());
-    X509 *other = tg_cert("other", ok, inter, ik, -60, 3600, "CA:false",
-                          "critical,digitalSignature", "codeSigning",
-                          EVP_sha256());
+    X509 *inter = tg_cert("inter", ik, root, rk, -60, 3600, "critical,CA:true",
+                          "critical,keyCertSign", NULL, EVP_sha256());
+    X509 *leaf =
+        tg_cert("leaf", lk, inter, ik, -60, 3600, "CA:false",
+                "critical,digitalSignature", "codeSigning", EVP_sha256());
+    X509 *other =
+        tg_cert("other", ok, inter, ik, -60, 3600, "CA:false",
+                "critical,digitalSignature", "codeSigning", EVP_sha256());
     /* A key block first, as Key Vault writes it; then root, leaf, inter:
      * any order. The "key" is not PEM at all: it must not be parsed. */
     char *pem = strdup("-----BEGIN PRIVATE KEY-----\nnot base64 !!\n"
@@ -370,14 +364,13 @@ static void test_secret_chain(void **state)
 
     /* Another content type, and a PEM without certificates. */
     memset(&err, 0, sizeof(err));
-    assert_int_equal(nk_azure_secret_chain("x", "text/plain", "secret", &sk,
-                                           &err),
-                     -1);
+    assert_int_equal(
+        nk_azure_secret_chain("x", "text/plain", "secret", &sk, &err), -1);
     assert_non_null(strstr(err.msg, "text/plain"));
     memset(&err, 0, sizeof(err));
     assert_int_equal(nk_azure_secret_chain("-----BEGIN PRIVATE KEY-----",
-                                           "application/x-pem-file",
-                                           "secret", &sk, &err),
+                                           "application/x-pem-file", "secret",
+                                           &sk, &err),
                      -1);
     memset(&err, 0, sizeof(err));
     assert_int_equal(nk_azure_secret_chain("!!", "application/x-pkcs12",
@@ -397,9 +390,9 @@ static void test_secret_chain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_id_forms),   cmocka_unit_test(test_id_refused),
-        cmocka_unit_test(test_kid_check),  cmocka_unit_test(test_keyspec),
-        cmocka_unit_test(test_jwt),        cmocka_unit_test(test_secret_chain),
+        cmocka_unit_test(test_id_forms),  cmocka_unit_test(test_id_refused),
+        cmocka_unit_test(test_kid_check), cmocka_unit_test(test_keyspec),
+        cmocka_unit_test(test_jwt),       cmocka_unit_test(test_secret_chain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

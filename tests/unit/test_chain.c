@@ -75,10 +75,10 @@ static void test_good_chain(void **state)
     struct pki *p = *state;
     struct nk_err err;
 
-    assert_string_equal(check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU,
-                                       "codeSigning"), &err), "");
-    assert_string_equal(check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU, NULL),
-                               &err), "");
+    assert_string_equal(
+        check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU, "codeSigning"), &err), "");
+    assert_string_equal(check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU, NULL), &err),
+                        "");
 }
 
 static void test_leaf_rules(void **state)
@@ -86,28 +86,31 @@ static void test_leaf_rules(void **state)
     struct pki *p = *state;
     struct nk_err err;
 
-    assert_non_null(strstr(check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU,
-                                          "codeSigning,serverAuth"), &err),
-                           "serverAuth"));
-    assert_non_null(strstr(check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU,
-                                          "clientAuth"), &err),
-                           "clientAuth"));
-    assert_non_null(strstr(check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU,
-                                          "timeStamping"), &err),
-                           "timeStamping"));
-    assert_non_null(strstr(check3(p, leaf(p, -10, TG_DAY,
-                                          "digitalSignature", NULL), &err),
-                           "not critical"));
+    assert_non_null(strstr(
+        check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU, "codeSigning,serverAuth"),
+               &err),
+        "serverAuth"));
+    assert_non_null(
+        strstr(check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU, "clientAuth"), &err),
+               "clientAuth"));
+    assert_non_null(strstr(
+        check3(p, leaf(p, -10, TG_DAY, TG_LEAF_KU, "timeStamping"), &err),
+        "timeStamping"));
+    assert_non_null(
+        strstr(check3(p, leaf(p, -10, TG_DAY, "digitalSignature", NULL), &err),
+               "not critical"));
     assert_non_null(strstr(check3(p, leaf(p, -10, TG_DAY, NULL, NULL), &err),
                            "no keyUsage"));
-    assert_non_null(strstr(check3(p, leaf(p, -10, TG_DAY,
-                                          "critical,digitalSignature,"
-                                          "keyEncipherment", NULL), &err),
-                           "forbids"));
-    assert_non_null(strstr(check3(p, leaf(p, -10, TG_DAY,
-                                          "critical,keyAgreement", NULL),
+    assert_non_null(strstr(check3(p,
+                                  leaf(p, -10, TG_DAY,
+                                       "critical,digitalSignature,"
+                                       "keyEncipherment",
+                                       NULL),
                                   &err),
-                           "digitalSignature"));
+                           "forbids"));
+    assert_non_null(strstr(
+        check3(p, leaf(p, -10, TG_DAY, "critical,keyAgreement", NULL), &err),
+        "digitalSignature"));
     /* The message names the certificate. */
     assert_non_null(strstr(err.msg, "CN=Leaf"));
 }
@@ -117,12 +120,12 @@ static void test_validity(void **state)
     struct pki *p = *state;
     struct nk_err err;
 
-    assert_non_null(strstr(check3(p, leaf(p, -2 * TG_DAY, -TG_DAY,
-                                          TG_LEAF_KU, NULL), &err),
-                           "expired on"));
-    assert_non_null(strstr(check3(p, leaf(p, TG_DAY, 2 * TG_DAY, TG_LEAF_KU,
-                                          NULL), &err),
-                           "not valid before"));
+    assert_non_null(
+        strstr(check3(p, leaf(p, -2 * TG_DAY, -TG_DAY, TG_LEAF_KU, NULL), &err),
+               "expired on"));
+    assert_non_null(
+        strstr(check3(p, leaf(p, TG_DAY, 2 * TG_DAY, TG_LEAF_KU, NULL), &err),
+               "not valid before"));
 }
 
 static void test_shape(void **state)
@@ -286,8 +289,8 @@ static void test_check_built(void **state)
     sk_X509_push(pool, p->root);
     assert_int_equal(nk_chain_build(good, pool, &chain, &err), 0);
     assert_int_equal(nk_chain_check_built(chain, time(NULL), &err), 0);
-    assert_int_equal(nk_chain_check_built(chain, time(NULL) + 20 * TG_DAY,
-                                          &err), -1);
+    assert_int_equal(
+        nk_chain_check_built(chain, time(NULL) + 20 * TG_DAY, &err), -1);
     assert_non_null(strstr(err.msg, "expired on"));
     sk_X509_pop_free(chain, X509_free);
     nk_err_clear(&err);

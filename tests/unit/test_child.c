@@ -93,8 +93,8 @@ static void test_no_fd_leak(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_runs),     cmocka_unit_test(test_not_found),
-        cmocka_unit_test(test_deadline), cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_runs),       cmocka_unit_test(test_not_found),
+        cmocka_unit_test(test_deadline),   cmocka_unit_test(test_cap),
         cmocka_unit_test(test_no_fd_leak),
     };
 

@@ -253,9 +253,8 @@ static void many_headers(cJSON *j)
     size_t n;
     int i;
 
-    assert_int_equal(nk_b64url_decode(prot->valuestring, "protected", &raw,
-                                      &n, &err),
-                     0);
+    assert_int_equal(
+        nk_b64url_decode(prot->valuestring, "protected", &raw, &n, &err), 0);
     h = cJSON_ParseWithLength((const char *)raw, n);
     assert_non_null(h);
     for (i = 0; i < NK_SIGENV_MAX_HEADERS; i++) {

@@ -51,10 +51,10 @@ static ISSUING_DIST_POINT *relative_idp(void)
     idp->distpoint = DIST_POINT_NAME_new();
     idp->distpoint->type = 1;
     idp->distpoint->name.relativename = sk_X509_NAME_ENTRY_new_null();
-    sk_X509_NAME_ENTRY_push(idp->distpoint->name.relativename,
-                            X509_NAME_ENTRY_create_by_txt(
-                                NULL, "CN", MBSTRING_ASC,
-                                (const unsigned char *)"part1", -1));
+    sk_X509_NAME_ENTRY_push(
+        idp->distpoint->name.relativename,
+        X509_NAME_ENTRY_create_by_txt(NULL, "CN", MBSTRING_ASC,
+                                      (const unsigned char *)"part1", -1));
     return idp;
 }
 
@@ -64,12 +64,12 @@ static int setup(void **state)
 
     p->ca_key = tg_key("EC:P-256");
     p->key = tg_key("EC:P-256");
-    p->ca = tg_cert("CA", p->ca_key, NULL, NULL, -TG_DAY, 10 * TG_DAY,
-                    TG_CA_BC, TG_CA_KU, NULL, NULL);
+    p->ca = tg_cert("CA", p->ca_key, NULL, NULL, -TG_DAY, 10 * TG_DAY, TG_CA_BC,
+                    TG_CA_KU, NULL, NULL);
     p->leaf = tg_cert("Leaf", p->key, p->ca, p->ca_key, -TG_DAY, 10 * TG_DAY,
                       "CA:FALSE", TG_LEAF_KU, NULL, NULL);
-    p->subca = tg_cert("Sub CA", p->key, p->ca, p->ca_key, -TG_DAY,
-                       10 * TG_DAY, TG_CA_BC, TG_CA_KU, NULL, NULL);
+    p->subca = tg_cert("Sub CA", p->key, p->ca, p->ca_key, -TG_DAY, 10 * TG_DAY,
+                       TG_CA_BC, TG_CA_KU, NULL, NULL);
     p->dp = uri_dp(URL);
     *state = p;
     return 0;
@@ -139,36 +139,32 @@ static void test_plain_and_age(void **state)
 {
     struct pki *p = *state;
 
-    assert_string_equal(why(p, crl_new(p->ca, p->ca_key, NULL, 1), p->leaf,
-                            p->dp),
-                        "");
-    assert_non_null(strstr(why(p, crl_new(p->ca, p->ca_key, NULL, 0),
-                               p->leaf, p->dp),
-                           "no nextUpdate"));
+    assert_string_equal(
+        why(p, crl_new(p->ca, p->ca_key, NULL, 1), p->leaf, p->dp), "");
+    assert_non_null(
+        strstr(why(p, crl_new(p->ca, p->ca_key, NULL, 0), p->leaf, p->dp),
+               "no nextUpdate"));
     /* Signed by another key under the same name. */
-    assert_non_null(strstr(why(p, crl_new(p->ca, p->key, NULL, 1), p->leaf,
-                               p->dp),
-                           "signature"));
+    assert_non_null(strstr(
+        why(p, crl_new(p->ca, p->key, NULL, 1), p->leaf, p->dp), "signature"));
 }
 
 static void test_user_ca_flags(void **state)
 {
     struct pki *p = *state;
 
-    assert_string_equal(why(p, crl_new(p->ca, p->ca_key, idp_flags(1, 0), 1),
-                            p->leaf, p->dp),
-                        "");
-    assert_non_null(strstr(why(p,
-                               crl_new(p->ca, p->ca_key, idp_flags(1, 0), 1),
-                               p->subca, p->dp),
-                           "end-entity certificates only"));
-    assert_string_equal(why(p, crl_new(p->ca, p->ca_key, idp_flags(0, 1), 1),
-                            p->subca, p->dp),
-                        "");
-    assert_non_null(strstr(why(p,
-                               crl_new(p->ca, p->ca_key, idp_flags(0, 1), 1),
-                               p->leaf, p->dp),
-                           "CA certificates only"));
+    assert_string_equal(
+        why(p, crl_new(p->ca, p->ca_key, idp_flags(1, 0), 1), p->leaf, p->dp),
+        "");
+    assert_non_null(strstr(
+        why(p, crl_new(p->ca, p->ca_key, idp_flags(1, 0), 1), p->subca, p->dp),
+        "end-entity certificates only"));
+    assert_string_equal(
+        why(p, crl_new(p->ca, p->ca_key, idp_flags(0, 1), 1), p->subca, p->dp),
+        "");
+    assert_non_null(strstr(
+        why(p, crl_new(p->ca, p->ca_key, idp_flags(0, 1), 1), p->leaf, p->dp),
+        "CA certificates only"));
 }
 
 static void test_other_flags(void **state)
@@ -178,20 +174,19 @@ static void test_other_flags(void **state)
 
     idp = idp_flags(0, 0);
     idp->indirectCRL = 1;
-    assert_non_null(strstr(why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf,
-                               p->dp),
-                           "indirect"));
+    assert_non_null(strstr(
+        why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf, p->dp), "indirect"));
     idp = idp_flags(0, 0);
     idp->onlyattr = 1;
-    assert_non_null(strstr(why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf,
-                               p->dp),
-                           "attribute certificates"));
+    assert_non_null(
+        strstr(why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf, p->dp),
+               "attribute certificates"));
     idp = idp_flags(0, 0);
     idp->onlysomereasons = ASN1_BIT_STRING_new();
     ASN1_BIT_STRING_set_bit(idp->onlysomereasons, 1, 1);
-    assert_non_null(strstr(why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf,
-                               p->dp),
-                           "only some"));
+    assert_non_null(
+        strstr(why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf, p->dp),
+               "only some"));
 }
 
 /* The IDP names the distribution point: a fullName URI, or a name
@@ -206,14 +201,13 @@ static void test_names(void **state)
 
     idp = idp_flags(0, 0);
     idp->distpoint = uri_dpn("http://127.0.0.1:1/b.crl");
-    assert_non_null(strstr(why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf,
-                               p->dp),
-                           "another partition"));
+    assert_non_null(
+        strstr(why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf, p->dp),
+               "another partition"));
     idp = idp_flags(0, 0);
     idp->distpoint = uri_dpn(URL);
-    assert_string_equal(why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf,
-                            p->dp),
-                        "");
+    assert_string_equal(
+        why(p, crl_new(p->ca, p->ca_key, idp, 1), p->leaf, p->dp), "");
     /* nameRelativeToCRLIssuer "CN=part1" = CA's name + CN=part1. */
     full = X509_NAME_dup(X509_get_subject_name(p->ca));
     X509_NAME_add_entry_by_txt(full, "CN", MBSTRING_ASC,
@@ -222,12 +216,12 @@ static void test_names(void **state)
     gn = GENERAL_NAME_new();
     GENERAL_NAME_set0_value(gn, GEN_DIRNAME, full);
     sk_GENERAL_NAME_push(dirdp->distpoint->name.fullname, gn);
-    assert_string_equal(why(p, crl_new(p->ca, p->ca_key, relative_idp(), 1),
-                            p->leaf, dirdp),
-                        "");
-    assert_non_null(strstr(why(p, crl_new(p->ca, p->ca_key, relative_idp(), 1),
-                               p->leaf, p->dp),
-                           "another partition"));
+    assert_string_equal(
+        why(p, crl_new(p->ca, p->ca_key, relative_idp(), 1), p->leaf, dirdp),
+        "");
+    assert_non_null(strstr(
+        why(p, crl_new(p->ca, p->ca_key, relative_idp(), 1), p->leaf, p->dp),
+        "another partition"));
     DIST_POINT_free(dirdp);
 }
 
@@ -240,15 +234,14 @@ static void test_issuer_rules(void **state)
     AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
     unsigned char id[20] = {1, 2, 3};
 
-    p->ca = tg_cert("CA", p->ca_key, NULL, NULL, -TG_DAY, 10 * TG_DAY,
-                    TG_CA_BC, "critical,keyCertSign", NULL, NULL);
-    assert_non_null(strstr(why(p, crl_new(p->ca, p->ca_key, NULL, 1),
-                               p->leaf, p->dp),
-                           "cRLSign"));
+    p->ca = tg_cert("CA", p->ca_key, NULL, NULL, -TG_DAY, 10 * TG_DAY, TG_CA_BC,
+                    "critical,keyCertSign", NULL, NULL);
+    assert_non_null(strstr(
+        why(p, crl_new(p->ca, p->ca_key, NULL, 1), p->leaf, p->dp), "cRLSign"));
     X509_free(p->ca);
     /* The CA's SKI (tg_cert sets none): add one, then a CRL naming another. */
-    p->ca = tg_cert("CA", p->ca_key, NULL, NULL, -TG_DAY, 10 * TG_DAY,
-                    TG_CA_BC, TG_CA_KU, NULL, NULL);
+    p->ca = tg_cert("CA", p->ca_key, NULL, NULL, -TG_DAY, 10 * TG_DAY, TG_CA_BC,
+                    TG_CA_KU, NULL, NULL);
     tg_ext(p->ca, NULL, NID_subject_key_identifier, "hash");
     assert_true(X509_sign(p->ca, p->ca_key, EVP_sha256()) > 0);
     akid->keyid = ASN1_OCTET_STRING_new();
@@ -258,8 +251,8 @@ static void test_issuer_rules(void **state)
         X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0),
         1);
     assert_true(X509_CRL_sign(crl, p->ca_key, EVP_sha256()) > 0);
-    assert_non_null(strstr(why(p, crl, p->leaf, p->dp),
-                           "authority key identifier"));
+    assert_non_null(
+        strstr(why(p, crl, p->leaf, p->dp), "authority key identifier"));
     /* The same CRL naming the CA's own key id is fine. */
     ASN1_OCTET_STRING_free(akid->keyid);
     akid->keyid = ASN1_OCTET_STRING_dup(X509_get0_subject_key_id(p->ca));

@@ -200,8 +200,7 @@ static char *b64url_text(const char *s)
     return (char *)out;
 }
 
-static void check_jws(enum nk_keyspec spec,
-                      long long expiry, int vplugin)
+static void check_jws(enum nk_keyspec spec, long long expiry, int vplugin)
 {
     struct fixture f;
     struct nk_err err = {0};
@@ -332,8 +331,7 @@ static cbor_item_t *map_get(cbor_item_t *map, const char *text, int label)
     return NULL;
 }
 
-static void check_cose(enum nk_keyspec spec,
-                       long long expiry, int vplugin)
+static void check_cose(enum nk_keyspec spec, long long expiry, int vplugin)
 {
     struct fixture f;
     struct nk_err err = {0};

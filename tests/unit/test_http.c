@@ -53,29 +53,29 @@ static void test_retry_after(void **state)
     assert_true(nk_http_parse_retry_after(" 120\r\n", t) == 120.0);
     assert_true(nk_http_parse_retry_after("0", t) == 0.0);
     assert_true(nk_http_parse_retry_after("1.5", t) == 1.5);
-    assert_true(nk_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT",
-                                          t) == 0.0);
-    assert_true(nk_http_parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT",
-                                          t) == 10.0);
-    assert_true(nk_http_parse_retry_after("Mon, 07 Nov 1994 08:49:37 GMT",
-                                          t) == 86400.0);
-    assert_true(nk_http_parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT",
-                                          t) == 0.0);
+    assert_true(nk_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", t) ==
+                0.0);
+    assert_true(nk_http_parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", t) ==
+                10.0);
+    assert_true(nk_http_parse_retry_after("Mon, 07 Nov 1994 08:49:37 GMT", t) ==
+                86400.0);
+    assert_true(nk_http_parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", t) ==
+                0.0);
     assert_true(nk_http_parse_retry_after("-1", t) < 0);
     assert_true(nk_http_parse_retry_after("soon", t) < 0);
     assert_true(nk_http_parse_retry_after("5 s", t) < 0);
-    assert_true(nk_http_parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT",
-                                          t) < 0);
-    assert_true(nk_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 PST",
-                                          t) < 0);
+    assert_true(nk_http_parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", t) <
+                0);
+    assert_true(nk_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 PST", t) <
+                0);
     assert_true(nk_http_parse_retry_after(NULL, t) < 0);
 }
 
 static void expect_url_error(const char *url, int allow_http,
                              enum nk_errcode code, const char *needle)
 {
-    struct nk_http_req req = {.method = "GET", .url = url, .timeout = 1,
-                              .allow_http = allow_http};
+    struct nk_http_req req = {
+        .method = "GET", .url = url, .timeout = 1, .allow_http = allow_http};
     struct nk_http_resp resp;
     struct nk_err err = {NK_ERR_NONE, ""};
 
@@ -90,8 +90,7 @@ static void test_url_rules(void **state)
     expect_url_error("http://kms.us-east-1.amazonaws.com/", 0,
                      NK_ERR_VALIDATION, "\"kms.us-east-1.amazonaws.com\"");
     expect_url_error("ftp://127.0.0.1/", 1, NK_ERR_VALIDATION, "only https");
-    expect_url_error("file:///etc/passwd", 1, NK_ERR_VALIDATION,
-                     "only https");
+    expect_url_error("file:///etc/passwd", 1, NK_ERR_VALIDATION, "only https");
     expect_url_error("https:///nohost", 0, NK_ERR_VALIDATION, "no host");
 }
 
@@ -229,19 +228,21 @@ static void stop(void)
 }
 
 static int run(const char *const *script, int retry, double timeout,
-               size_t max_body, struct nk_http_resp *resp,
-               struct nk_err *err)
+               size_t max_body, struct nk_http_resp *resp, struct nk_err *err)
 {
     char url[64];
     static const struct nk_http_header h[] = {
         {"X-Vault-Token", "s.secret"}, {"Content-Type", "application/json"}};
-    struct nk_http_req req = {.method = "POST", .url = url, .headers = h,
+    struct nk_http_req req = {.method = "POST",
+                              .url = url,
+                              .headers = h,
                               .n_headers = 2,
                               .body = (const unsigned char *)"{}",
-                              .body_len = 2, .timeout = timeout,
+                              .body_len = 2,
+                              .timeout = timeout,
                               .max_body = max_body};
-    struct nk_http_retry pol = {.max_attempts = 3, .base_delay = 0.01,
-                                .max_delay = 0.05};
+    struct nk_http_retry pol = {
+        .max_attempts = 3, .base_delay = 0.01, .max_delay = 0.05};
     int r;
 
     start(script);
@@ -255,9 +256,10 @@ static int run(const char *const *script, int retry, double timeout,
     return r;
 }
 
-#define OK200 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" \
-              "X-Amzn-RequestId: req-42\r\nConnection: close\r\n" \
-              "Content-Length: 11\r\n\r\n{\"ok\":true}"
+#define OK200                                                                  \
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"                    \
+    "X-Amzn-RequestId: req-42\r\nConnection: close\r\n"                        \
+    "Content-Length: 11\r\n\r\n{\"ok\":true}"
 
 static void test_ok(void **state)
 {
@@ -314,7 +316,8 @@ static void test_retry_after_beyond_budget(void **state)
 {
     static const char *const s[] = {
         "HTTP/1.1 429 Slow\r\nRetry-After: 60\r\nConnection: close\r\n"
-        "Content-Length: 0\r\n\r\n", NULL};
+        "Content-Length: 0\r\n\r\n",
+        NULL};
     struct nk_http_resp resp;
     struct nk_err err;
     double t0 = nk_log_now_ms();
@@ -329,7 +332,8 @@ static void test_no_retry_on_4xx(void **state)
 {
     static const char *const s[] = {
         "HTTP/1.1 403 Forbidden\r\nConnection: close\r\n"
-        "Content-Length: 2\r\n\r\n{}", NULL};
+        "Content-Length: 2\r\n\r\n{}",
+        NULL};
     struct nk_http_resp resp;
     struct nk_err err;
 
@@ -356,7 +360,8 @@ static void test_truncated(void **state)
 {
     static const char *const s[] = {
         "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 100\r\n\r\n"
-        "{\"short\"", NULL};
+        "{\"short\"",
+        NULL};
     struct nk_http_resp resp;
     struct nk_err err;
 
@@ -420,8 +425,8 @@ static void test_retry_no_sliver(void **state)
 
 static void test_refused(void **state)
 {
-    struct nk_http_req req = {.method = "GET", .url = "http://127.0.0.1:1/",
-                              .timeout = 2};
+    struct nk_http_req req = {
+        .method = "GET", .url = "http://127.0.0.1:1/", .timeout = 2};
     struct nk_http_resp resp;
     struct nk_err err = {NK_ERR_NONE, ""};
 

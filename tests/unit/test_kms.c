@@ -400,8 +400,7 @@ static void test_vault_latest_version(void **state)
  * caller answers by describing the key again); never an older one. */
 static void test_vault_sign_answer(void **state)
 {
-    cJSON *resp =
-        cJSON_Parse("{\"data\":{\"signature\":\"vault:v3:YWJj\"}}");
+    cJSON *resp = cJSON_Parse("{\"data\":{\"signature\":\"vault:v3:YWJj\"}}");
     cJSON *none = cJSON_Parse("{\"data\":{}}");
     const char *what = "Vault sign with \"k\"";
     struct nk_err err = {0};
@@ -528,8 +527,7 @@ static void test_cache_certs(void **state)
     c.chain = sk_X509_new_null();
     a = tg_cert("leaf", c.pub, NULL, c.pub, -60, 3600, NULL, NULL, NULL,
                 EVP_sha256());
-    b = tg_cert("ca", k2, NULL, k2, -60, 3600, NULL, NULL, NULL,
-                EVP_sha256());
+    b = tg_cert("ca", k2, NULL, k2, -60, 3600, NULL, NULL, NULL, EVP_sha256());
     sk_X509_push(c.chain, a);
     sk_X509_push(c.chain, b);
     nk_kms_cache_store(ident, &c);

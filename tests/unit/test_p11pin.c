@@ -70,11 +70,13 @@ static void test_pin_bad_files(void **state)
     (void)state;
     pin_case("", 0, NULL);
     pin_case("\n", 1, NULL);
-    pin_case("12\0" "34", 5, NULL);
+    pin_case("12\0"
+             "34",
+             5, NULL);
     memset(big, '1', sizeof(big));
     pin_case(big, sizeof(big), NULL);
-    assert_int_equal(nk_p11_pin_read_file("/nonexistent/pin", "pin-source",
-                                          &pin, &err), -1);
+    assert_int_equal(
+        nk_p11_pin_read_file("/nonexistent/pin", "pin-source", &pin, &err), -1);
     assert_int_equal(err.code, NK_ERR_ACCESS);
     assert_non_null(strstr(err.msg, "\"/nonexistent/pin\" (from pin-source)"));
 }
@@ -224,8 +226,9 @@ static void test_module_open_errors(void **state)
     const char *notso = write_file("notso.so", "hello", 5);
 
     (void)state;
-    assert_int_equal(nk_p11_module_open("/nonexistent/m.so", "module-path",
-                                        &dl, &fl, &err), -1);
+    assert_int_equal(
+        nk_p11_module_open("/nonexistent/m.so", "module-path", &dl, &fl, &err),
+        -1);
     assert_int_equal(err.code, NK_ERR_VALIDATION);
     assert_non_null(strstr(err.msg, "\"/nonexistent/m.so\" (from "
                                     "module-path)"));
@@ -301,8 +304,8 @@ static void test_module_relative(void **state)
     assert_non_null(strstr(err.msg, "\"nk-cwd-module.so\" not found in"));
     nk_err_clear(&err);
     nk_p11_uri_free(u);
-    assert_int_equal(nk_p11_module_value("nk-cwd-module.so", "--module", &p,
-                                         &err), -1);
+    assert_int_equal(
+        nk_p11_module_value("nk-cwd-module.so", "--module", &p, &err), -1);
     nk_err_clear(&err);
     assert_int_equal(chdir(old), 0);
     free(old);

@@ -194,8 +194,8 @@ static void test_rv_mapping(void **state)
                                    "token refused %s", "CKM_RSA_PKCS_PSS"),
                      -1);
     assert_int_equal(err.code, NK_ERR_VALIDATION);
-    assert_string_equal(err.msg,
-                        "token refused CKM_RSA_PKCS_PSS: CKR_MECHANISM_INVALID");
+    assert_string_equal(
+        err.msg, "token refused CKM_RSA_PKCS_PSS: CKR_MECHANISM_INVALID");
 }
 
 int main(void)

@@ -89,11 +89,11 @@ static void test_rfc_full(void **state)
 {
     static const unsigned char id[] = {0x69, 0x95, 0x3e, 0x5c,
                                        0xf4, 0xbd, 0xec, 0x91};
-    struct nk_p11_uri *u = ok(
-        "pkcs11:token=The%20Software%20PKCS%2311%20Softtoken;"
-        "manufacturer=Snake%20Oil,%20Inc.;model=1.0;object=my-certificate;"
-        "type=cert;id=%69%95%3E%5C%F4%BD%EC%91;serial="
-        "?pin-source=file:/etc/token_pin");
+    struct nk_p11_uri *u =
+        ok("pkcs11:token=The%20Software%20PKCS%2311%20Softtoken;"
+           "manufacturer=Snake%20Oil,%20Inc.;model=1.0;object=my-certificate;"
+           "type=cert;id=%69%95%3E%5C%F4%BD%EC%91;serial="
+           "?pin-source=file:/etc/token_pin");
     struct nk_err err = {0};
 
     (void)state;
@@ -129,8 +129,9 @@ static void test_rfc_module_name_path(void **state)
 
 static void test_rfc_pin_value(void **state)
 {
-    struct nk_p11_uri *u = ok("pkcs11:token=Software%20PKCS%2311%20softtoken;"
-                              "manufacturer=Snake%20Oil,%20Inc.?pin-value=the-pin");
+    struct nk_p11_uri *u =
+        ok("pkcs11:token=Software%20PKCS%2311%20softtoken;"
+           "manufacturer=Snake%20Oil,%20Inc.?pin-value=the-pin");
     char *d;
 
     (void)state;

@@ -22,7 +22,9 @@ static void test_parse_config(void **state)
 
     (void)state;
     assert_int_equal(parse("{\"pluginConfig\":{\"a\":\"1\",\"b\":\"\"},"
-                           "\"x\":[1]}", &req, &err), 0);
+                           "\"x\":[1]}",
+                           &req, &err),
+                     0);
     assert_string_equal(nk_config_get(&req.cfg, "a"), "1");
     assert_string_equal(nk_config_get(&req.cfg, "b"), "");
     assert_null(nk_config_str(&req.cfg, "b"));
@@ -33,8 +35,14 @@ static void test_parse_config(void **state)
 static void test_parse_rejects(void **state)
 {
     static const char *const bad[] = {
-        "", "{", "[]", "\"s\"", "null", "{\"pluginConfig\":[]}",
-        "{\"pluginConfig\":{\"a\":true}}", "{\"pluginConfig\":{\"a\":{}}}",
+        "",
+        "{",
+        "[]",
+        "\"s\"",
+        "null",
+        "{\"pluginConfig\":[]}",
+        "{\"pluginConfig\":{\"a\":true}}",
+        "{\"pluginConfig\":{\"a\":{}}}",
     };
     struct nk_request req;
     struct nk_err err;
@@ -74,7 +82,9 @@ static void test_fields(void **state)
 
     (void)state;
     assert_int_equal(parse("{\"k\":\"v\",\"e\":\"\",\"n\":5,\"z\":null,"
-                           "\"b\":\"YWJj\"}", &req, &err), 0);
+                           "\"b\":\"YWJj\"}",
+                           &req, &err),
+                     0);
     assert_int_equal(nk_proto_string(req.json, "k", &s, &err), 0);
     assert_string_equal(s, "v");
     assert_int_equal(nk_proto_string(req.json, "e", &s, &err), -1);
@@ -115,13 +125,14 @@ static void test_error_json_utf8(void **state)
     char *s;
 
     (void)state;
-    nk_err_set(&err, NK_ERR_ACCESS, "token \"\xff\xfe\xc3(\xe2\x82\xa0"
+    nk_err_set(&err, NK_ERR_ACCESS,
+               "token \"\xff\xfe\xc3(\xe2\x82\xa0"
                "\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80\xe2\x82\"\" "
                "\xc3\xa1\xe2\x82\xac\xf0\x9f\x94\x91");
     s = nk_proto_error_json(&err);
     assert_string_equal(s, "{\"errorCode\":\"ACCESS_DENIED\",\"errorMessage\":"
-                           "\"token \\\"" Q Q Q "(\xe2\x82\xa0" Q Q Q Q Q Q Q Q
-                           Q Q Q "\\\"\\\" "
+                           "\"token \\\"" Q Q Q
+                           "(\xe2\x82\xa0" Q Q Q Q Q Q Q Q Q Q Q "\\\"\\\" "
                            "\xc3\xa1\xe2\x82\xac\xf0\x9f\x94\x91\"}");
     free(s);
 }
@@ -189,7 +200,8 @@ static void test_wipe_tree(void **state)
     assert_int_equal(parse("{\"keyId\":\"pkcs11:object=k?pin-value=S3cr3t\","
                            "\"pluginConfig\":{\"pin-file\":\"/p\"},\"n\":5,"
                            "\"a\":[\"x\",{\"deep\":[\"S3cr3t-2\",null,true]}]}",
-                           &req, &err), 0);
+                           &req, &err),
+                     0);
     cJSON_AddItemToObject(req.json, "raw", cJSON_CreateRaw("\"S3cr3t-3\""));
     n = collect(req.json, strs, lens, 0);
     assert_int_equal(n, 5);
@@ -212,8 +224,9 @@ static void test_take_key_id(void **state)
     size_t k;
 
     (void)state;
-    assert_int_equal(parse("{\"keyId\":\"pkcs11:object=k?pin-value=S3cr3t\"}",
-                           &req, &err), 0);
+    assert_int_equal(
+        parse("{\"keyId\":\"pkcs11:object=k?pin-value=S3cr3t\"}", &req, &err),
+        0);
     in_tree = cJSON_GetObjectItem(req.json, "keyId")->valuestring;
     assert_int_equal(nk_proto_take_key_id(&req, &kid, &err), 0);
     assert_string_equal(kid.s, id);

@@ -22,7 +22,8 @@ static unsigned char *sign_der(EVP_PKEY *k, const unsigned char *dg,
     assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
     assert_true(EVP_PKEY_CTX_set_signature_md(ctx, md) > 0);
     if (saltlen != 0) {
-        assert_true(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) > 0);
+        assert_true(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) >
+                    0);
         assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, saltlen) > 0);
     }
     assert_int_equal(EVP_PKEY_sign(ctx, NULL, n, dg, dlen), 1);
@@ -46,21 +47,21 @@ static void test_ec_specs(void **state)
         k = tg_key(curves[i]);
         dlen = nk_hash_digest(nk_keyspec_hash(specs[i]),
                               (const unsigned char *)"abc", 3, dg);
-        der = sign_der(k, dg, dlen, nk_hash_md(nk_keyspec_hash(specs[i])), 0,
-                       &n);
+        der =
+            sign_der(k, dg, dlen, nk_hash_md(nk_keyspec_hash(specs[i])), 0, &n);
         assert_int_equal(nk_ecdsa_der_to_raw(der, n,
                                              nk_keyspec_ec_width(specs[i]),
-                                             &raw, &rawlen, &err), 0);
+                                             &raw, &rawlen, &err),
+                         0);
         assert_int_equal(rawlen, nk_keyspec_sig_len(specs[i]));
-        assert_int_equal(nk_sig_check(k, specs[i], dg, dlen, raw, rawlen,
-                                      &err), 0);
+        assert_int_equal(nk_sig_check(k, specs[i], dg, dlen, raw, rawlen, &err),
+                         0);
         /* DER itself is not what notation accepts. */
-        assert_int_equal(nk_sig_check(k, specs[i], dg, dlen, der, n, &err),
-                         -1);
+        assert_int_equal(nk_sig_check(k, specs[i], dg, dlen, der, n, &err), -1);
         nk_err_clear(&err);
         raw[rawlen - 1] ^= 1;
-        assert_int_equal(nk_sig_check(k, specs[i], dg, dlen, raw, rawlen,
-                                      &err), -1);
+        assert_int_equal(nk_sig_check(k, specs[i], dg, dlen, raw, rawlen, &err),
+                         -1);
         nk_err_clear(&err);
         free(raw);
         free(der);
@@ -78,8 +79,8 @@ static void test_rs_padding(void **state)
     size_t n, bn;
 
     (void)state;
-    assert_int_equal(nk_ecdsa_der_to_raw(der, sizeof(der), 66, &raw, &n,
-                                         &err), 0);
+    assert_int_equal(nk_ecdsa_der_to_raw(der, sizeof(der), 66, &raw, &n, &err),
+                     0);
     assert_int_equal(n, 132);
     assert_int_equal(raw[65], 1);
     assert_int_equal(raw[130], 1);
@@ -91,11 +92,11 @@ static void test_rs_padding(void **state)
     OPENSSL_free(back);
     free(raw);
     /* Too wide for the curve, trailing garbage, odd raw length. */
-    assert_int_equal(nk_ecdsa_der_to_raw(der, sizeof(der), 1, &raw, &n,
-                                         &err), -1);
+    assert_int_equal(nk_ecdsa_der_to_raw(der, sizeof(der), 1, &raw, &n, &err),
+                     -1);
     nk_err_clear(&err);
-    assert_int_equal(nk_ecdsa_der_to_raw(der, sizeof(der) - 1, 32, &raw, &n,
-                                         &err), -1);
+    assert_int_equal(
+        nk_ecdsa_der_to_raw(der, sizeof(der) - 1, 32, &raw, &n, &err), -1);
     nk_err_clear(&err);
     assert_int_equal(nk_ecdsa_raw_to_der(der, 3, &back, &bn, &err), -1);
 }

@@ -167,7 +167,8 @@ static void run_vector(void **state)
 
     assert_int_equal(nk_sigv4_sign(&p, req.method, req.target, req.h, req.n,
                                    (const unsigned char *)req.body,
-                                   strlen(req.body), &out, &err), 0);
+                                   strlen(req.body), &out, &err),
+                     0);
     want = slurp(dir, "header-canonical-request.txt");
     assert_non_null(want);
     assert_string_equal(out.creq, want);
@@ -210,17 +211,21 @@ static void kms_vector(const char *token, const char *want)
         {"X-Amz-Target", "TrentService.Sign"},
         {"Host", "kms.us-east-1.amazonaws.com"},
     };
-    struct nk_sigv4_params p = {
-        .access_key = "AKIDEXAMPLE",
-        .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        .token = token, .region = "us-east-1", .service = "kms",
-        .amz_date = "20150830T123600Z", .normalize = 1};
+    struct nk_sigv4_params p = {.access_key = "AKIDEXAMPLE",
+                                .secret_key =
+                                    "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                .token = token,
+                                .region = "us-east-1",
+                                .service = "kms",
+                                .amz_date = "20150830T123600Z",
+                                .normalize = 1};
     struct nk_sigv4_out out;
     struct nk_err err = {NK_ERR_NONE, ""};
 
     assert_int_equal(nk_sigv4_sign(&p, "POST", "/", h, 3,
-                                   (const unsigned char *)body,
-                                   strlen(body), &out, &err), 0);
+                                   (const unsigned char *)body, strlen(body),
+                                   &out, &err),
+                     0);
     assert_non_null(strstr(out.creq, "\n26817012363705d38e1c5a5184b736d45c5b"
                                      "cecad87f5e86292405c2a2cf107c"));
     assert_string_equal(out.signature, want);
@@ -260,8 +265,8 @@ static void botocore_case(const cJSON *c)
         hdr[n].value = cJSON_GetArrayItem(h, 1)->valuestring;
         n++;
     }
-    assert_int_equal(nk_b64_decode(jstr(c, "body"), "body", &body, &blen,
-                                   &err), 0);
+    assert_int_equal(nk_b64_decode(jstr(c, "body"), "body", &body, &blen, &err),
+                     0);
     p.access_key = jstr(c, "access_key");
     p.secret_key = jstr(c, "secret_key");
     p.token = jstr(c, "token");
@@ -270,13 +275,13 @@ static void botocore_case(const cJSON *c)
     p.amz_date = jstr(c, "amz_date");
     p.normalize = 1;
     assert_int_equal(nk_sigv4_sign(&p, jstr(c, "method"), jstr(c, "target"),
-                                   hdr, n, body, blen, &out, &err), 0);
+                                   hdr, n, body, blen, &out, &err),
+                     0);
     assert_string_equal(out.creq, jstr(c, "creq"));
     assert_string_equal(out.sts, jstr(c, "sts"));
     assert_string_equal(out.signature, jstr(c, "signature"));
     assert_string_equal(out.add[out.n_add - 1].name, "Authorization");
-    assert_string_equal(out.add[out.n_add - 1].value,
-                        jstr(c, "authorization"));
+    assert_string_equal(out.add[out.n_add - 1].value, jstr(c, "authorization"));
     nk_sigv4_out_release(&out);
     free(body);
 }
@@ -297,7 +302,8 @@ static void test_botocore_live(void **state)
     int count = 0;
 
     (void)state;
-    snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/lib/sigv4_botocore.py %lu",
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/python3 %s/tests/lib/sigv4_botocore.py %lu",
              root != NULL ? root : ".", seed);
     print_message("botocore seed %lu (rerun with NK_SIGV4_SEED=%lu)\n", seed,
                   seed);

@@ -101,22 +101,22 @@ static void test_dn_many_attrs(void **state)
     nk_buf_init(&b, 1 << 16);
     assert_int_equal(nk_buf_appendstr(&b, "C=US, ST=WA, O=Acme", &err), 0);
     assert_int_equal(X509_NAME_add_entry_by_txt(name, "C", MBSTRING_ASC,
-                                                (const unsigned char *)"US",
-                                                -1, -1, 0),
+                                                (const unsigned char *)"US", -1,
+                                                -1, 0),
                      1);
     assert_int_equal(X509_NAME_add_entry_by_txt(name, "ST", MBSTRING_ASC,
-                                                (const unsigned char *)"WA",
-                                                -1, -1, 0),
+                                                (const unsigned char *)"WA", -1,
+                                                -1, 0),
                      1);
     assert_int_equal(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                                (const unsigned char *)"A",
-                                                -1, -1, 0),
+                                                (const unsigned char *)"A", -1,
+                                                -1, 0),
                      1);
     for (i = 0; i < NK_DN_MAX_ATTRS - 2; i++) {
         snprintf(attr, sizeof(attr), "1.2.3.%d", i);
-        assert_int_equal(X509_NAME_add_entry_by_txt(
-                             name, attr, MBSTRING_ASC,
-                             (const unsigned char *)"v", -1, -1, 0),
+        assert_int_equal(X509_NAME_add_entry_by_txt(name, attr, MBSTRING_ASC,
+                                                    (const unsigned char *)"v",
+                                                    -1, -1, 0),
                          1);
         snprintf(attr, sizeof(attr), ", 1.2.3.%d=v", i);
         assert_int_equal(nk_buf_appendstr(&b, attr, &err), 0);
@@ -175,11 +175,11 @@ static X509 *make_cert(const char *const *kv, int n, long nb, long na,
 
     assert_non_null(key);
     for (i = 0; i < n; i++)
-        assert_int_equal(X509_NAME_add_entry_by_txt(
-                             name, kv[2 * i], MBSTRING_UTF8,
-                             (const unsigned char *)kv[2 * i + 1], -1, -1,
-                             set_same && i > 0 ? -1 : 0),
-                         1);
+        assert_int_equal(
+            X509_NAME_add_entry_by_txt(name, kv[2 * i], MBSTRING_UTF8,
+                                       (const unsigned char *)kv[2 * i + 1], -1,
+                                       -1, set_same && i > 0 ? -1 : 0),
+            1);
     X509_set_issuer_name(x, name);
     ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
     X509_gmtime_adj(X509_getm_notBefore(x), nb);
@@ -193,8 +193,8 @@ static X509 *make_cert(const char *const *kv, int n, long nb, long na,
     return x;
 }
 
-static const char *const good_subject[] = {"C", "US", "ST", "WA", "O",
-                                           "Acme, Inc.", "CN", "Builder"};
+static const char *const good_subject[] = {"C", "US",         "ST", "WA",
+                                           "O", "Acme, Inc.", "CN", "Builder"};
 
 static void identity(X509 *leaf, const char *id, int want, const char *msg)
 {
@@ -233,8 +233,8 @@ static void test_identity(void **state)
 static void test_identity_bad_leaf(void **state)
 {
     static const char *const no_st[] = {"C", "US", "O", "Acme"};
-    static const char *const dup[] = {"C", "US", "ST", "WA", "O", "Acme",
-                                      "OU", "a", "OU", "b"};
+    static const char *const dup[] = {"C",    "US", "ST", "WA", "O",
+                                      "Acme", "OU", "a",  "OU", "b"};
     X509 *leaf;
 
     (void)state;
@@ -277,28 +277,29 @@ static void test_time(void **state)
     int zero;
 
     (void)state;
-    assert_int_equal(nk_time_parse_rfc3339("0001-01-01T00:00:00Z", &t, &zero,
-                                           &err), 0);
+    assert_int_equal(
+        nk_time_parse_rfc3339("0001-01-01T00:00:00Z", &t, &zero, &err), 0);
     assert_true(zero);
     assert_int_equal(t, 0);
-    assert_int_equal(nk_time_parse_rfc3339("2025-01-02T03:04:05Z", &t, &zero,
-                                           &err), 0);
+    assert_int_equal(
+        nk_time_parse_rfc3339("2025-01-02T03:04:05Z", &t, &zero, &err), 0);
     assert_false(zero);
     assert_int_equal(t, 1735787045);
-    assert_int_equal(nk_time_parse_rfc3339("2025-01-02T11:04:05.999+08:00",
-                                           &t, &zero, &err), 0);
+    assert_int_equal(
+        nk_time_parse_rfc3339("2025-01-02T11:04:05.999+08:00", &t, &zero, &err),
+        0);
     assert_int_equal(t, 1735787045);
-    assert_int_equal(nk_time_parse_rfc3339("2025-01-01T22:04:05-05:00", &t,
-                                           &zero, &err), 0);
+    assert_int_equal(
+        nk_time_parse_rfc3339("2025-01-01T22:04:05-05:00", &t, &zero, &err), 0);
     assert_int_equal(t, 1735787045);
-    assert_int_equal(nk_time_parse_rfc3339("2025-01-02 03:04:05Z", &t, &zero,
-                                           &err), -1);
+    assert_int_equal(
+        nk_time_parse_rfc3339("2025-01-02 03:04:05Z", &t, &zero, &err), -1);
     nk_err_clear(&err);
-    assert_int_equal(nk_time_parse_rfc3339("2025-13-02T03:04:05Z", &t, &zero,
-                                           &err), -1);
+    assert_int_equal(
+        nk_time_parse_rfc3339("2025-13-02T03:04:05Z", &t, &zero, &err), -1);
     nk_err_clear(&err);
-    assert_int_equal(nk_time_parse_rfc3339("2025-01-02T03:04:05", &t, &zero,
-                                           &err), -1);
+    assert_int_equal(
+        nk_time_parse_rfc3339("2025-01-02T03:04:05", &t, &zero, &err), -1);
     assert_int_equal(err.code, NK_ERR_VALIDATION);
 }
 
