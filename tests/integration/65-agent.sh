@@ -365,18 +365,25 @@ check "agent: alive after all of it" eval 'kill -0 $AGENT_PID && "$NK_BIN" agent
 # dumpable, and root's plugin will not talk to it.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
-    r=$(asnobody "$NK_PY" "$W" hostile list "$NOTATION_KEYSTORE_AGENT" 2>&1)
+    # nobody may not be able to read the checkout (a clone in root's 0700
+    # home): it runs copies of the client and the program from a
+    # directory it can read.
+    pub=$(mktemp -d /tmp/nk-agent-pub.XXXXXX) && chmod 0755 "$pub" &&
+        cp "$W" "$pub/agent_wire.py" && cp "$NK_BIN" "$pub/notation-keystore" &&
+        chmod 0755 "$pub/notation-keystore" && chmod 0644 "$pub/agent_wire.py"
+    at_exit "rm -rf '$pub'"
+    r=$(asnobody "$NK_PY" "$pub/agent_wire.py" hostile list "$NOTATION_KEYSTORE_AGENT" 2>&1)
     check "agent: another uid cannot reach the socket in its 0700 directory ($r)" \
         test "$r" = "cannot connect: PermissionError"
     chmod 0711 "$NK_TMP" "$XDG_RUNTIME_DIR" "$dir" && chmod 0666 "$NOTATION_KEYSTORE_AGENT"
     n0=$(traced "refused a connection from uid 65534")
-    r=$(asnobody "$NK_PY" "$W" hostile list "$NOTATION_KEYSTORE_AGENT" 2>&1)
+    r=$(asnobody "$NK_PY" "$pub/agent_wire.py" hostile list "$NOTATION_KEYSTORE_AGENT" 2>&1)
     check "agent: another uid's connection is refused by SO_PEERCRED ($r)" \
         eval '[[ $r == refused || $r == "error "* ]] && [ $(($(traced "refused a connection from uid 65534") - n0)) = 1 ]'
     r=$("$NK_PY" "$W" hostile list "$NOTATION_KEYSTORE_AGENT" 2>&1)
     check "agent: our own uid still gets an answer ($r)" test "$r" = KEYS
     chmod 0700 "$NK_TMP" "$XDG_RUNTIME_DIR" "$dir" && chmod 0600 "$NOTATION_KEYSTORE_AGENT"
-    out=$(cd / && asnobody env -u XDG_RUNTIME_DIR NOTATION_KEYSTORE_LOG= ASAN_OPTIONS=detect_leaks=0 "$NK_BIN" agent 2>&1)
+    out=$(cd / && asnobody env -u XDG_RUNTIME_DIR NOTATION_KEYSTORE_LOG= ASAN_OPTIONS=detect_leaks=0 "$pub/notation-keystore" agent 2>&1)
     npid=$(sed -n 's/^# notation-keystore agent pid \([0-9]*\)$/\1/p' <<<"$out")
     nsock=$(sed -n "s/^NOTATION_KEYSTORE_AGENT='\(.*\)'; export.*/\1/p" <<<"$out")
     at_exit "kill $npid 2>/dev/null"
