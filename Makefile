@@ -60,7 +60,7 @@ PLUGINDIR := $(DESTDIR)$(NOTATION_LIBEXEC)/plugins/keystore
 
 .PHONY: all check check-unit check-golden check-integration check-asan \
 	check-valgrind coverage install install-man uninstall deps demo bench \
-	fuzz clean dist format format-check
+	fuzz fuzz-build clean dist format format-check
 
 all: $(BIN)
 
@@ -166,13 +166,16 @@ FUZZ_TIME ?= 20
 FUZZ_RUNS ?=
 FUZZ_ONLY ?= $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_BIN := $(FUZZ_ONLY:%=build-fuzz/fuzz/%)
-fuzz:
+fuzz: fuzz-build
+	@FUZZ_TIME=$(FUZZ_TIME) FUZZ_RUNS=$(FUZZ_RUNS) \
+		FUZZ_CORPUS_OUT=$(FUZZ_CORPUS_OUT) tests/fuzz/run.sh $(FUZZ_BIN)
+
+# The harnesses only (tests/run.sh builds them before it runs them).
+fuzz-build:
 	@$(MAKE) -s --no-print-directory BUILD=build-fuzz CC=clang \
 		SANITIZE=address,undefined CFLAGS="-O1 -g -std=c11 \
 		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 		$(FUZZ_BIN)
-	@FUZZ_TIME=$(FUZZ_TIME) FUZZ_RUNS=$(FUZZ_RUNS) \
-		FUZZ_CORPUS_OUT=$(FUZZ_CORPUS_OUT) tests/fuzz/run.sh $(FUZZ_BIN)
 
 -include $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%.d) $(BUILD)/fuzz/common.d
 

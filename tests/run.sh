@@ -3,6 +3,12 @@
 # "N passed, N failed, N skipped". A check that cannot run here (data or a
 # tool a user cannot get from Debian) is reported as "SKIP <name>: <why>".
 #   tests/run.sh all|unit|golden|integration|asan|valgrind|fuzz|coverage
+# The scripts of a layer run NK_JOBS at a time (default: the number of
+# cores, at most 4), each with its own results file and log, printed
+# whole when it ends; NK_JOBS=1 runs them one after another. Most scripts
+# spend their time waiting for servers, timeouts and processes starting,
+# so two at a time on two cores halves the wall time. The wall time of
+# each goes to build/test-times.txt, and the slowest are listed last.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -10,59 +16,103 @@ mode=${1:-all}
 export NK_ROOT=$ROOT
 export NK_RESULTS
 NK_RESULTS=$(mktemp "${TMPDIR:-/tmp}/nk-results.XXXXXX")
-trap 'rm -f "$NK_RESULTS"' EXIT
+NK_JOBS=${NK_JOBS:-$(n=$(nproc 2>/dev/null || echo 1); echo $((n > 4 ? 4 : n)))}
+JOBDIR=$(mktemp -d "${TMPDIR:-/tmp}/nk-jobs.XXXXXX")
+TIMES=$ROOT/build/test-times.txt
+mkdir -p build && : >"$TIMES"
+trap 'rm -rf "$NK_RESULTS" "$JOBDIR"' EXIT
 
 note() { printf '\n== %s ==\n' "$*"; }
 
+# ---- the job pool ------------------------------------------------------------
+# job NAME CMD...: runs CMD in the background once fewer than NK_JOBS jobs
+# run, with NK_RESULTS set to a file of its own; its output is kept in a
+# log. reap_one waits for any job, then prints its log and adds its
+# results; reap_all waits for all.
+declare -A job_name=() job_t0=()
+njob=0
+job() {
+    local name=$1 id
+    shift
+    while [ "${#job_name[@]}" -ge "$NK_JOBS" ]; do reap_one; done
+    njob=$((njob + 1))
+    id=$JOBDIR/$njob
+    : >"$id.res"
+    (NK_RESULTS=$id.res "$@") >"$id.log" 2>&1 &
+    job_name[$!]="$name|$id"
+    job_t0[$!]=$SECONDS
+}
+reap_one() {
+    local pid rc name id
+    wait -n -p pid
+    rc=$?
+    if [ -z "${pid:-}" ]; then # nothing left to wait for: the rest is lost
+        for pid in "${!job_name[@]}"; do
+            echo "FAIL ${job_name[$pid]%%|*}: lost" >>"$NK_RESULTS"
+            unset "job_name[$pid]"
+        done
+        return 0
+    fi
+    [ -n "${job_name[$pid]+x}" ] || return 0
+    name=${job_name[$pid]%%|*} id=${job_name[$pid]#*|}
+    note "$name"
+    cat "$id.log"
+    cat "$id.res" >>"$NK_RESULTS"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$id.res"; then
+        echo "FAIL $name exited $rc" >>"$NK_RESULTS"
+    fi
+    printf '%d %s\n' $((SECONDS - job_t0[$pid])) "$name" >>"$TIMES"
+    unset "job_name[$pid]" "job_t0[$pid]"
+}
+reap_all() { while [ "${#job_name[@]}" -gt 0 ]; do reap_one; done; }
+
+# A build used by a layer, with as many compilers as jobs (MAKEFLAGS from
+# a calling make would force one); its output only when it fails.
+build() {
+    local out
+    out=$(env -u MAKEFLAGS -u MAKELEVEL make --no-print-directory -j"$NK_JOBS" "$@" 2>&1) ||
+        { printf '%s\n' "$out"; return 1; }
+}
+
 # cmocka binaries print TAP with CMOCKA_MESSAGE_OUTPUT=TAP; each "ok"/"not
 # ok" line is one test. A binary that crashes counts as one failure.
-run_unit() {
-    local dir=$1 t out rc
-    for t in "$dir"/tests/test_*; do
-        [ -x "$t" ] || continue
-        out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "$t" 2>&1)
-        rc=$?
-        printf '%s\n' "$out"
-        printf '%s\n' "$out" | sed -n 's/^ok [0-9]* - \(.*\)/PASS unit \1/p' >>"$NK_RESULTS"
-        printf '%s\n' "$out" | sed -n 's/^not ok [0-9]* - \(.*\)/FAIL unit \1/p' >>"$NK_RESULTS"
-        printf '%s\n' "$out" | sed -n 's/^SKIP \(.*\)/SKIP unit \1/p' >>"$NK_RESULTS"
-        if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^not ok'; then
-            echo "FAIL unit binary $(basename "$t") exited $rc" >>"$NK_RESULTS"
-        fi
+unit_binary() {
+    local t=$1 out rc
+    out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "$t" 2>&1)
+    rc=$?
+    printf '%s\n' "$out"
+    printf '%s\n' "$out" | sed -n 's/^ok [0-9]* - \(.*\)/PASS unit \1/p' >>"$NK_RESULTS"
+    printf '%s\n' "$out" | sed -n 's/^not ok [0-9]* - \(.*\)/FAIL unit \1/p' >>"$NK_RESULTS"
+    printf '%s\n' "$out" | sed -n 's/^SKIP \(.*\)/SKIP unit \1/p' >>"$NK_RESULTS"
+    if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^not ok'; then
+        echo "FAIL unit binary $(basename "$t") exited $rc" >>"$NK_RESULTS"
+    fi
+    return 0
+}
+run_unit() { # DIR [TAG]
+    local t
+    for t in "$1"/tests/test_*; do
+        [ -x "$t" ] && job "${2:+$2 }unit $(basename "$t")" unit_binary "$t"
     done
 }
 
-# Runs one shell test script; a script that exits non-zero without
-# having reported a failure is counted as one.
-run_script() {
-    local f=$1 before after rc
-    before=$(grep -c '^FAIL' "$NK_RESULTS")
-    timeout 900 bash "$f"
-    rc=$?
-    after=$(grep -c '^FAIL' "$NK_RESULTS")
-    if [ $rc -ne 0 ] && [ "$before" = "$after" ]; then
-        echo "FAIL script $f exited $rc" >>"$NK_RESULTS"
-    fi
-}
+# One shell test script, a job; one that exits non-zero without having
+# reported a failure counts as one (reap_one).
+run_script() { job "${NK_CHECK_PREFIX:-${NK_SUITE_TAG:+$NK_SUITE_TAG }}$1" timeout 900 bash "$1"; }
 
 run_integration() {
     local f
     for f in tests/integration/*.sh; do
-        [ -f "$f" ] || continue
-        note "$f"
-        run_script "$f"
+        [ -f "$f" ] && run_script "$f"
     done
 }
 
-run_asan() {
+build_asan() {
     note "ASan+UBSan build"
-    if ! make --no-print-directory check-asan >/dev/null; then
-        echo "FAIL asan build" >>"$NK_RESULTS"
-        return
-    fi
-    note "unit tests under ASan+UBSan"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 run_unit build-asan
-    note "protocol tests under ASan+UBSan"
+    build check-asan || { echo "FAIL asan build" >>"$NK_RESULTS"; return 1; }
+}
+run_asan() {
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 run_unit build-asan asan
     ASAN_OPTIONS=detect_leaks=1 NK_SUITE_TAG=asan \
         NK_BIN=$ROOT/build-asan/notation-keystore run_script tests/golden/run.sh
     # The integration scripts that parse untrusted input (envelopes, OCSP,
@@ -75,26 +125,31 @@ run_asan() {
         tests/integration/30-envelope.sh tests/integration/40-verify.sh \
         tests/integration/5*-kms*.sh tests/integration/53-fault-matrix.sh \
         tests/integration/65-agent.sh; do
-        note "$f under ASan+UBSan"
         ASAN_OPTIONS=detect_leaks=1 NK_BIN=$ROOT/build-asan/notation-keystore \
             NK_CHECK_PREFIX="asan " run_script "$f"
     done
 }
 
 run_valgrind() {
-    note "protocol tests under valgrind"
     NK_SUITE_TAG=valgrind \
         NK_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$ROOT/tests/valgrind.supp" \
         run_script tests/golden/run.sh
 }
 
-# Each libFuzzer harness briefly (FUZZ_TIME seconds, default 8: 14
-# harnesses stay under two and a half minutes together).
+# Each libFuzzer harness briefly (FUZZ_TIME seconds, default 4: a smoke
+# run that a harness broken by a change fails; `make fuzz` runs them
+# longer, FUZZ_RUNS=1000000 as HACKING.md's table).
+build_fuzz() {
+    note "libFuzzer build"
+    build fuzz-build || { echo "FAIL fuzz build" >>"$NK_RESULTS"; return 1; }
+}
 run_fuzz() {
-    note "fuzzing (${FUZZ_TIME:-8} s per harness)"
-    if ! make --no-print-directory fuzz FUZZ_TIME="${FUZZ_TIME:-8}"; then
-        grep -q '^FAIL fuzz' "$NK_RESULTS" || echo "FAIL fuzz build" >>"$NK_RESULTS"
-    fi
+    local f h
+    for f in tests/fuzz/fuzz_*.c; do
+        h=build-fuzz/fuzz/$(basename "$f" .c)
+        job "fuzz $(basename "$h") (${FUZZ_TIME:-4} s)" \
+            env FUZZ_TIME="${FUZZ_TIME:-4}" tests/fuzz/run.sh "$h"
+    done
 }
 
 # make coverage: the unit, golden and integration layers against the
@@ -112,8 +167,8 @@ run_coverage() {
     local f
     export NK_BIN=$ROOT/build-cov/notation-keystore
     find build-cov -name '*.gcda' -delete
-    note "unit tests (instrumented)"; run_unit build-cov
-    note "golden protocol tests (instrumented)"; run_script tests/golden/run.sh
+    run_unit build-cov
+    NK_SUITE_TAG=coverage run_script tests/golden/run.sh
     for f in tests/integration/*.sh; do
         case $f in
         */16-oom.sh | */60-dist.sh)
@@ -121,30 +176,39 @@ run_coverage() {
                 tee -a "$NK_RESULTS"
             continue ;;
         esac
-        note "$f (instrumented)"
         run_script "$f"
     done
 }
 
+# In `all`, the sanitizer and fuzzing builds come first, so that the jobs
+# of every layer share one pool and the slowest scripts start early.
 case $mode in
 unit) run_unit build ;;
 golden) run_script tests/golden/run.sh ;;
 integration) run_integration ;;
-asan) run_asan ;;
+asan) build_asan && run_asan ;;
 valgrind) run_valgrind ;;
-fuzz) run_fuzz ;;
+fuzz) build_fuzz && run_fuzz ;;
 coverage) run_coverage ;;
 all)
-    note "unit tests"; run_unit build
-    note "golden protocol tests"; run_script tests/golden/run.sh
+    build_asan && asan=1 || asan=
+    build_fuzz && fuzz=1 || fuzz=
+    [ -n "$asan" ] && run_asan
     run_integration
-    run_asan
+    run_unit build
+    run_script tests/golden/run.sh
     run_valgrind
-    run_fuzz
+    [ -n "$fuzz" ] && run_fuzz
     ;;
 *) echo "usage: tests/run.sh all|unit|golden|integration|asan|valgrind|fuzz|coverage" >&2; exit 2 ;;
 esac
+reap_all
 
+if [ -s "$TIMES" ]; then
+    echo
+    echo "Slowest jobs (s, all in $TIMES):"
+    sort -rn "$TIMES" | head -8
+fi
 passed=$(grep -c '^PASS' "$NK_RESULTS")
 failed=$(grep -c '^FAIL' "$NK_RESULTS")
 skipped=$(grep -c '^SKIP' "$NK_RESULTS")

@@ -11,6 +11,12 @@ NK_WRAP=${NK_WRAP:-}
 # PATH may not.
 NK_PY=${NK_PY:-/usr/bin/python3}
 NK_TMP=$(mktemp -d "${TMPDIR:-/tmp}/nk-test.XXXXXX")
+# The plugin's caches (keys, CRLs, access tokens) and the agent's socket
+# directory go under NK_TMP unless a script sets its own, so scripts that
+# run side by side (tests/run.sh) never share them, and nothing is left
+# in the user's home.
+export XDG_CACHE_HOME=$NK_TMP/xdg-cache XDG_RUNTIME_DIR=$NK_TMP/xdg-run
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
 nk_cleanup_hooks=()
 nk_cleanup() {
     local h
