@@ -170,7 +170,10 @@ out:
 }
 
 /* The instance metadata service. Unreachable, or no identity assigned
- * (400), is "unavailable": the chain goes on to the Azure CLI. */
+ * (400), is "unavailable": the chain goes on to the Azure CLI. Where there
+ * is no IMDS, retries only cost: a connection fault is not retried, while
+ * an answer asking for another try (410, 429, 5xx) gets it, after the wait
+ * its Retry-After asks for. */
 static int imds_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
                       char *why, size_t n, struct nk_err *err)
 {
@@ -182,7 +185,8 @@ static int imds_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
                               .no_proxy = 1,
                               .max_body = MI_MAX_BODY,
                               .connect_timeout = MI_CONNECT};
-    struct nk_http_retry pol = {.is_throttle = retryable, .detail = detail};
+    struct nk_http_retry pol = {
+        .is_throttle = retryable, .detail = detail, .faults_final = 1};
     struct nk_err probe = {NK_ERR_NONE, ""};
     struct nk_http_resp r = {0};
     const char *what = "Azure instance metadata (managed identity)";
@@ -195,17 +199,16 @@ static int imds_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
         return -1;
     req.url = url;
     nk_kms_net_apply(a->net, &req);
-    /* One plain try first: where there is no IMDS, retries only cost. */
-    if (nk_http_do(&req, what, &r, &probe) != 0) {
+    if (nk_http_do_retry(&req, &pol, what, &r, &probe) != 0) {
+        /* It is there, and asked for another try until the attempts or
+         * the time ran out: the service's fault, not a missing identity. */
+        if (probe.code == NK_ERR_THROTTLED) {
+            *err = probe;
+            goto out;
+        }
         snprintf(why, n, "no instance metadata service (%.200s)", probe.msg);
         ret = 1;
         goto out;
-    }
-    if (r.status == 410 || r.status == 429 || r.status >= 500) {
-        nk_http_resp_release(&r);
-        nk_kms_net_apply(a->net, &req);
-        if (nk_http_do_retry(&req, &pol, what, &r, err) != 0)
-            goto out;
     }
     if (r.status != 200) {
         mi_error(&r, text, sizeof(text));

@@ -695,6 +695,8 @@ int nk_http_do_retry(const struct nk_http_req *req,
         if (one.timeout < 0.05)
             one.timeout = 0.05;
         failed = perform(&one, what, resp, &transient, err) != 0;
+        if (p->faults_final)
+            transient = 0;
         /* Only a retried failure says how often it was tried. */
         if (failed && !transient && attempt == 1)
             return -1;

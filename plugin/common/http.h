@@ -91,6 +91,11 @@ struct nk_http_retry {
     void (*detail)(const struct nk_http_resp *resp, char *buf, size_t n,
                    void *arg);
     void *arg;
+    /* Nonzero: a connection fault (refused, reset, cut short) is final,
+     * not retried, for a service that may not be there at all (instance
+     * metadata), where retries only cost. Answers that ask for another try
+     * are still retried, after the wait they ask for. */
+    int faults_final;
 };
 
 /* nk_http_do with retries: 5xx, throttling responses and connection faults

@@ -138,6 +138,7 @@ static void test_url_error_hides_credentials(void **state)
 
 static pid_t child;
 static int port;
+static int faults_final; /* the policy run() uses, for the test that sets it */
 
 static void read_request(int fd)
 {
@@ -241,8 +242,10 @@ static int run(const char *const *script, int retry, double timeout,
                               .body_len = 2,
                               .timeout = timeout,
                               .max_body = max_body};
-    struct nk_http_retry pol = {
-        .max_attempts = 3, .base_delay = 0.01, .max_delay = 0.05};
+    struct nk_http_retry pol = {.max_attempts = 3,
+                                .base_delay = 0.01,
+                                .max_delay = 0.05,
+                                .faults_final = faults_final};
     int r;
 
     start(script);
@@ -423,6 +426,32 @@ static void test_retry_no_sliver(void **state)
     assert_non_null(strstr(err.msg, "broke off"));
 }
 
+/* faults_final (instance metadata): a reset is final, not retried, but an
+ * answer asking for another try gets it, after its Retry-After. */
+static void test_faults_final(void **state)
+{
+    static const char *const reset[] = {"RESET", OK200, NULL};
+    static const char *const wait[] = {
+        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n"
+        "Connection: close\r\nContent-Length: 0\r\n\r\n",
+        OK200, NULL};
+    struct nk_http_resp resp;
+    struct nk_err err;
+    double t0;
+
+    (void)state;
+    faults_final = 1;
+    assert_int_equal(run(reset, 1, 5, 0, &resp, &err), -1);
+    assert_int_equal(err.code, NK_ERR_GENERIC);
+    assert_null(strstr(err.msg, "attempts"));
+    t0 = nk_log_now_ms();
+    assert_int_equal(run(wait, 1, 5, 0, &resp, &err), 0);
+    assert_int_equal(resp.status, 200);
+    assert_true(nk_log_now_ms() - t0 >= 1000);
+    nk_http_resp_release(&resp);
+    faults_final = 0;
+}
+
 static void test_refused(void **state)
 {
     struct nk_http_req req = {
@@ -455,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_reset_no_retry),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_retry_no_sliver),
+        cmocka_unit_test(test_faults_final),
         cmocka_unit_test(test_refused),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
