@@ -33,7 +33,9 @@ usage: fault_server.py --setup FILE --ctl PORT
            [--listen-tls NAME PORT CERT KEY]...
   GET /set/<listener>/<mode> on the control port makes that listener
   misbehave as <mode> from then on and zeroes its request counter;
-  GET /hits/<listener> answers the number of requests it saw since.
+  GET /hits/<listener> answers the number of requests it saw since;
+  GET /gap/<listener> the milliseconds from its first request to its
+  second since then (-1 before the second).
   Requests the mode lets through go to the listener's upstream, byte for
   byte, Host included (SigV4 signs it). The listener "tls-good" always
   redirects to plain http (to the listener "other"); other TLS listeners
@@ -54,6 +56,7 @@ modes:
   redir-file  302 to file:///etc/passwd
   429-1       429 with Retry-After: 1, always
   429-huge    429 with Retry-After: 86400, always
+  429-200     429 with Retry-After: 1 for the first request, then forwarded
   500-200     500 for the first request, then forwarded
   503         503 always
 """
@@ -202,12 +205,16 @@ class Matrix:
     """The fault of each listener and the requests it saw since it was set."""
     modes = {}      # listener name -> mode
     hits = {}       # listener name -> requests since the last /set
+    times = {}      # listener name -> arrival times of its first two
     ports = {}      # listener name -> port
 
 
 def matrix_count(key):
     with lock:
         Matrix.hits[key] = Matrix.hits.get(key, 0) + 1
+        t = Matrix.times.setdefault(key, [])
+        if len(t) < 2:
+            t.append(time.monotonic())
         return Matrix.hits[key]
 
 
@@ -357,8 +364,8 @@ class MatrixHandler(socketserver.StreamRequestHandler):
                 self.wfile.write(block)
             self.wfile.flush()
             return True
-        if mode in ("429-1", "429-huge"):
-            wait = "1" if mode == "429-1" else "86400"
+        if mode in ("429-1", "429-huge") or (mode == "429-200" and n == 1):
+            wait = "86400" if mode == "429-huge" else "1"
             self.reply(429, b'{"errors":["rate limit exceeded"]}',
                        [f"Retry-After: {wait}"])
             return True
@@ -425,10 +432,16 @@ class Control(socketserver.StreamRequestHandler):
             with lock:
                 Matrix.modes[parts[1]] = parts[2]
                 Matrix.hits[parts[1]] = 0
+                Matrix.times[parts[1]] = []
             body = b"ok"
         elif parts[0] == "hits" and len(parts) == 2:
             with lock:
                 body = b"%d" % Matrix.hits.get(parts[1], 0)
+        elif parts[0] == "gap" and len(parts) == 2:
+            with lock:
+                t = Matrix.times.get(parts[1], [])
+                body = b"%d" % (int((t[1] - t[0]) * 1000)
+                                if len(t) == 2 else -1)
         else:
             body = b"unknown"
         self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n"
