@@ -2,12 +2,13 @@
 # Many plugin processes at once, as several notation runs on one machine
 # start them: NK_CONC (default 16) parallel notation-shaped sign sequences
 # (get-plugin-metadata, describe-key, generate-signature: three processes in
-# order) on SoftHSM (EC-256, RSA-3072), AWS KMS (our mock) and Vault (our
-# mock), every signature checked with Python cryptography; for the KMS
-# backends a cold key cache that all of them race to fill, then a warm run
-# that makes no describe request. Then NK_CONC parallel verify-signature
-# runs on a cold CRL cache and again on the warm cache with the CRL server
-# stopped. Last, a SIGKILL delivered by strace at chosen system calls of a
+# order) on SoftHSM (EC-256, RSA-3072), AWS KMS, Vault, Azure Key Vault and
+# Google Cloud KMS (our mocks), every signature checked with Python
+# cryptography; for the KMS backends a cold key cache that all of them race
+# to fill (and for Azure and Google a cold token cache), then a warm run
+# that makes no describe (or token) request, only the signs. Then NK_CONC
+# parallel verify-signature runs on a cold CRL cache and again on the warm
+# cache with the CRL server stopped. Last, a SIGKILL delivered by strace at chosen system calls of a
 # cache write (the temp file's write, fsync, rename): the cache left
 # behind must be one the next run uses or ignores safely.
 # No check depends on how fast the machine is: every wait is bounded and
@@ -30,7 +31,7 @@ command -v strace >/dev/null || fail "conc: strace is missing (.ci/packages)"
 pki=$NK_TMP/pki
 
 # --- servers and keys (the mocks make their keys while the token is built) ---
-aport=$(free_port) vport=$(free_port)
+aport=$(free_port) vport=$(free_port) azport=$(free_port) gport=$(free_port)
 AWS_MOCK_LIFETIME=600 "$NK_PY" "$NK_ROOT/tests/lib/aws_mock.py" --port "$aport" \
     --setup "$NK_TMP/aws.json" --log "$NK_TMP/aws.jsonl" >"$NK_TMP/aws.out" 2>&1 &
 at_exit "kill $!"
@@ -38,29 +39,59 @@ VAULT_MOCK_LIFETIME=600 "$NK_PY" "$NK_ROOT/tests/lib/vault_mock.py" --only ecdsa
     --setup "$NK_TMP/vault.json" --log "$NK_TMP/vault.jsonl" --http "$vport" \
     >"$NK_TMP/vault.out" 2>&1 &
 at_exit "kill $!"
+# Plain http on loopback: TLS is not what this script is about, and the
+# mocks' handshakes would cost most of its time.
+AZURE_MOCK_LIFETIME=600 "$NK_PY" "$NK_ROOT/tests/lib/azure_mock.py" --only ec-256 \
+    --setup "$NK_TMP/azure.json" --dir "$NK_TMP/azure" --log "$NK_TMP/azure.jsonl" \
+    --http "$azport" >"$NK_TMP/azure.out" 2>&1 &
+at_exit "kill $!"
+GCP_MOCK_LIFETIME=600 "$NK_PY" "$NK_ROOT/tests/lib/gcp_mock.py" --only ec-256 \
+    --setup "$NK_TMP/gcp.json" --dir "$NK_TMP/gcp" --log "$NK_TMP/gcp.jsonl" \
+    --http "$gport" >"$NK_TMP/gcp.out" 2>&1 &
+at_exit "kill $!"
 { pki_ca "$pki" && pki_leaf "$pki" ec256 && pki_leaf "$pki" rsa3072 &&
     softhsm_init "$NK_TMP/hsm" nk-test 12345678 1234 &&
     softhsm_import_key nk-test 01 ec256 "$pki/ec256.key" "$pki/ec256.pem" &&
     softhsm_import_key nk-test 02 rsa3072 "$pki/rsa3072.key" "$pki/rsa3072.pem"; } ||
     { fail "conc: SoftHSM token"; exit 1; }
-wait_file "$NK_TMP/aws.json" 120 && wait_port "$aport" 60 && wait_file "$NK_TMP/vault.json" 60 ||
-    { fail "conc: the KMS mocks did not start"; cat "$NK_TMP/aws.out" "$NK_TMP/vault.out"; exit 1; }
-jq -r '.keys["rsa-2048"].pub' "$NK_TMP/aws.json" >"$NK_TMP/aws.pub"
-jq -r '.keys["/transit/ecdsa-p256"]["1"]' "$NK_TMP/vault.json" >"$NK_TMP/vault.pub"
-kms_chain "$pki" aws "$NK_TMP/aws.pub" && kms_chain "$pki" vault "$NK_TMP/vault.pub" ||
-    { fail "conc: KMS chains"; exit 1; }
+wait_file "$NK_TMP/aws.json" 120 && wait_port "$aport" 60 && wait_file "$NK_TMP/vault.json" 60 &&
+    wait_file "$NK_TMP/azure.json" 60 && wait_file "$NK_TMP/gcp.json" 60 || {
+    fail "conc: the KMS mocks did not start"
+    cat "$NK_TMP"/{aws,vault,azure,gcp}.out
+    exit 1
+}
+{ jq -er '.keys["rsa-2048"].pub' "$NK_TMP/aws.json" >"$NK_TMP/aws.pub" &&
+    jq -er '.keys["/transit/ecdsa-p256"]["1"]' "$NK_TMP/vault.json" >"$NK_TMP/vault.pub" &&
+    jq -er '.keys["cert-ec-256"] | .pub[.versions[-1]]' "$NK_TMP/azure.json" >"$NK_TMP/azure.pub" &&
+    jq -er '.keys["notation/ec-256/1"].pub' "$NK_TMP/gcp.json" >"$NK_TMP/gcp.pub" &&
+    GNAME=$(jq -er '.keys["notation/ec-256/1"].name' "$NK_TMP/gcp.json"); } ||
+    { fail "conc: the mocks' public keys"; exit 1; }
+kms_chain "$pki" aws "$NK_TMP/aws.pub" && kms_chain "$pki" vault "$NK_TMP/vault.pub" &&
+    kms_chain "$pki" gcp "$NK_TMP/gcp.pub" || { fail "conc: KMS chains"; exit 1; }
 stamp "set-up"
 
 export NOTATION_KEYSTORE_PIN=1234 HOME=$NK_TMP/home
 mkdir -p "$HOME"
 unset NOTATION_KEYSTORE_LOG NOTATION_KEYSTORE_LOG_FILE AWS_PROFILE AWS_SESSION_TOKEN \
-    AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN VAULT_NAMESPACE VAULT_CACERT
+    AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN VAULT_NAMESPACE VAULT_CACERT CLOUDSDK_CONFIG \
+    GCE_METADATA_HOST CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDKMS
+for v in $(env | sed -n 's/^\(AZURE_[A-Z_]*\|IDENTITY_[A-Z_]*\|IMDS_ENDPOINT\|MSI_[A-Z_]*\)=.*/\1/p'); do
+    unset "$v"
+done
 export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL_KMS=http://127.0.0.1:$aport VAULT_ADDR=http://127.0.0.1:$vport
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY VAULT_TOKEN
 AWS_ACCESS_KEY_ID=$(jq -r .signer.id "$NK_TMP/aws.json")
 AWS_SECRET_ACCESS_KEY=$(jq -r .signer.secret "$NK_TMP/aws.json")
 VAULT_TOKEN=$(jq -r .root_token "$NK_TMP/vault.json")
+# Azure: a service principal's client secret at the mock's Entra ID;
+# Google: a service account key whose token_uri is the mock's.
+AZ=http://127.0.0.1:$azport
+export AZURE_AUTHORITY_HOST=$AZ AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET
+AZURE_TENANT_ID=$(jq -r .tenant "$NK_TMP/azure.json")
+AZURE_CLIENT_ID=$(jq -r .signer.id "$NK_TMP/azure.json")
+AZURE_CLIENT_SECRET=$(jq -r .signer.secret "$NK_TMP/azure.json")
+export GOOGLE_APPLICATION_CREDENTIALS=$NK_TMP/gcp/sa-signer.json
 
 # Backends: NAME -> "KEYID|SPEC|HASH|pluginConfig|signer's certificate".
 declare -A B
@@ -69,6 +100,10 @@ B[hsm-ec]="pkcs11:token=nk-test;object=ec256?module-path=$p11|EC-256|SHA-256|{\"
 B[hsm-rsa]="pkcs11:token=nk-test;object=rsa3072?module-path=$p11|RSA-3072|SHA-384|{\"ca-certs\":\"$pki/ca-certs.pem\"}|$pki/rsa3072.pem"
 B[aws]="awskms:///alias/rsa-2048|RSA-2048|SHA-256|{\"certificate-chain\":\"$pki/aws-chain.pem\",\"timeout\":\"60\"}|$pki/aws.pem"
 B[vault]="hashivault://ecdsa-p256|EC-256|SHA-256|{\"certificate-chain\":\"$pki/vault-chain.pem\",\"timeout\":\"60\"}|$pki/vault.pem"
+# Azure: azure-kv's certificate form, the chain from the certificate's
+# secret (the key cache keeps it).
+B[azure]="$AZ/certificates/cert-ec-256|EC-256|SHA-256|{\"timeout\":\"60\"}|$NK_TMP/azure.pub"
+B[gcp]="gcpkms://$GNAME|EC-256|SHA-256|{\"certificate-chain\":\"$pki/gcp-chain.pem\",\"gcp-kms-endpoint\":\"http://127.0.0.1:$gport\",\"timeout\":\"60\"}|$pki/gcp.pem"
 
 # SoftHSM's file store is not safe for several processes on one token: a
 # C_Login rewrites token.object in place, and a process reading it then
@@ -155,28 +190,62 @@ aws_all() { grep -c . "$NK_TMP/aws.jsonl"; }
 vault_describes() { jq -r 'select(.method=="GET" and (.path|test("/keys/")))|.path' "$NK_TMP/vault.jsonl" | grep -c .; }
 vault_signs() { jq -r 'select(.method=="POST" and (.path|test("/sign/")))|.path' "$NK_TMP/vault.jsonl" | grep -c .; }
 vault_all() { grep -c . "$NK_TMP/vault.jsonl"; }
+# Azure: Key Vault reads (certificate, secret), signs, Entra ID tokens.
+azure_describes() { jq -r 'select(.kind=="kv" and .method=="GET")|.path' "$NK_TMP/azure.jsonl" | grep -c .; }
+azure_signs() { jq -r 'select(.kind=="kv" and .method=="POST" and (.path|endswith("/sign")) and .status==200)|.path' "$NK_TMP/azure.jsonl" | grep -c .; }
+azure_tokens() { jq -r 'select(.kind=="entra")|.path' "$NK_TMP/azure.jsonl" | grep -c .; }
+azure_all() { grep -c . "$NK_TMP/azure.jsonl"; }
+# Google: Cloud KMS reads (publicKey, the version), signs, OAuth tokens
+# (the mock logs a request before it answers: a sign it refused would
+# leave no signature, which check_sigs.py counts).
+gcp_describes() { jq -r 'select(.method=="GET" and (.path|startswith("/v1/")))|.path' "$NK_TMP/gcp.jsonl" | grep -c .; }
+gcp_signs() { jq -r 'select(.method=="POST" and (.path|endswith(":asymmetricSign")))|.path' "$NK_TMP/gcp.jsonl" | grep -c .; }
+gcp_tokens() { jq -r 'select(.path=="/token")|.path' "$NK_TMP/gcp.jsonl" | grep -c .; }
+gcp_all() { grep -c . "$NK_TMP/gcp.jsonl"; }
+# token_entry_ok DIR: the token cache in DIR holds one file, an entry (no
+# temp file left), with a token valid for minutes yet.
+token_entry_ok() {
+    local f
+    f=$(find "$1/notation-keystore" -type f)
+    [ "$(printf '%s\n' "$f" | grep -c .)" = 1 ] && [[ $f == *.json ]] &&
+        jq -e --argjson now "$(date +%s)" \
+            '(.ident|type)=="string" and (.token|length)>0 and .expires > $now + 600' "$f" >/dev/null
+}
 
 # --- 1. parallel sign sequences ---
 export XDG_CACHE_HOME=$NK_TMP/cache-hsm
 parallel_signs hsm-ec "SoftHSM"
 parallel_signs hsm-rsa "SoftHSM"
 
-for k in aws vault; do
-    export XDG_CACHE_HOME=$NK_TMP/cache-$k
+# Azure and Google keep their access tokens in a token cache (in
+# XDG_RUNTIME_DIR, apart from the key cache), cold at first as well.
+for k in aws vault azure gcp; do
+    export XDG_CACHE_HOME=$NK_TMP/cache-$k XDG_RUNTIME_DIR=$NK_TMP/run-$k
+    mkdir -m 700 "$XDG_RUNTIME_DIR"
     : >"$NK_TMP/$k.jsonl"
     parallel_signs $k "cold key cache"
     IFS='|' read -r _ spec _ _ _ <<<"${B[$k]}"
     d=$(${k}_describes) s=$(${k}_signs)
-    check "conc: $k cold cache: $N signs and 1..$((2 * N)) describe requests ($s signs, $d describes)" \
-        [ "$s" = "$N" -a "$d" -ge 1 -a "$d" -le $((2 * N)) ]
+    # Azure's certificate form reads two things (certificate, secret).
+    per=1
+    [ $k = azure ] && per=2
+    check "conc: $k cold cache: $N signs and $per..$((2 * per * N)) describe requests ($s signs, $d describes)" \
+        [ "$s" = "$N" -a "$d" -ge $per -a "$d" -le $((2 * per * N)) ]
+    if [ $k = azure ] || [ $k = gcp ]; then
+        t=$(${k}_tokens)
+        check "conc: $k cold cache: 1..$((2 * N)) token requests ($t)" [ "$t" -ge 1 -a "$t" -le $((2 * N)) ]
+        check "conc: $k cold cache: one valid token cache entry" token_entry_ok "$XDG_RUNTIME_DIR"
+    fi
     check "conc: $k cold cache: one valid entry" kms_entry_ok "$XDG_CACHE_HOME" "$spec" "$NK_TMP/$k.pub"
     check "conc: $k cold cache: no temp file left" [ "$(kms_temps "$XDG_CACHE_HOME")" = 0 ]
     : >"$NK_TMP/$k.jsonl"
     parallel_signs $k "warm key cache"
-    d=$(${k}_describes) s=$(${k}_signs) a=$(${k}_all)
-    check "conc: $k warm cache: no describe request, only the $N signs ($d describes, $s signs, $a requests)" \
+    d=$(${k}_describes) s=$(${k}_signs) a=$(${k}_all) what=describe
+    [ $k = azure ] || [ $k = gcp ] && what="describe or token"
+    check "conc: $k warm cache: no $what request, only the $N signs ($d describes, $s signs, $a requests)" \
         [ "$d" = 0 -a "$s" = "$N" -a "$a" = "$N" ]
 done
+unset XDG_RUNTIME_DIR
 
 stamp "sign sequences"
 
