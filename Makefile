@@ -180,7 +180,9 @@ fuzz-build:
 -include $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%.d) $(BUILD)/fuzz/common.d
 
 # Harnesses link with --wrap=dlopen: tests/fuzz/common.c stops any run
-# that would load libcurl, so no harness can reach the network.
+# that would load libcurl, so no harness can reach the network; and with
+# --wrap=nk_buf_read_file, so that a file named in an input can be served
+# from memory (fx_files) instead of the file system.
 $(BUILD)/fuzz/common.o: tests/fuzz/common.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -188,7 +190,8 @@ $(BUILD)/fuzz/common.o: tests/fuzz/common.c
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/common.o $(LIBOBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -fsanitize=fuzzer \
-		-Wno-missing-prototypes -Wl,--wrap=dlopen -o $@ $< \
+		-Wno-missing-prototypes -Wl,--wrap=dlopen,--wrap=nk_buf_read_file \
+		-o $@ $< \
 		$(BUILD)/fuzz/common.o $(LIBOBJ) $(LDFLAGS) $(LDLIBS)
 
 uninstall:

@@ -51,4 +51,14 @@ int nk_azure_mi_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
 int nk_azure_cli_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
                        char *why, size_t n, struct nk_err *err) NK_MUST_CHECK;
 
+/* What az printed on stdout (len bytes at out): accessToken and its
+ * expiry (expires_on, else expiresOn in local time) into t. ERROR when
+ * there is no token or no expiry in the future. */
+int nk_azure_cli_answer(const char *out, size_t len, struct nk_azure_token *t,
+                        struct nk_err *err) NK_MUST_CHECK;
+
+/* The first "ERROR:" line of what az printed on stderr (s, NUL-terminated;
+ * else its first line), cut to 200 bytes of valid UTF-8, into buf. */
+void nk_azure_cli_error(const char *s, char *buf, size_t n);
+
 #endif

@@ -34,11 +34,11 @@ static double local_time(const char *s)
     return (double)mktime(&tm);
 }
 
-static int take(const struct nk_child *c, struct nk_azure_token *t,
-                struct nk_err *err)
+int nk_azure_cli_answer(const char *out, size_t len, struct nk_azure_token *t,
+                        struct nk_err *err)
 {
     const char *what = "Azure CLI";
-    cJSON *o = cJSON_ParseWithLength((const char *)c->out.data, c->out.len);
+    cJSON *o = cJSON_ParseWithLength(out, len);
     const cJSON *on = cJSON_GetObjectItemCaseSensitive(o, "expires_on");
     const char *tok = nk_kms_jstr(o, "accessToken");
     double now = (double)time(NULL);
@@ -72,11 +72,10 @@ out:
     return ret;
 }
 
-/* The first "ERROR:" line of az's stderr (or its first line), cut short:
- * people need the gist, never the whole output. */
-static void first_error(const struct nk_child *c, char *buf, size_t n)
+/* People need the gist of az's complaint, never the whole output. */
+void nk_azure_cli_error(const char *s, char *buf, size_t n)
 {
-    const char *s = (const char *)c->err.data, *e = strstr(s, "ERROR:");
+    const char *e = strstr(s, "ERROR:");
 
     e = e != NULL ? e : s;
     while (*e == ' ' || *e == '\n')
@@ -117,7 +116,7 @@ int nk_azure_cli_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
         goto out;
     }
     if (c.status != 0) {
-        first_error(&c, line, sizeof(line));
+        nk_azure_cli_error((const char *)c.err.data, line, sizeof(line));
         nk_err_set(err, NK_ERR_ACCESS,
                    "Azure CLI: \"az account "
                    "get-access-token\" failed (exit status %d): %s%s",
@@ -125,7 +124,7 @@ int nk_azure_cli_token(const struct nk_azure_auth *a, struct nk_azure_token *t,
                    strstr(line, "az login") != NULL ? "" : " (run az login)");
         goto out;
     }
-    ret = take(&c, t, err);
+    ret = nk_azure_cli_answer((const char *)c.out.data, c.out.len, t, err);
 out:
     nk_child_release(&c);
     return ret;

@@ -286,6 +286,12 @@ static int plan(const cJSON *f, const char *from, int nested, char **ident,
                       from, type ? type : "?");
 }
 
+int nk_gcp_adc_plan(const cJSON *f, const char *from, char **ident,
+                    char *source, size_t n, struct nk_err *err)
+{
+    return plan(f, from, 0, ident, source, n, err);
+}
+
 static int fetch(const cJSON *f, const char *from, const struct nk_kms_net *net,
                  struct nk_oauth_token *out, struct nk_err *err)
 {
@@ -422,8 +428,8 @@ int nk_gcp_creds_get(struct nk_gcp_creds *c, const struct nk_config *cfg,
     if (r < 0)
         goto out;
     if (r == 0) {
-        if (plan(a.json, a.from, 0, &c->ident, c->source, sizeof(c->source),
-                 err) != 0)
+        if (nk_gcp_adc_plan(a.json, a.from, &c->ident, c->source,
+                            sizeof(c->source), err) != 0)
             goto out;
         if (nk_kms_jstr(a.json, "quota_project_id") != NULL)
             c->quota_project =

@@ -10,6 +10,10 @@
 #ifndef NK_GCP_CREDS_H
 #define NK_GCP_CREDS_H
 
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
 #include "common/config.h"
 #include "common/err.h"
 #include "kms_util.h"
@@ -27,6 +31,15 @@ struct nk_gcp_creds {
     char source[240];    /* who the token is for and where it came from,
                           * for messages and doctor (never a secret) */
 };
+
+/* What the credentials file f (a JSON object, found through from, e.g.
+ * "GOOGLE_APPLICATION_CREDENTIALS") describes: the token cache identity
+ * (malloc'd into *ident) and who the token is for, for messages, into
+ * source. VALIDATION_ERROR for a type not supported or a field missing;
+ * an external_account file with a file source reads the subject token
+ * file it names (the identity holds a digest of it). */
+int nk_gcp_adc_plan(const cJSON *f, const char *from, char **ident,
+                    char *source, size_t n, struct nk_err *err) NK_MUST_CHECK;
 
 /* Fills c with an access token (from the token cache when pluginConfig
  * token-cache allows and a fresh one is there). No credentials at all, or

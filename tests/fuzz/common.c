@@ -1,7 +1,9 @@
 /* Helpers shared by the harnesses, and the guard that keeps them off the
  * network: the only way to the network is libcurl, which http.c loads
  * with dlopen; the harnesses link with -Wl,--wrap=dlopen, so that call
- * lands here and stops the run. */
+ * lands here and stops the run. They link with
+ * -Wl,--wrap=nk_buf_read_file too, so that a harness whose input names
+ * files (fx_files) serves them from memory. */
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,9 +13,20 @@
 #include <openssl/pem.h>
 
 #include "common.h"
+#include "common/buf.h"
 
 void *__real_dlopen(const char *file, int mode);
 void *__wrap_dlopen(const char *file, int mode);
+int __real_nk_buf_read_file(struct nk_buf *b, const char *path,
+                            struct nk_err *err);
+int __wrap_nk_buf_read_file(struct nk_buf *b, const char *path,
+                            struct nk_err *err);
+
+static struct {
+    int on;
+    const uint8_t *data;
+    size_t n;
+} files;
 
 void *__wrap_dlopen(const char *file, int mode)
 {
@@ -22,6 +35,25 @@ void *__wrap_dlopen(const char *file, int mode)
         abort();
     }
     return __real_dlopen(file, mode);
+}
+
+void fx_files(const uint8_t *data, size_t n)
+{
+    files.on = data != NULL;
+    files.data = data;
+    files.n = n;
+}
+
+/* As nk_buf_read_file reads a file: appended up to the buffer's cap,
+ * the buffer NUL-terminated even when empty. */
+int __wrap_nk_buf_read_file(struct nk_buf *b, const char *path,
+                            struct nk_err *err)
+{
+    if (!files.on)
+        return __real_nk_buf_read_file(b, path, err);
+    if (nk_buf_append(b, files.data, files.n, err) != 0)
+        return nk_err_prefix(err, "%s", path);
+    return b->data == NULL ? nk_buf_append(b, "", 0, err) : 0;
 }
 
 X509 *fx_cert(const char *pem)

@@ -1,5 +1,5 @@
 /* Helpers shared by the libFuzzer harnesses (linked into each one with
- * -Wl,--wrap=dlopen; see common.c). */
+ * -Wl,--wrap=dlopen,--wrap=nk_buf_read_file; see common.c). */
 #ifndef NK_FUZZ_COMMON_H
 #define NK_FUZZ_COMMON_H
 
@@ -30,5 +30,11 @@ void fx_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A malloc'd NUL-terminated copy of the input (NUL bytes kept inside). */
 char *fx_str(const uint8_t *data, size_t size);
+
+/* From now on every file the code under test reads (nk_buf_read_file)
+ * holds the n bytes at data instead, whatever its name: a path taken from
+ * the input never reaches the file system. fx_files(NULL, 0) gives the
+ * real files back. data must stay valid until then. */
+void fx_files(const uint8_t *data, size_t n);
 
 #endif

@@ -872,6 +872,61 @@ def cloud_seeds():
       "generateAccessToken")
 
 
+def cloudcreds_seeds(tmp):
+    """fuzz_cloudcreds: first byte picks the reader (see the harness)."""
+    def s(kind, name, data, file=None):
+        if isinstance(data, (dict, list)):
+            data = json.dumps(data, indent=2)
+        if isinstance(data, str):
+            data = data.encode()
+        if file is not None:
+            data += b"\0" + (file.encode() if isinstance(file, str) else file)
+        seed("fuzz_cloudcreds", "%d-%s" % (kind, name), bytes([kind]) + data)
+
+    # The ADC files gcp_mock.py writes for the Google tests, as gcloud and
+    # the IAM console write them; a file source's subject token after NUL.
+    gcp_mock.base_url = "https://oauth2.googleapis.com"
+    gcp_mock.write_files(tmp)
+
+    def f(name):
+        with open(os.path.join(tmp, name)) as fh:
+            return json.load(fh)
+    with open(os.path.join(tmp, "oidc.jwt")) as fh:
+        jwt = fh.read()
+    s(0, "service-account", f("sa-signer.json"))
+    s(0, "authorized-user", f("user.json"))
+    s(0, "external-file", f("ext-file.json"), jwt)
+    s(0, "external-file-json", dict(f("ext-file.json"), credential_source={
+        "file": "/var/run/secrets/token.json",
+        "format": {"type": "json", "subject_token_field_name": "id_token"}}),
+        json.dumps({"id_token": jwt.strip()}))
+    s(0, "external-url", f("ext-url.json"))
+    s(0, "external-direct", f("ext-direct.json"), jwt)
+    s(0, "impersonated", f("impersonated.json"))
+    s(0, "impersonated-external", dict(f("impersonated.json"),
+                                       source_credentials=f("ext-file.json")),
+      jwt)
+    s(0, "aws-source", dict(f("ext-file.json"), credential_source={
+        "environment_id": "aws1", "region_url": "http://169.254.169.254"}))
+    # What fake_az prints: the Azure CLI's answer (CLI 2.54 and later, and
+    # older ones without expires_on) and its complaints on stderr. The
+    # reader compares with the clock: an expiry in 2100, to reach success.
+    exp = 4102444800
+    out = {"accessToken": "eyJ0eXAiOiJKV1QifQ.c2lnbmVk.mock",
+           "expiresOn": time.strftime("%Y-%m-%d %H:%M:%S.000000",
+                                      time.localtime(exp)),
+           "subscription": "00000000-0000-0000-0000-000000000000",
+           "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+           "tokenType": "Bearer"}
+    s(1, "cli-old", out)
+    s(1, "cli", dict(out, expires_on=exp))
+    s(1, "cli-string", dict(out, expires_on=str(exp)))
+    s(2, "login", "WARNING: a warning first\n"
+      "ERROR: Please run 'az login' to setup account.\n")
+    s(2, "args", "ERROR: unrecognized arguments: --bogus\n")
+    s(2, "utf8", "\u00e9chec \u2014 " + "\u00e9" * 150 + "\n")
+
+
 def main():
     global out_dir
     if len(sys.argv) != 2:
@@ -892,6 +947,8 @@ def main():
     kmsuri_seeds()
     awsconfig_seeds()
     cloud_seeds()
+    with tempfile.TemporaryDirectory() as tmp:
+        cloudcreds_seeds(tmp)
     for h in sorted(counts):
         print("%s: %d seeds" % (h, counts[h]))
 
