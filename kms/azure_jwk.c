@@ -27,20 +27,6 @@ static int member(const cJSON *jwk, const char *name, const char *what,
     return 0;
 }
 
-static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
-{
-    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-    EVP_PKEY *pkey = NULL;
-
-    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-        pkey = NULL;
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    return pkey;
-}
-
 static EVP_PKEY *rsa_pub(const cJSON *jwk, const char *what, struct nk_err *err)
 {
     unsigned char *n = NULL, *e = NULL;
@@ -58,7 +44,7 @@ static EVP_PKEY *rsa_pub(const cJSON *jwk, const char *what, struct nk_err *err)
     if (bn != NULL && be != NULL && bld != NULL &&
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) == 1 &&
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) == 1)
-        pkey = from_params("RSA", bld);
+        pkey = nk_keyspec_pkey_from_params("RSA", bld);
     if (pkey == NULL)
         nk_err_ssl(err, NK_ERR_GENERIC, "%s: bad RSA key (n, e)", what);
 out:
@@ -99,7 +85,7 @@ static EVP_PKEY *ec_pub(const cJSON *jwk, enum nk_keyspec spec,
                                         nk_keyspec_curve(spec), 0) == 1 &&
         OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt,
                                          1 + 2 * w) == 1)
-        pkey = from_params("EC", bld);
+        pkey = nk_keyspec_pkey_from_params("EC", bld);
     if (pkey == NULL)
         nk_err_ssl(err, NK_ERR_GENERIC, "%s: bad EC key (x, y not on %s)", what,
                    nk_keyspec_curve(spec));

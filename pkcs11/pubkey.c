@@ -10,6 +10,7 @@
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 
+#include "keyspec.h"
 #include "mem.h"
 #include "p11.h"
 
@@ -24,20 +25,6 @@ static unsigned char *attr(struct nk_p11 *s, CK_OBJECT_HANDLE obj,
         p = NULL;
     }
     return p;
-}
-
-static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
-{
-    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-    EVP_PKEY *pkey = NULL;
-
-    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-        pkey = NULL;
-    OSSL_PARAM_free(params);
-    EVP_PKEY_CTX_free(ctx);
-    return pkey;
 }
 
 /* RSA: the private key object, like the public one, carries CKA_MODULUS
@@ -58,7 +45,7 @@ static EVP_PKEY *rsa_pub(struct nk_p11 *s, CK_OBJECT_HANDLE h)
     if (bn != NULL && be != NULL &&
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) == 1 &&
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) == 1)
-        pkey = from_params("RSA", bld);
+        pkey = nk_keyspec_pkey_from_params("RSA", bld);
 out:
     BN_free(bn);
     BN_free(be);
@@ -124,7 +111,7 @@ static EVP_PKEY *ec_pub(struct nk_p11 *s, CK_OBJECT_HANDLE h)
                                          os ? os->data : pt,
                                          os ? (size_t)os->length : ql) != 1)
         goto out;
-    pkey = from_params("EC", bld);
+    pkey = nk_keyspec_pkey_from_params("EC", bld);
 out:
     ASN1_OBJECT_free(oid);
     ASN1_OCTET_STRING_free(os);

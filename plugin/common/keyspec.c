@@ -3,6 +3,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 
 #include "keyspec.h"
 
@@ -163,6 +164,20 @@ int nk_keyspec_of_pkey(EVP_PKEY *pkey, enum nk_keyspec *out, struct nk_err *err)
                       EVP_PKEY_get0_type_name(pkey)
                           ? EVP_PKEY_get0_type_name(pkey)
                           : "unknown");
+}
+
+EVP_PKEY *nk_keyspec_pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    EVP_PKEY *pkey = NULL;
+
+    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        pkey = NULL;
+    OSSL_PARAM_free(params);
+    EVP_PKEY_CTX_free(ctx);
+    return pkey;
 }
 
 const char *nk_hash_name(enum nk_hash h)

@@ -43,6 +43,9 @@ const char *nk_keyspec_curve(enum nk_keyspec spec);
  * key's actual type and size when notation cannot use it. */
 int nk_keyspec_of_pkey(EVP_PKEY *pkey, enum nk_keyspec *out,
                        struct nk_err *err) NK_MUST_CHECK;
+/* A public key of type ("RSA", "EC") from the parameters pushed to bld
+ * (borrowed); the caller frees it. NULL when OpenSSL refuses them. */
+EVP_PKEY *nk_keyspec_pkey_from_params(const char *type, OSSL_PARAM_BLD *bld);
 
 /* "SHA-256" ...; parse returns NK_HASH_NONE when unknown. */
 const char *nk_hash_name(enum nk_hash h);

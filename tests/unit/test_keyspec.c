@@ -10,7 +10,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 
 #include "common/keyspec.h"
 
@@ -146,6 +148,73 @@ static void test_of_pkey(void **state)
                 "ED25519 key is not usable with notation (RSA or EC only)");
 }
 
+/* A P-256 point (ptlen bytes) as OSSL params. */
+static OSSL_PARAM_BLD *p256_params(const unsigned char *pt, size_t ptlen)
+{
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+
+    assert_non_null(bld);
+    assert_int_equal(OSSL_PARAM_BLD_push_utf8_string(
+                         bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0),
+                     1);
+    assert_int_equal(OSSL_PARAM_BLD_push_octet_string(
+                         bld, OSSL_PKEY_PARAM_PUB_KEY, pt, ptlen),
+                     1);
+    return bld;
+}
+
+/* The key of type built from bld is pub (NULL: none is built); bld is
+ * freed. */
+static void expect_from_params(const char *type, OSSL_PARAM_BLD *bld,
+                               const EVP_PKEY *pub)
+{
+    EVP_PKEY *k = nk_keyspec_pkey_from_params(type, bld);
+
+    if (pub == NULL)
+        assert_null(k);
+    else {
+        assert_non_null(k);
+        assert_int_equal(EVP_PKEY_eq(k, pub), 1);
+    }
+    EVP_PKEY_free(k);
+    OSSL_PARAM_BLD_free(bld);
+}
+
+/* A key rebuilt from another key's public parameters is that key's public
+ * half; parameters OpenSSL refuses give NULL. */
+static void test_pkey_from_params(void **state)
+{
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    BIGNUM *n = NULL, *e = NULL;
+    unsigned char pt[65];
+    size_t ptlen = 0;
+
+    (void)state;
+    assert_non_null(rsa);
+    assert_non_null(ec);
+    assert_non_null(bld);
+    assert_int_equal(EVP_PKEY_get_bn_param(rsa, OSSL_PKEY_PARAM_RSA_N, &n), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(rsa, OSSL_PKEY_PARAM_RSA_E, &e), 1);
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+    expect_from_params("RSA", bld, rsa);
+
+    assert_int_equal(EVP_PKEY_get_octet_string_param(
+                         ec, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &ptlen),
+                     1);
+    expect_from_params("EC", p256_params(pt, ptlen), ec);
+    expect_from_params("NO-SUCH-TYPE", p256_params(pt, ptlen), NULL);
+    /* A point that is not on the curve. */
+    pt[ptlen - 1] ^= 1;
+    expect_from_params("EC", p256_params(pt, ptlen), NULL);
+    BN_free(n);
+    BN_free(e);
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_unknown),
         cmocka_unit_test(test_hashes),
         cmocka_unit_test(test_of_pkey),
+        cmocka_unit_test(test_pkey_from_params),
     };
 
     return cmocka_run_group_tests_name("keyspec", tests, NULL, NULL);
