@@ -386,11 +386,8 @@ static int azure_sign(struct nk_signer *base, enum nk_keyspec spec,
         goto out;
     ret = 0;
 out:
-    if (ret != 0) {
-        free(*sig);
-        *sig = NULL;
-        *siglen = 0;
-    }
+    if (ret != 0)
+        nk_signer_sig_clear(sig, siglen);
     cJSON_Delete(body);
     cJSON_Delete(resp);
     free(value);

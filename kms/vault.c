@@ -278,11 +278,8 @@ static int vault_sign(struct nk_signer *base, enum nk_keyspec spec,
         goto out;
     ret = take_signature(s, spec, resp, what, sig, siglen, err);
 out:
-    if (ret < 0) {
-        free(*sig);
-        *sig = NULL;
-        *siglen = 0;
-    }
+    if (ret < 0)
+        nk_signer_sig_clear(sig, siglen);
     cJSON_Delete(body);
     cJSON_Delete(resp);
     free(input);

@@ -211,9 +211,7 @@ int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs, size_t n,
     if (r == NK_SIGN_REDESCRIBE && redescribe(sg, sg->info.spec, err) != 0)
         r = -1;
     if (r < 0) {
-        free(*sig);
-        *sig = NULL;
-        *siglen = 0;
+        nk_signer_sig_clear(sig, siglen);
         return -1;
     }
     nk_info("signed with %s backend (%.1f ms)", sg->signer->ops->name,
@@ -225,9 +223,7 @@ int nk_signing_sign(struct nk_signing *sg, const unsigned char *tbs, size_t n,
                     : sg->info.pub;
     if (nk_sig_check(check_key, sg->info.spec, digest, dlen, *sig, *siglen,
                      err) != 0) {
-        free(*sig);
-        *sig = NULL;
-        *siglen = 0;
+        nk_signer_sig_clear(sig, siglen);
         if (sg->signer->ops->stale != NULL) {
             sg->signer->ops->stale(sg->signer);
             nk_err_prefix(err, "the key may have been replaced: its cached "

@@ -1,4 +1,6 @@
 /* What the signer interface itself provides to backends and callers. */
+#include <stdlib.h>
+
 #include "signer.h"
 
 #include "mem.h"
@@ -21,4 +23,11 @@ char *nk_signer_public_id(const struct nk_signer_ops *ops, const char *key_id,
     if (ops->public_id == NULL)
         return nk_xstrdup(key_id);
     return ops->public_id(key_id, err);
+}
+
+void nk_signer_sig_clear(unsigned char **sig, size_t *siglen)
+{
+    free(*sig);
+    *sig = NULL;
+    *siglen = 0;
 }

@@ -126,4 +126,8 @@ const struct nk_signer_ops *nk_signer_lookup(const char *key_id,
 
 void nk_key_info_release(struct nk_key_info *info);
 
+/* What a failed sign leaves: frees *sig and sets *sig to NULL and *siglen
+ * to 0. */
+void nk_signer_sig_clear(unsigned char **sig, size_t *siglen);
+
 #endif
