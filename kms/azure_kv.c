@@ -25,6 +25,7 @@
 #include "common/mem.h"
 #include "kms.h"
 #include "kms_key.h"
+#include "kms_util.h"
 
 enum source { FROM_KEY = 1, FROM_CERT, FROM_SECRET };
 
@@ -404,12 +405,7 @@ static void azure_stale(struct nk_signer *s)
 
 static int azure_credentials(struct nk_signer *base, char *buf, size_t n)
 {
-    struct nk_azure *s = azure_of(base);
-
-    if (s->conn.tok.source == NULL)
-        return -1;
-    snprintf(buf, n, "%s", s->conn.tok.source);
-    return 1;
+    return nk_kms_credential_report(azure_of(base)->conn.tok.source, 1, buf, n);
 }
 
 static void azure_free_op(struct nk_signer *s)

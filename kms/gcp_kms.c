@@ -448,12 +448,7 @@ static void gcp_stale(struct nk_signer *s)
 
 static int gcp_credentials(struct nk_signer *s, char *buf, size_t n)
 {
-    struct nk_gcp *g = gcp_of(s);
-
-    if (g->creds.source[0] == '\0')
-        return -1;
-    snprintf(buf, n, "%s", g->creds.source);
-    return 1;
+    return nk_kms_credential_report(gcp_of(s)->creds.source, 1, buf, n);
 }
 
 static void gcp_free_op(struct nk_signer *s)

@@ -177,3 +177,11 @@ enum nk_errcode nk_kms_status_code(long status)
         return NK_ERR_GENERIC;
     }
 }
+
+int nk_kms_credential_report(const char *source, int used, char *buf, size_t n)
+{
+    if (source == NULL || source[0] == '\0')
+        return -1;
+    snprintf(buf, n, "%s", source);
+    return used;
+}

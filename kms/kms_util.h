@@ -70,4 +70,9 @@ EVP_PKEY *nk_kms_leaf_pub(const struct nk_config *cfg);
  * TIMEOUT, else ERROR. */
 enum nk_errcode nk_kms_status_code(long status);
 
+/* A credential_report (see signer.h) for a backend that knows where its
+ * credentials came from: -1 when source is NULL or empty (nothing known),
+ * else source into buf and used (1 a source was used, 0 none was). */
+int nk_kms_credential_report(const char *source, int used, char *buf, size_t n);
+
 #endif

@@ -13,6 +13,7 @@
 #include "common/mem.h"
 #include "kms.h"
 #include "kms_key.h"
+#include "kms_util.h"
 #include "kms_uri.h"
 #include "vault_answer.h"
 #include "vault_conn.h"
@@ -309,10 +310,8 @@ static int vault_credentials(struct nk_signer *base, char *buf, size_t n)
 {
     struct nk_vault *s = vault_of(base);
 
-    if (s->conn.source[0] == '\0')
-        return -1;
-    snprintf(buf, n, "%s", s->conn.source);
-    return s->conn.token != NULL;
+    return nk_kms_credential_report(s->conn.source, s->conn.token != NULL, buf,
+                                    n);
 }
 
 const struct nk_signer_ops nk_vault_ops = {

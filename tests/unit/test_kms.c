@@ -278,6 +278,24 @@ static void test_status_code(void **state)
     assert_int_equal(nk_kms_status_code(302), NK_ERR_GENERIC);
 }
 
+/* Nothing known without a source; the source as it is, and whether it was
+ * used, otherwise. */
+static void test_credential_report(void **state)
+{
+    char buf[16] = "untouched";
+
+    (void)state;
+    assert_int_equal(nk_kms_credential_report(NULL, 1, buf, sizeof(buf)), -1);
+    assert_int_equal(nk_kms_credential_report("", 1, buf, sizeof(buf)), -1);
+    assert_string_equal(buf, "untouched");
+    assert_int_equal(nk_kms_credential_report("Azure CLI", 1, buf, sizeof(buf)),
+                     1);
+    assert_string_equal(buf, "Azure CLI");
+    assert_int_equal(
+        nk_kms_credential_report("a source too long", 0, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "a source too lo");
+}
+
 /* DER of ECDSA-Sig-Value{r, s} made by OpenSSL from byte strings. */
 static unsigned char *der_sig(const unsigned char *r, size_t rn,
                               const unsigned char *s, size_t sn, size_t *n)
@@ -554,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_vault_sig_split),
         cmocka_unit_test(test_cache_name),
         cmocka_unit_test(test_status_code),
+        cmocka_unit_test(test_credential_report),
         cmocka_unit_test(test_der_to_raw),
         cmocka_unit_test(test_cache_roundtrip),
         cmocka_unit_test(test_vault_latest_version),
