@@ -134,20 +134,6 @@ int nk_p11_pin_resolve(const struct nk_p11_uri *u, const struct nk_config *cfg,
     return nk_pin_hook_ask(NULL, pin, from, err);
 }
 
-/* What the prompt calls the key: its label, else its id in hex. */
-static void key_name(const struct nk_p11_uri *u, char *buf, size_t cap)
-{
-    size_t i, n = 0;
-
-    buf[0] = '\0';
-    if (u->object != NULL) {
-        snprintf(buf, cap, "%s", u->object);
-        return;
-    }
-    for (i = 0; u->has_id && i < u->id_len && n + 3 < cap; i++)
-        n += (size_t)snprintf(buf + n, cap - n, "%02x", u->id[i]);
-}
-
 /* No PIN source: the person running `agent add`, named the token and the
  * key as the URI names them (the token is not opened here). */
 static int ask_key_pin(const struct nk_p11_uri *u, const struct nk_config *cfg,
@@ -159,7 +145,7 @@ static int ask_key_pin(const struct nk_p11_uri *u, const struct nk_config *cfg,
                              .key = key,
                              .pinentry = nk_config_str(cfg, "pinentry")};
 
-    key_name(u, key, sizeof(key));
+    nk_p11_uri_key_name(u, key, sizeof(key));
     if (nk_pinprompt_ask(&q, pin, &from, err) != 0)
         return -1;
     if (*pin == NULL)

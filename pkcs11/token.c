@@ -118,21 +118,6 @@ static int logged_in(const struct nk_p11 *s, CK_SESSION_HANDLE session)
             info.state == CKS_RW_USER_FUNCTIONS);
 }
 
-/* What the prompt calls the key: the key id's object (label), else its
- * id in hex, else nothing. */
-static void prompt_key(const struct nk_p11_uri *u, char *buf, size_t cap)
-{
-    size_t i, n = 0;
-
-    buf[0] = '\0';
-    if (u->object != NULL) {
-        snprintf(buf, cap, "%s", u->object);
-        return;
-    }
-    for (i = 0; u->has_id && i < u->id_len && n + 3 < cap; i++)
-        n += (size_t)snprintf(buf + n, cap - n, "%02x", u->id[i]);
-}
-
 /* The one C_Login: with the PIN pad, or with the PIN read from its sources
  * now and wiped as soon as the token has it (or handed to *keep). Our own
  * C_Login, not libp11's PKCS11_login, which keeps a copy of the PIN until
@@ -152,7 +137,7 @@ static int call_login(struct nk_p11 *s, PKCS11_SLOT *slot,
                                  t->userPinCountLow || t->userPinFinalTry,
                              .pinentry = nk_config_str(cfg, "pinentry")};
 
-    prompt_key(s->uri, key, sizeof(key));
+    nk_p11_uri_key_name(s->uri, key, sizeof(key));
     if (t->secureLogin) {
         /* PIN pad or biometric: the token asks the user itself. */
         nk_debug("pkcs11: protected authentication path on \"%s\"", t->label);

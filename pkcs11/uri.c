@@ -420,6 +420,19 @@ char *nk_p11_uri_describe(const struct nk_p11_uri *u)
     return nk_xstrdup(buf[0] ? buf : "any token, any key");
 }
 
+void nk_p11_uri_key_name(const struct nk_p11_uri *u, char *buf, size_t cap)
+{
+    size_t i, n = 0;
+
+    buf[0] = '\0';
+    if (u->object != NULL) {
+        snprintf(buf, cap, "%s", u->object);
+        return;
+    }
+    for (i = 0; u->has_id && i < u->id_len && n + 3 < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%02x", u->id[i]);
+}
+
 static int unreserved(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -55,6 +55,10 @@ int nk_p11_uri_check_key(const struct nk_p11_uri *u,
  * id 04`, never with query attributes (no PIN can leak). Caller frees. */
 char *nk_p11_uri_describe(const struct nk_p11_uri *u);
 
+/* What a PIN prompt calls the key u names: its object (label), else its id
+ * in hex, else "" (buf holds cap bytes; a long name is cut). */
+void nk_p11_uri_key_name(const struct nk_p11_uri *u, char *buf, size_t cap);
+
 /* The key id of one object, "pkcs11:token=T;object=L;id=I?module-path=M",
  * everything but RFC 3986 unreserved characters percent-encoded ('/' is
  * kept in the path); object and id are left out when empty. Caller frees. */

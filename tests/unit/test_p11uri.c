@@ -288,6 +288,30 @@ static void test_public_id(void **state)
               "pkcs11:object=pin-value=1?module-name=m");
 }
 
+/* The name a PIN prompt shows for the key u names (want). */
+static void key_name_is(const char *s, size_t cap, const char *want)
+{
+    struct nk_p11_uri *u = ok(s);
+    char buf[96];
+
+    assert_true(cap <= sizeof(buf));
+    memset(buf, 'x', sizeof(buf));
+    nk_p11_uri_key_name(u, buf, cap);
+    assert_string_equal(buf, want);
+    nk_p11_uri_free(u);
+}
+
+static void test_key_name(void **state)
+{
+    (void)state;
+    key_name_is("pkcs11:token=t;object=my%20key;id=%01%02", 96, "my key");
+    key_name_is("pkcs11:token=t;id=%01%ab%ff", 96, "01abff");
+    key_name_is("pkcs11:token=t", 96, "");
+    /* Cut to the buffer: whole hex bytes only. */
+    key_name_is("pkcs11:id=%01%02%03", 6, "0102");
+    key_name_is("pkcs11:object=abcdef", 4, "abc");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_error_hides_pin),
         cmocka_unit_test(test_public_id),
+        cmocka_unit_test(test_key_name),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
