@@ -113,87 +113,103 @@ out:
     return ret;
 }
 
-int nk_cli_sign_cert(struct nk_signing *sg, X509 *x, X509 **out,
-                     struct nk_err *err)
+/* Has the placeholder key sign obj through m, so that obj names the
+ * signature algorithm the real key's signature needs (*alg); its
+ * to-be-signed DER into *tbs (OPENSSL_free). The DER's length, <= 0 on
+ * failure (-1 with err set when obj cannot be encoded). */
+typedef int (*tbs_fn)(void *obj, EVP_MD_CTX *m, unsigned char **tbs,
+                      const X509_ALGOR **alg, struct nk_err *err);
+
+static int cert_tbs(void *obj, EVP_MD_CTX *m, unsigned char **tbs,
+                    const X509_ALGOR **alg, struct nk_err *err)
+{
+    X509 *x = obj;
+    const ASN1_BIT_STRING *psig;
+
+    if (X509_sign_ctx(x, m) <= 0)
+        return nk_err_ssl(err, NK_ERR_GENERIC, "cannot encode the certificate");
+    X509_get0_signature(&psig, alg, x);
+    return i2d_re_X509_tbs(x, tbs);
+}
+
+static int req_tbs(void *obj, EVP_MD_CTX *m, unsigned char **tbs,
+                   const X509_ALGOR **alg, struct nk_err *err)
+{
+    X509_REQ *r = obj;
+    const ASN1_BIT_STRING *psig;
+
+    if (X509_REQ_sign_ctx(r, m) <= 0)
+        return nk_err_ssl(err, NK_ERR_GENERIC, "cannot encode the request");
+    X509_REQ_get0_signature(r, &psig, alg);
+    return i2d_re_X509_REQ_tbs(r, tbs);
+}
+
+/* obj (a certificate or a request, as tbs_of handles it) signed by the
+ * external key, as DER into *der (free with free()). */
+static int sign_der(struct nk_signing *sg, void *obj, tbs_fn tbs_of,
+                    unsigned char **der, long *dlen, struct nk_err *err)
 {
     EVP_PKEY *tmp = NULL;
     EVP_MD_CTX *m = placeholder_ctx(sg->info.spec, &tmp, err);
-    const X509_ALGOR *alg;
-    const ASN1_BIT_STRING *psig;
-    unsigned char *tbs = NULL, *der = NULL;
-    const unsigned char *p;
-    long dlen = 0;
+    const X509_ALGOR *alg = NULL;
+    unsigned char *tbs = NULL;
     int tlen, ret = -1;
 
-    *out = NULL;
     if (m == NULL)
         return -1;
-    if (X509_sign_ctx(x, m) <= 0) {
-        nk_err_ssl(err, NK_ERR_GENERIC, "cannot encode the certificate");
+    tlen = tbs_of(obj, m, &tbs, &alg, err);
+    if (tlen <= 0 || finish(sg, tbs, tlen, alg, der, dlen, err) != 0)
         goto out;
-    }
-    X509_get0_signature(&psig, &alg, x);
-    tlen = i2d_re_X509_tbs(x, &tbs);
-    if (tlen <= 0 || finish(sg, tbs, tlen, alg, &der, &dlen, err) != 0)
-        goto out;
-    p = der;
-    *out = d2i_X509(NULL, &p, dlen);
-    if (*out == NULL || X509_verify(*out, sg->info.pub) != 1) {
-        nk_err_ssl(err, NK_ERR_GENERIC,
-                   "the signed certificate does not verify");
-        goto out;
-    }
     ret = 0;
 out:
-    if (ret != 0) {
-        X509_free(*out);
-        *out = NULL;
-    }
     OPENSSL_free(tbs);
-    free(der);
     EVP_MD_CTX_free(m);
     EVP_PKEY_free(tmp);
     return ret;
 }
 
+int nk_cli_sign_cert(struct nk_signing *sg, X509 *x, X509 **out,
+                     struct nk_err *err)
+{
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    long dlen = 0;
+    int ok;
+
+    *out = NULL;
+    if (sign_der(sg, x, cert_tbs, &der, &dlen, err) != 0)
+        return -1;
+    p = der;
+    *out = d2i_X509(NULL, &p, dlen);
+    ok = *out != NULL && X509_verify(*out, sg->info.pub) == 1;
+    free(der);
+    if (ok)
+        return 0;
+    nk_err_ssl(err, NK_ERR_GENERIC, "the signed certificate does not verify");
+    X509_free(*out);
+    *out = NULL;
+    return -1;
+}
+
 int nk_cli_sign_req(struct nk_signing *sg, X509_REQ *r, X509_REQ **out,
                     struct nk_err *err)
 {
-    EVP_PKEY *tmp = NULL;
-    EVP_MD_CTX *m = placeholder_ctx(sg->info.spec, &tmp, err);
-    const X509_ALGOR *alg;
-    const ASN1_BIT_STRING *psig;
-    unsigned char *tbs = NULL, *der = NULL;
+    unsigned char *der = NULL;
     const unsigned char *p;
     long dlen = 0;
-    int tlen, ret = -1;
+    int ok;
 
     *out = NULL;
-    if (m == NULL)
+    if (sign_der(sg, r, req_tbs, &der, &dlen, err) != 0)
         return -1;
-    if (X509_REQ_sign_ctx(r, m) <= 0) {
-        nk_err_ssl(err, NK_ERR_GENERIC, "cannot encode the request");
-        goto out;
-    }
-    X509_REQ_get0_signature(r, &psig, &alg);
-    tlen = i2d_re_X509_REQ_tbs(r, &tbs);
-    if (tlen <= 0 || finish(sg, tbs, tlen, alg, &der, &dlen, err) != 0)
-        goto out;
     p = der;
     *out = d2i_X509_REQ(NULL, &p, dlen);
-    if (*out == NULL || X509_REQ_verify(*out, sg->info.pub) != 1) {
-        nk_err_ssl(err, NK_ERR_GENERIC, "the signed request does not verify");
-        goto out;
-    }
-    ret = 0;
-out:
-    if (ret != 0) {
-        X509_REQ_free(*out);
-        *out = NULL;
-    }
-    OPENSSL_free(tbs);
+    ok = *out != NULL && X509_REQ_verify(*out, sg->info.pub) == 1;
     free(der);
-    EVP_MD_CTX_free(m);
-    EVP_PKEY_free(tmp);
-    return ret;
+    if (ok)
+        return 0;
+    nk_err_ssl(err, NK_ERR_GENERIC, "the signed request does not verify");
+    X509_REQ_free(*out);
+    *out = NULL;
+    return -1;
 }
