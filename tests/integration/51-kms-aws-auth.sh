@@ -12,23 +12,12 @@
 . "$NK_ROOT/tests/lib/kms_pki.sh"
 . "$NK_ROOT/tests/lib/aws.sh"
 
-port=$(free_port) iport=$(free_port)
-setup=$NK_TMP/aws.json mlog=$NK_TMP/aws-mock.jsonl
-aws_mock_start "$port" "$setup" "$mlog" || { fail "kms-aws-auth: the AWS mock did not start"; exit 0; }
-
-export XDG_CACHE_HOME=$NK_TMP/cache HOME=$NK_TMP/home
-mkdir -p "$HOME/.aws"
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN \
-    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION AWS_CONFIG_FILE \
-    AWS_SHARED_CREDENTIALS_FILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
-    AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_EC2_METADATA_SERVICE_ENDPOINT
-export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
-export AWS_ENDPOINT_URL_KMS=http://127.0.0.1:$port AWS_ENDPOINT_URL_STS=http://127.0.0.1:$port
+aws_test_start kms-aws-auth
+iport=$(free_port)
 sid=$(jq -r .signer.id "$setup") ssec=$(jq -r .signer.secret "$setup")
 role=$(jq -r .role_arn "$setup")
 k=ec-384
-jq -r ".keys[\"$k\"].pub" "$setup" >"$NK_TMP/$k.pub"
-kms_chain "$NK_TMP/pki" "$k" "$NK_TMP/$k.pub" || fail "kms-aws-auth: chain"
+aws_key_chain "$setup" "$k" || fail "kms-aws-auth: chain"
 cfg="{\"certificate-chain\":\"$NK_TMP/pki/$k-chain.pem\",\"cache\":\"false\"}"
 printf 'payload for the credential tests' >"$NK_TMP/payload"
 payload=$(base64 -w0 "$NK_TMP/payload")

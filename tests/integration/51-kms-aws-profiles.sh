@@ -12,20 +12,8 @@
 . "$NK_ROOT/tests/lib/kms_pki.sh"
 . "$NK_ROOT/tests/lib/aws.sh"
 
-port=$(free_port) iport=$(free_port)
-setup=$NK_TMP/aws.json mlog=$NK_TMP/aws-mock.jsonl
-aws_mock_start "$port" "$setup" "$mlog" || { fail "kms-aws-profiles: the AWS mock did not start"; exit 0; }
-
-export XDG_CACHE_HOME=$NK_TMP/cache HOME=$NK_TMP/home
-mkdir -p "$HOME/.aws"
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN \
-    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION AWS_CONFIG_FILE \
-    AWS_SHARED_CREDENTIALS_FILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
-    AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_EC2_METADATA_SERVICE_ENDPOINT \
-    AWS_CONTAINER_AUTHORIZATION_TOKEN AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \
-    AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SSO AWS_ROLE_SESSION_NAME
-export AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1
-export AWS_ENDPOINT_URL_KMS=http://127.0.0.1:$port AWS_ENDPOINT_URL_STS=http://127.0.0.1:$port
+aws_test_start kms-aws-profiles
+iport=$(free_port)
 sid=$(jq -r .signer.id "$setup") ssec=$(jq -r .signer.secret "$setup")
 nid=$(jq -r .nobody.id "$setup") nsec=$(jq -r .nobody.secret "$setup")
 role=$(jq -r .role_arn "$setup") hop=$(jq -r .roles.hop "$setup")
@@ -35,8 +23,7 @@ for v in sid ssec nid role hop ext extid nokms; do
     [ -n "${!v}" ] && [ "${!v}" != null ] || { fail "kms-aws-profiles: mock setup lacks $v"; exit 0; }
 done
 k=ec-384
-jq -r ".keys[\"$k\"].pub" "$setup" >"$NK_TMP/$k.pub"
-kms_chain "$NK_TMP/pki" "$k" "$NK_TMP/$k.pub" || fail "kms-aws-profiles: chain"
+aws_key_chain "$setup" "$k" || fail "kms-aws-profiles: chain"
 chain=$NK_TMP/pki/$k-chain.pem
 printf 'payload for the profile tests' >"$NK_TMP/payload"
 payload=$(base64 -w0 "$NK_TMP/payload")
