@@ -64,7 +64,7 @@ import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
@@ -72,6 +72,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mockserve import https_listener, serve
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 RESOURCE = "https://vault.azure.net"
@@ -786,14 +788,6 @@ def setup(path, d, only):
     return path + ".tmp"
 
 
-def serve(port, ctx=None):
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    srv.daemon_threads = True
-    if ctx is not None:
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-
-
 def main():
     argv = sys.argv[1:]
     setup_path = d = None
@@ -811,10 +805,7 @@ def main():
         elif a == "--http":
             listeners.append((int(argv.pop(0)), None))
         elif a == "--https":
-            port, cert, key = int(argv.pop(0)), argv.pop(0), argv.pop(0)
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(cert, key)
-            listeners.append((port, ctx))
+            listeners.append(https_listener(argv))
         else:
             sys.exit(f"azure_mock: unknown argument {a}")
     if setup_path is None or d is None or not listeners:
@@ -822,7 +813,7 @@ def main():
     os.makedirs(d, exist_ok=True)
     tmp = setup(setup_path, d, only)
     for port, ctx in listeners:
-        serve(port, ctx)
+        serve(Handler, port, ctx)
     os.rename(tmp, setup_path)
     time.sleep(float(os.environ.get("AZURE_MOCK_LIFETIME", "900")))
 

@@ -52,10 +52,12 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+
+from mockserve import https_listener, serve
 
 PROJECT, LOCATION, RING = "nk-test", "global", "notation"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -656,16 +658,6 @@ def setup(path, d):
     os.rename(tmp, path)
 
 
-def serve(port, ctx=None):
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    srv.daemon_threads = True
-    if ctx is not None:
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    return t
-
-
 def main():
     global log_file, base_url, only
     argv = sys.argv[1:]
@@ -683,10 +675,7 @@ def main():
         elif a == "--http":
             listeners.append((int(argv.pop(0)), None))
         elif a == "--https":
-            port, cert, key = int(argv.pop(0)), argv.pop(0), argv.pop(0)
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(cert, key)
-            listeners.append((port, ctx))
+            listeners.append(https_listener(argv))
         else:
             sys.exit(f"gcp_mock: unknown argument {a}")
     if setup_path is None or d is None or not listeners:
@@ -696,7 +685,7 @@ def main():
                 f"http://127.0.0.1:{listeners[0][0]}")
     os.makedirs(d, exist_ok=True)
     for port, ctx in listeners:
-        serve(port, ctx)
+        serve(Handler, port, ctx)
     setup(setup_path, d)
     time.sleep(float(os.environ.get("GCP_MOCK_LIFETIME", "600")))
 

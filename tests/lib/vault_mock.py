@@ -48,17 +48,18 @@ import json
 import os
 import re
 import socket
-import ssl
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+
+from mockserve import https_listener, serve
 
 ROOT_TOKEN = "hvs.mock-root-token-5b1f0c"
 READ_TOKEN = "hvs.mock-read-only-token-77ae"
@@ -503,16 +504,6 @@ def setup(path, only=None):
     os.rename(tmp, path)
 
 
-def serve(port, ctx=None):
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    srv.daemon_threads = True
-    if ctx is not None:
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    return t
-
-
 def main():
     global log_file
     argv = sys.argv[1:]
@@ -531,13 +522,7 @@ def main():
         elif a == "--client-ca":
             client_ca = argv.pop(0)
         elif a == "--https":
-            port, cert, key = int(argv.pop(0)), argv.pop(0), argv.pop(0)
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(cert, key)
-            if client_ca is not None:
-                ctx.verify_mode = ssl.CERT_OPTIONAL
-                ctx.load_verify_locations(client_ca)
-            listeners.append((port, ctx))
+            listeners.append(https_listener(argv, client_ca))
         else:
             sys.exit(f"vault_mock: unknown argument {a}")
     if setup_path is None or not listeners:
@@ -546,7 +531,7 @@ def main():
     setup_tmp = setup_path + ".keys"
     setup(setup_tmp, only)
     for port, ctx in listeners:
-        threads.append(serve(port, ctx))
+        threads.append(serve(Handler, port, ctx))
     os.rename(setup_tmp, setup_path)
     # Bounded: a test that forgets to stop us does not leave us forever.
     time.sleep(float(os.environ.get("VAULT_MOCK_LIFETIME", "600")))
