@@ -171,6 +171,31 @@ static void assert_chain(struct nk_signing *sg, X509 *leaf, X509 *root)
     assert_int_equal(X509_cmp(sk_X509_value(sg->chain, 1), root), 0);
 }
 
+/* A fake key of one spec, its CA in ca-certs, opened and prepared (the
+ * chain is leaf, root). */
+struct prepared {
+    struct pki p;
+    struct nk_config cfg;
+    struct nk_signing sg;
+};
+
+static void prepared_new(struct prepared *r, enum nk_keyspec spec)
+{
+    struct nk_err err = {0};
+
+    pki_new(&r->p, spec);
+    nk_config_init(&r->cfg);
+    nk_config_set(&r->cfg, "ca-certs", pki_file(&r->p, r->p.root, NULL));
+    assert_int_equal(open_prepare(&r->sg, &r->cfg, &err), 0);
+}
+
+static void prepared_free(struct prepared *r)
+{
+    nk_signing_release(&r->sg);
+    nk_config_release(&r->cfg);
+    pki_free(&r->p);
+}
+
 static void test_chain_from_store(void **state)
 {
     struct pki p;
@@ -192,20 +217,12 @@ static void test_chain_from_store(void **state)
 
 static void test_chain_from_ca_certs(void **state)
 {
-    struct pki p;
-    struct nk_signing sg;
-    struct nk_config cfg;
-    struct nk_err err = {0};
+    struct prepared r;
 
     (void)state;
-    pki_new(&p, NK_RSA_2048);
-    nk_config_init(&cfg);
-    nk_config_set(&cfg, "ca-certs", pki_file(&p, p.root, NULL));
-    assert_int_equal(open_prepare(&sg, &cfg, &err), 0);
-    assert_chain(&sg, p.leaf, p.root);
-    nk_signing_release(&sg);
-    nk_config_release(&cfg);
-    pki_free(&p);
+    prepared_new(&r, NK_RSA_2048);
+    assert_chain(&r.sg, r.p.leaf, r.p.root);
+    prepared_free(&r);
 }
 
 /* certificate-chain wins over the store's certificate. */
@@ -366,9 +383,7 @@ static void test_prepare_revocation(void **state)
 static void test_sign_every_spec(void **state)
 {
     enum nk_keyspec spec;
-    struct pki p;
-    struct nk_signing sg;
-    struct nk_config cfg;
+    struct prepared r;
     struct nk_err err = {0};
     unsigned char *sig = NULL;
     size_t siglen = 0;
@@ -376,22 +391,17 @@ static void test_sign_every_spec(void **state)
     (void)state;
     for (spec = NK_RSA_2048; spec <= NK_EC_521; spec++) {
         fake_reset();
-        pki_new(&p, spec);
-        nk_config_init(&cfg);
-        nk_config_set(&cfg, "ca-certs", pki_file(&p, p.root, NULL));
-        assert_int_equal(open_prepare(&sg, &cfg, &err), 0);
+        prepared_new(&r, spec);
         assert_int_equal(
-            nk_signing_sign(&sg, TBS, sizeof(TBS), &sig, &siglen, &err), 0);
+            nk_signing_sign(&r.sg, TBS, sizeof(TBS), &sig, &siglen, &err), 0);
         assert_int_equal(siglen, nk_keyspec_sig_len(spec));
         assert_true(
-            fake_openssl_verify(p.leaf, spec, TBS, sizeof(TBS), sig, siglen));
+            fake_openssl_verify(r.p.leaf, spec, TBS, sizeof(TBS), sig, siglen));
         /* and not for other bytes */
-        assert_false(fake_openssl_verify(p.leaf, spec, TBS, sizeof(TBS) - 1,
+        assert_false(fake_openssl_verify(r.p.leaf, spec, TBS, sizeof(TBS) - 1,
                                          sig, siglen));
         free(sig);
-        nk_signing_release(&sg);
-        nk_config_release(&cfg);
-        pki_free(&p);
+        prepared_free(&r);
     }
 }
 
@@ -419,34 +429,32 @@ static void test_sign_without_chain(void **state)
     X509_free(root);
 }
 
-static void sign_fails(enum nk_errcode code, const char *needle)
+/* Signing fails with code and a message holding needle, and not absent
+ * (unless NULL); no signature is left. */
+static void sign_fails(enum nk_errcode code, const char *needle,
+                       const char *absent)
 {
-    struct pki p;
-    struct nk_signing sg;
-    struct nk_config cfg;
+    struct prepared r;
     struct nk_err err = {0};
     unsigned char *sig = (unsigned char *)"x";
     size_t siglen = 1;
 
-    pki_new(&p, NK_EC_256);
-    nk_config_init(&cfg);
-    nk_config_set(&cfg, "ca-certs", pki_file(&p, p.root, NULL));
-    assert_int_equal(open_prepare(&sg, &cfg, &err), 0);
+    prepared_new(&r, NK_EC_256);
     assert_int_equal(
-        nk_signing_sign(&sg, TBS, sizeof(TBS), &sig, &siglen, &err), -1);
+        nk_signing_sign(&r.sg, TBS, sizeof(TBS), &sig, &siglen, &err), -1);
     expect_err(&err, code, needle);
+    if (absent != NULL && strstr(err.msg, absent) != NULL)
+        fail_msg("message \"%s\" has \"%s\"", err.msg, absent);
     assert_null(sig);
     assert_int_equal(siglen, 0);
-    nk_signing_release(&sg);
-    nk_config_release(&cfg);
-    pki_free(&p);
+    prepared_free(&r);
 }
 
 static void test_sign_errors(void **state)
 {
     (void)state;
     fake.sign_err = NK_ERR_THROTTLED;
-    sign_fails(NK_ERR_THROTTLED, "fake: sign failed");
+    sign_fails(NK_ERR_THROTTLED, "fake: sign failed", NULL);
     assert_int_equal(fake.stales, 0);
 }
 
@@ -456,37 +464,19 @@ static void test_sign_corrupt(void **state)
 {
     (void)state;
     fake.corrupt = 1;
-    sign_fails(NK_ERR_GENERIC, "the fake key store returned a bad signature");
+    sign_fails(NK_ERR_GENERIC, "the fake key store returned a bad signature",
+               NULL);
     assert_int_equal(fake.signs, 1);
     assert_int_equal(fake.stales, 1);
     fake_reset();
     fake.corrupt = 1;
-    sign_fails(NK_ERR_GENERIC, "key may have been replaced");
+    sign_fails(NK_ERR_GENERIC, "key may have been replaced", NULL);
 
     fake_reset();
     fake.corrupt = 1;
     fake.bare = 1;
-    {
-        struct pki p;
-        struct nk_signing sg;
-        struct nk_config cfg;
-        struct nk_err err = {0};
-        unsigned char *sig = NULL;
-        size_t siglen = 0;
-
-        pki_new(&p, NK_EC_256);
-        nk_config_init(&cfg);
-        nk_config_set(&cfg, "ca-certs", pki_file(&p, p.root, NULL));
-        assert_int_equal(open_prepare(&sg, &cfg, &err), 0);
-        assert_int_equal(
-            nk_signing_sign(&sg, TBS, sizeof(TBS), &sig, &siglen, &err), -1);
-        expect_err(&err, NK_ERR_GENERIC, "returned a bad signature");
-        assert_null(strstr(err.msg, "replaced"));
-        assert_int_equal(fake.stales, 0);
-        nk_signing_release(&sg);
-        nk_config_release(&cfg);
-        pki_free(&p);
-    }
+    sign_fails(NK_ERR_GENERIC, "returned a bad signature", "replaced");
+    assert_int_equal(fake.stales, 0);
 }
 
 int main(void)
