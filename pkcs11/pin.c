@@ -134,6 +134,17 @@ int nk_p11_pin_resolve(const struct nk_p11_uri *u, const struct nk_config *cfg,
     return nk_pin_hook_ask(NULL, pin, from, err);
 }
 
+int nk_p11_pin_missing(const char *token, struct nk_err *err)
+{
+    return nk_err_set(err, NK_ERR_ACCESS,
+                      "token \"%s\" needs a PIN: set "
+                      "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
+                      "to the key id, or set pluginConfig pin-file "
+                      "(there is no terminal to ask on, and no "
+                      "pluginConfig pinentry)",
+                      token);
+}
+
 /* No PIN source: the person running `agent add`, named the token and the
  * key as the URI names them (the token is not opened here). */
 static int ask_key_pin(const struct nk_p11_uri *u, const struct nk_config *cfg,
@@ -149,13 +160,7 @@ static int ask_key_pin(const struct nk_p11_uri *u, const struct nk_config *cfg,
     if (nk_pinprompt_ask(&q, pin, &from, err) != 0)
         return -1;
     if (*pin == NULL)
-        return nk_err_set(err, NK_ERR_ACCESS,
-                          "token \"%s\" needs a PIN: set "
-                          "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
-                          "to the key id, or set pluginConfig pin-file "
-                          "(there is no terminal to ask on, and no "
-                          "pluginConfig pinentry)",
-                          q.token);
+        return nk_p11_pin_missing(q.token, err);
     return 0;
 }
 

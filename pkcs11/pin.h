@@ -26,4 +26,8 @@ int nk_p11_pin_resolve(const struct nk_p11_uri *u, const struct nk_config *cfg,
                        char **pin, const char **from,
                        struct nk_err *err) NK_MUST_CHECK;
 
+/* ACCESS_DENIED: token needs a PIN and no source has one (nor could the
+ * person at the desk be asked); says where a PIN can be set. Returns -1. */
+int nk_p11_pin_missing(const char *token, struct nk_err *err);
+
 #endif

@@ -151,13 +151,7 @@ static int call_login(struct nk_p11 *s, PKCS11_SLOT *slot,
     if (pin == NULL && nk_pinprompt_ask(&q, &pin, &s->pin_from, err) != 0)
         return -1;
     if (pin == NULL)
-        return nk_err_set(err, NK_ERR_ACCESS,
-                          "token \"%s\" needs a PIN: set "
-                          "NOTATION_KEYSTORE_PIN, add pin-source=<file> "
-                          "to the key id, or set pluginConfig pin-file "
-                          "(there is no terminal to ask on, and no "
-                          "pluginConfig pinentry)",
-                          t->label);
+        return nk_p11_pin_missing(t->label, err);
     *rv = s->fl->C_Login(session, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
     if (keep != NULL && (*rv == CKR_OK || *rv == CKR_USER_ALREADY_LOGGED_IN))
         *keep = pin;
