@@ -58,7 +58,7 @@ XDG_CONFIG_HOME ?= $(HOME)/.config
 NOTATION_LIBEXEC ?= $(XDG_CONFIG_HOME)/notation
 PLUGINDIR := $(DESTDIR)$(NOTATION_LIBEXEC)/plugins/keystore
 
-.PHONY: all check check-unit check-golden check-integration check-asan \
+.PHONY: all check check-full check-unit check-golden check-integration check-asan \
 	check-valgrind coverage install install-man uninstall deps demo bench \
 	fuzz fuzz-build clean dist format format-check
 
@@ -95,6 +95,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBOBJ)
 # ASan+UBSan and valgrind. Ends with one line "N passed, N failed, N skipped".
 check: $(BIN) $(UNIT_BIN)
 	@tests/run.sh all
+
+# make check, with every integration script that talks to a token or a
+# key service under ASan+UBSan too (about 3 minutes more on two cores).
+check-full: $(BIN) $(UNIT_BIN)
+	@tests/run.sh full
 
 check-unit: $(BIN) $(UNIT_BIN)
 	@tests/run.sh unit
