@@ -93,12 +93,16 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBOBJ)
 # The whole suite: unit tests, golden protocol tests, integration tests on
 # SoftHSM and loopback servers, then the same protocol tests under
 # ASan+UBSan and valgrind. Ends with one line "N passed, N failed, N skipped".
-check: $(BIN) $(UNIT_BIN)
+# The build runs with a compiler per core unless make was given -j.
+CHECK_J = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
+check:
+	@$(MAKE) --no-print-directory $(CHECK_J) $(BIN) $(UNIT_BIN)
 	@tests/run.sh all
 
 # make check, with every integration script that talks to a token or a
 # key service under ASan+UBSan too (about 3 minutes more on two cores).
-check-full: $(BIN) $(UNIT_BIN)
+check-full:
+	@$(MAKE) --no-print-directory $(CHECK_J) $(BIN) $(UNIT_BIN)
 	@tests/run.sh full
 
 check-unit: $(BIN) $(UNIT_BIN)
