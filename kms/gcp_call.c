@@ -75,15 +75,30 @@ static void parse_error(const struct nk_http_resp *r, struct gerr *g)
     cJSON_Delete(o);
 }
 
+/* "STATUS: message", or what the answer was when it is not Google's
+ * error JSON (a proxy's or a load balancer's page). */
+static void summary(const struct nk_http_resp *r, const struct gerr *g,
+                    char *buf, size_t n)
+{
+    if (g->status[0] == '\0' && g->message[0] == '\0')
+        snprintf(buf, n,
+                 "an answer that is not Google's error JSON (%zu bytes)",
+                 r->body.len);
+    else
+        snprintf(buf, n, "%s: %.200s", g->status[0] ? g->status : "error",
+                 g->message[0] ? g->message : "-");
+}
+
 static void detail(const struct nk_http_resp *r, char *buf, size_t n, void *arg)
 {
     struct gerr g;
+    char sum[260];
 
     (void)arg;
     parse_error(r, &g);
-    snprintf(buf, n, "%s: %.200s (request id %s)",
-             g.status[0] ? g.status : "error", g.message,
-             g.rid[0] ? g.rid : "-");
+    summary(r, &g, sum, sizeof(sum));
+    snprintf(buf, n, "%s%s%s%s", sum, g.rid[0] ? " (request id " : "", g.rid,
+             g.rid[0] ? ")" : "");
 }
 
 static int fail(struct nk_gcp_req *r, const struct nk_http_resp *resp,
@@ -91,7 +106,7 @@ static int fail(struct nk_gcp_req *r, const struct nk_http_resp *resp,
 {
     enum nk_errcode ec = nk_kms_status_code(resp->status);
     const char *perm, *role;
-    char need[300] = "", who[160] = "";
+    char need[300] = "", who[160] = "", sum[260];
     struct gerr g;
 
     parse_error(resp, &g);
@@ -106,10 +121,10 @@ static int fail(struct nk_gcp_req *r, const struct nk_http_resp *resp,
     }
     if ((resp->status == 401 || resp->status == 403) && r->caller != NULL)
         snprintf(who, sizeof(who), "; credentials: %.140s", r->caller);
-    return nk_err_set(err, ec, "%s: HTTP %ld %s: %.200s%s%s (request id %s)",
-                      r->what, resp->status, g.status[0] ? g.status : "error",
-                      g.message[0] ? g.message : "-", need, who,
-                      g.rid[0] ? g.rid : "-");
+    summary(resp, &g, sum, sizeof(sum));
+    return nk_err_set(
+        err, ec, "%s: HTTP %ld %s%s%s%s%s%s", r->what, resp->status, sum, need,
+        who, g.rid[0] ? " (request id " : "", g.rid, g.rid[0] ? ")" : "");
 }
 
 int nk_gcp_call(struct nk_gcp_req *r, cJSON **out, struct nk_err *err)

@@ -667,10 +667,11 @@ static int give_up(const struct nk_http_retry *p, const char *what,
     if (p->detail != NULL)
         p->detail(resp, detail, sizeof(detail), p->arg);
     return nk_err_set(err, NK_ERR_THROTTLED,
-                      "%s: \"%s\" still answered HTTP %ld after %d attempts "
+                      "%s: \"%s\" still answered HTTP %ld after %d attempt%s "
                       "in %.1f s%s%s",
-                      what, host, resp->status, attempts, spent,
-                      detail[0] ? ": " : "", detail);
+                      what, host, resp->status, attempts,
+                      attempts == 1 ? "" : "s", spent, detail[0] ? ": " : "",
+                      detail);
 }
 
 int nk_http_do_retry(const struct nk_http_req *req,

@@ -165,6 +165,13 @@ err_ok "kms-gcp 429 RESOURCE_EXHAUSTED: THROTTLED with the status and request id
     THROTTLED 'HTTP 429 after [0-9]+ attempts.*RESOURCE_EXHAUSTED: Quota exceeded.*request id mock-'
 check "kms-gcp 429: bounded by the 2 s timeout ($ms ms)" test "$ms" -lt 6000
 sign_ok "kms-gcp 503 once, retried" faults/busy-once/1 EC-256 "$nocache"
+# A proxy's 502 page instead of Google's error JSON: said so, and no
+# empty status or request id made up.
+plugin describe-key "$(dreq "$(fk proxy-page)" "$(cfg faults/proxy-page/1 '{"cache":"false","timeout":"2"}')")"
+err_ok "kms-gcp 502 page of a proxy: the message says it is not Google's error JSON" \
+    THROTTLED 'HTTP 502 after [0-9]+ attempts in [0-9.]+ s: an answer that is not Google.s error JSON \([0-9]+ bytes\)$'
+check "kms-gcp ... and names no empty status or request id" \
+    bash -c '! printf "%s" "$1" | grep -q "error: \|request id -"' _ "$ERR"
 # asymmetricSign: a 429 with Retry-After: 2 is waited out, then signs; a
 # 500 once is retried and signs.
 t0=$(date +%s%N)

@@ -29,7 +29,8 @@ pkcs1, k256 (secp256k1), decrypt (RSA OAEP), symmetric, rotated (versions
 1 DISABLED, 2 ENABLED, 3 DESTROYED, 4 DESTROY_SCHEDULED). Key ring faults:
 bad-pem-crc, flaky-pem-crc, bad-sig-crc, flaky-sig-crc, unverified (never
 says verifiedDigestCrc32c), wrong-name, liar (signs with another key),
-throttled (always 429 RESOURCE_EXHAUSTED), busy-once (503 once). "flaky"
+throttled (always 429 RESOURCE_EXHAUSTED), busy-once (503 once), proxy-page
+(502 with a proxy's HTML page instead of Google's error JSON). "flaky"
 keys answer wrongly to every odd-numbered request.
 
 usage: gcp_mock.py --setup FILE --dir DIR [--http PORT]
@@ -132,13 +133,16 @@ class Fail(Exception):
     """A Google-style error answer."""
 
     def __init__(self, code, status, message, permission=None, oauth=None,
-                 headers=None):
+                 headers=None, raw=None):
         super().__init__(message)
         self.code, self.status, self.message = code, status, message
         self.permission, self.oauth = permission, oauth
         self.headers = headers or {}
+        self.raw = raw  # bytes sent as they are: a proxy's page
 
     def body(self, rid):
+        if self.raw is not None:
+            return self.raw
         if self.oauth is not None:  # OAuth endpoints answer RFC 6749 style
             return {"error": self.oauth, "error_description": self.message}
         details = [{"@type": "type.googleapis.com/google.rpc.RequestInfo",
@@ -203,7 +207,8 @@ def make_keys():
         add(RING, "rotated", "EC_SIGN_P256_SHA256", ver, state)
     for fault in ("bad-pem-crc", "flaky-pem-crc", "bad-sig-crc",
                   "flaky-sig-crc", "unverified", "wrong-name", "liar",
-                  "throttled", "busy-once", "wait-once", "error-once"):
+                  "throttled", "busy-once", "wait-once", "error-once",
+                  "proxy-page"):
         add("faults", fault, "EC_SIGN_P256_SHA256", fault=fault)
 
 
@@ -259,6 +264,9 @@ def public_key(name, k):
     if k["fault"] == "busy-once" and n == 1:
         raise Fail(503, "UNAVAILABLE", "The service is currently "
                    "unavailable.")
+    if k["fault"] == "proxy-page":
+        raise Fail(502, None, "Bad Gateway", raw=b"<html><body><h1>502 Bad "
+                   b"Gateway</h1></body></html>\n")
     pem = pem_of(k["priv"].public_key())
     crc = crc32c(pem.encode())
     if k["fault"] == "bad-pem-crc" or (k["fault"] == "flaky-pem-crc" and
@@ -467,11 +475,13 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, status, obj, headers=None):
-        data = json.dumps(obj).encode()
+        raw = isinstance(obj, bytes)
+        data = obj if raw else json.dumps(obj).encode()
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Type", "text/html" if raw else
+                         "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

@@ -329,6 +329,8 @@ static void test_retry_after_beyond_budget(void **state)
     assert_int_equal(run(s, 1, 2, 0, &resp, &err), -1);
     assert_int_equal(err.code, NK_ERR_THROTTLED);
     assert_true(nk_log_now_ms() - t0 < 1500);
+    /* one attempt, said in good English */
+    assert_non_null(strstr(err.msg, "HTTP 429 after 1 attempt in"));
 }
 
 static void test_no_retry_on_4xx(void **state)
