@@ -101,14 +101,9 @@ done
 # The same EC-256 key on a token that shows nothing before login (public key
 # object private, no certificate): describe-key logs in, as every
 # describe-key did before describe-key without login.
-softhsm_init "$NK_TMP/hsm/softhsm" nk-hidden 12345678 "$NK_P11_PIN" >/dev/null &&
-    openssl pkey -in "$NK_P11_PKI/ec256.key" -outform DER -out "$NK_TMP/h-key.der" &&
-    openssl pkey -in "$NK_P11_PKI/ec256.key" -pubout -outform DER -out "$NK_TMP/h-pub.der" &&
-    for t in privkey:h-key pubkey:h-pub; do
-        pkcs11-tool --module "$NK_P11_MODULE" --token-label nk-hidden --login --pin "$NK_P11_PIN" \
-            --write-object "$NK_TMP/${t#*:}.der" --type "${t%%:*}" --id 04 --label ec256 \
-            --usage-sign --private >/dev/null 2>>"$NK_TMP/setup.log" || exit 1
-    done || { cat "$NK_TMP/setup.log" >&2; echo "agent bench: hidden token" >&2; exit 1; }
+{ softhsm_init "$NK_TMP/hsm/softhsm" nk-hidden 12345678 "$NK_P11_PIN" &&
+    softhsm_import_key nk-hidden 04 ec256 "$NK_P11_PKI/ec256.key" "" private; } >/dev/null ||
+    { echo "agent bench: hidden token" >&2; exit 1; }
 jq -nc --arg k "pkcs11:token=nk-hidden;object=ec256?module-path=$NK_P11_MODULE" \
     '{contractVersion:"1.0",keyId:$k}' >"$NK_TMP/d-hidden.json"
 bench "describe-key-EC-256-login" "$NK_TMP/d-hidden.json" "$NK_BIN" describe-key

@@ -5,8 +5,10 @@
 #   softhsm_init DIR LABEL SO_PIN USER_PIN [MECHANISMS]
 #       (first call per DIR writes DIR/softhsm2.conf and exports
 #       SOFTHSM2_CONF; MECHANISMS is SoftHSM's slots.mechanisms, default ALL)
-#   softhsm_import_key LABEL ID KEYLABEL key.pem [cert.pem]
-#       (ID in hex; imports the private key, its public key and the cert)
+#   softhsm_import_key LABEL ID KEYLABEL key.pem [cert.pem [private]]
+#       (ID in hex; imports the private key, its public key and the cert;
+#       "private" makes the public key object private too, so that the
+#       token shows nothing of the key before a login)
 #   softhsm_std_token DIR
 #       token "nk-test", user PIN 1234, keys rsa2048 rsa3072 rsa4096 ec256
 #       ec384 ec521 (ids 01..06) with leaves chained to the test root.
@@ -44,7 +46,7 @@ _softhsm_tool() {
 }
 
 softhsm_import_key() {
-    local label=$1 id=$2 klabel=$3 key=$4 cert=${5-} t
+    local label=$1 id=$2 klabel=$3 key=$4 cert=${5-} hide=${6:+--private} t
     NK_TMP_P11LOG=$(mktemp "${TMPDIR:-/tmp}/nk-p11tool.XXXXXX")
     t=$(mktemp -d "${TMPDIR:-/tmp}/nk-import.XXXXXX")
     if ! { openssl pkey -in "$key" -outform DER -out "$t/key.der" &&
@@ -52,7 +54,7 @@ softhsm_import_key() {
         _softhsm_tool "$label" --write-object "$t/key.der" --type privkey \
             --id "$id" --label "$klabel" --usage-sign &&
         _softhsm_tool "$label" --write-object "$t/pub.der" --type pubkey \
-            --id "$id" --label "$klabel" --usage-sign &&
+            --id "$id" --label "$klabel" --usage-sign $hide &&
         { [ -z "$cert" ] ||
             { openssl x509 -in "$cert" -outform DER -out "$t/cert.der" &&
                 _softhsm_tool "$label" --write-object "$t/cert.der" \
