@@ -9,7 +9,7 @@
 # whole when it ends; NK_JOBS=1 runs them one after another. Scripts spend
 # part of their time waiting for servers, timeouts and processes starting,
 # so two at a time keep two cores busy (the whole suite took about 60% of
-# its serial time, November 2026). The wall time of each job goes to
+# its serial time, November 2026). The wall and CPU seconds of each job go to
 # build/test-times.txt, and the slowest are listed last.
 set -u
 cd "$(dirname "$0")/.."
@@ -40,7 +40,7 @@ job() {
     njob=$((njob + 1))
     id=$JOBDIR/$njob
     : >"$id.res"
-    (NK_RESULTS=$id.res "$@") >"$id.log" 2>&1 &
+    (NK_RESULTS=$id.res "$@"; rc=$?; times >"$id.cpu"; exit $rc) >"$id.log" 2>&1 &
     job_name[$!]="$name|$id"
     job_t0[$!]=$SECONDS
 }
@@ -63,8 +63,16 @@ reap_one() {
     if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$id.res"; then
         echo "FAIL $name exited $rc" >>"$NK_RESULTS"
     fi
-    printf '%d %s\n' $((SECONDS - job_t0[$pid])) "$name" >>"$TIMES"
+    printf '%d %s %s\n' $((SECONDS - job_t0[$pid])) "$(job_cpu "$id.cpu")" "$name" >>"$TIMES"
     unset "job_name[$pid]" "job_t0[$pid]"
+}
+# job_cpu FILE: the CPU seconds (user + system) of a job's processes, from
+# the output of bash's `times` (its second line: the children's times;
+# a server killed at the end without a wait is not in it).
+job_cpu() {
+    sed -n 2p "$1" 2>/dev/null | awk '{ t = 0
+        for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] }
+        printf "%.0f", t }'
 }
 reap_all() { while [ "${#job_name[@]}" -gt 0 ]; do reap_one; done; }
 
@@ -244,7 +252,7 @@ reap_all
 
 if [ -s "$TIMES" ]; then
     echo
-    echo "Slowest jobs (s, all in $TIMES):"
+    echo "Slowest jobs (wall s, CPU s; all in $TIMES):"
     sort -rn "$TIMES" | head -8
 fi
 passed=$(grep -c '^PASS' "$NK_RESULTS")
