@@ -21,6 +21,9 @@ NK_RESULTS=$(mktemp "${TMPDIR:-/tmp}/nk-results.XXXXXX")
 NK_JOBS=${NK_JOBS:-$(n=$(nproc 2>/dev/null || echo 1); echo $((n > 4 ? 4 : n)))}
 JOBDIR=$(mktemp -d "${TMPDIR:-/tmp}/nk-jobs.XXXXXX")
 TIMES=$ROOT/build/test-times.txt
+# The run's test keys, made once and shared by its scripts (tests/lib/pki.sh,
+# tests/lib/testkeys.py).
+export NK_KEY_CACHE=$JOBDIR/keys
 mkdir -p build && : >"$TIMES"
 trap 'rm -rf "$NK_RESULTS" "$JOBDIR"' EXIT
 

@@ -76,7 +76,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+from testkeys import rsa_key
 
 ACCOUNT = "123456789012"
 HOME_REGION = "us-east-1"
@@ -89,9 +90,9 @@ RSA_ALGS = ["RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384",
             "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512"]
 # KeySpec -> (key generator, signing algorithms KMS allows for it).
 SPECS = {
-    "RSA_2048": (lambda: rsa.generate_private_key(65537, 2048), RSA_ALGS),
-    "RSA_3072": (lambda: rsa.generate_private_key(65537, 3072), RSA_ALGS),
-    "RSA_4096": (lambda: rsa.generate_private_key(65537, 4096), RSA_ALGS),
+    "RSA_2048": (lambda: rsa_key(2048), RSA_ALGS),
+    "RSA_3072": (lambda: rsa_key(3072), RSA_ALGS),
+    "RSA_4096": (lambda: rsa_key(4096), RSA_ALGS),
     "ECC_NIST_P256": (lambda: ec.generate_private_key(ec.SECP256R1()),
                       ["ECDSA_SHA_256"]),
     "ECC_NIST_P384": (lambda: ec.generate_private_key(ec.SECP384R1()),

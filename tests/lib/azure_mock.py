@@ -74,6 +74,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mockserve import https_listener, serve
+from testkeys import rsa_key
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 RESOURCE = "https://vault.azure.net"
@@ -120,7 +121,7 @@ def unb64u(s):
 
 def new_key(kind, size):
     if kind == "RSA":
-        return rsa.generate_private_key(65537, size)
+        return rsa_key(size)
     return ec.generate_private_key(CURVES[size]())
 
 
@@ -709,7 +710,7 @@ def client_credentials(d, pki):
     sec = "mock~" + secrets.token_urlsafe(24)
     out["short"] = {"id": add("signer", secret=sec, life=120), "secret": sec}
     # Certificate credential: RSA key; PEM (plain and encrypted) and PFX.
-    k = rsa.generate_private_key(65537, 2048)
+    k = rsa_key(2048)
     c = make_cert(name_of("azure mock client"), k.public_key(),
                   name_of("azure mock client"), k, False, days=30)
     pw = "pfx-" + secrets.token_hex(6)
@@ -732,7 +733,7 @@ def client_credentials(d, pki):
                     f"{d}/client.pem", "-in", f"{d}/client.pem", "-passout",
                     f"pass:{pw}", "-out", f"{d}/client-legacy.pfx"],
                    check=True, capture_output=True)
-    other = rsa.generate_private_key(65537, 2048)
+    other = rsa_key(2048)
     oc = make_cert(name_of("not registered"), other.public_key(),
                    name_of("not registered"), other, False, days=30)
     with open(f"{d}/client-other.pem", "wb") as fh:

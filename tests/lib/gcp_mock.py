@@ -59,6 +59,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from mockserve import https_listener, serve
+from testkeys import rsa_key
 
 PROJECT, LOCATION, RING = "nk-test", "global", "notation"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -175,7 +176,7 @@ def new_priv(alg):
         return ec.generate_private_key(ec.SECP256K1())
     for bits in ("2048", "3072", "4096"):
         if bits in alg:
-            return rsa.generate_private_key(65537, int(bits))
+            return rsa_key(int(bits))
     return None  # symmetric
 
 
@@ -604,7 +605,7 @@ def sa_file(email, priv, kid):
 def write_files(d):
     files, secret_list = {}, []
     for email in (SIGNER, VIEWER):
-        priv = rsa.generate_private_key(65537, 2048)
+        priv = rsa_key(2048)
         kid = secrets.token_hex(20)
         sa_keys[email] = (priv, kid)
         files[email.split("@")[0]] = sa_file(email, priv, kid)

@@ -30,12 +30,28 @@ pki_genkey_args() {
     esac
 }
 
+# Keys of one test run: tests/run.sh sets NK_KEY_CACHE to a directory of
+# its own (removed when it ends), and the first script that makes a key of
+# a name leaves a copy there for the others; an RSA-4096 key costs about a
+# second of CPU, and two dozen scripts make the same six. A script run by
+# itself (no NK_KEY_CACHE) makes its own. The keys within one script still
+# differ by name (rsa2048, rsa2048-other ...).
+pki_cached_key() { # NAME OUT: 0 when the run's key of that name was copied
+    [ -n "${NK_KEY_CACHE:-}" ] && [ -s "$NK_KEY_CACHE/$1.key" ] &&
+        cp "$NK_KEY_CACHE/$1.key" "$2"
+}
+pki_cache_key() { # NAME FILE: offers FILE as the run's key of that name
+    [ -n "${NK_KEY_CACHE:-}" ] || return 0
+    mkdir -p "$NK_KEY_CACHE" &&
+        cp "$2" "$NK_KEY_CACHE/.$1.$$" && mv -f "$NK_KEY_CACHE/.$1.$$" "$NK_KEY_CACHE/$1.key"
+}
+
 # pki_key DIR NAME: makes DIR/NAME.key (PEM, PKCS#8) unless it exists, and
 # its DER private and public forms for pkcs11-tool.
 pki_key() {
     local dir=$1 name=$2 args
     mkdir -p "$dir"
-    if [ ! -s "$dir/$name.key" ]; then
+    if [ ! -s "$dir/$name.key" ] && ! pki_cached_key "$name" "$dir/$name.key"; then
         args=$(pki_genkey_args "$name") || return 1
         # shellcheck disable=SC2086
         if ! openssl genpkey $args -out "$dir/$name.key.tmp" 2>"$dir/$name.log"; then
@@ -43,6 +59,7 @@ pki_key() {
             return 1
         fi
         mv "$dir/$name.key.tmp" "$dir/$name.key"
+        pki_cache_key "$name" "$dir/$name.key"
     fi
     [ -s "$dir/$name.key.der" ] ||
         openssl pkey -in "$dir/$name.key" -outform DER -out "$dir/$name.key.der" || return 1

@@ -57,9 +57,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, utils
 
 from mockserve import https_listener, serve
+from testkeys import rsa_key
 
 ROOT_TOKEN = "hvs.mock-root-token-5b1f0c"
 READ_TOKEN = "hvs.mock-read-only-token-77ae"
@@ -93,7 +94,7 @@ log_file = None
 
 def new_key(typ):
     if typ.startswith("rsa-"):
-        return rsa.generate_private_key(65537, int(typ[4:]))
+        return rsa_key(int(typ[4:]))
     if typ.startswith("ecdsa-"):
         curve = {"p256": ec.SECP256R1, "p384": ec.SECP384R1,
                  "p521": ec.SECP521R1}[typ[6:]]()
