@@ -115,8 +115,8 @@ out:
 
 /* Has the placeholder key sign obj through m, so that obj names the
  * signature algorithm the real key's signature needs (*alg); its
- * to-be-signed DER into *tbs (OPENSSL_free). The DER's length, <= 0 on
- * failure (-1 with err set when obj cannot be encoded). */
+ * to-be-signed DER into *tbs (OPENSSL_free). The DER's length, or -1 with
+ * err set. */
 typedef int (*tbs_fn)(void *obj, EVP_MD_CTX *m, unsigned char **tbs,
                       const X509_ALGOR **alg, struct nk_err *err);
 
@@ -125,11 +125,12 @@ static int cert_tbs(void *obj, EVP_MD_CTX *m, unsigned char **tbs,
 {
     X509 *x = obj;
     const ASN1_BIT_STRING *psig;
+    int n;
 
-    if (X509_sign_ctx(x, m) <= 0)
+    if (X509_sign_ctx(x, m) <= 0 || (n = i2d_re_X509_tbs(x, tbs)) <= 0)
         return nk_err_ssl(err, NK_ERR_GENERIC, "cannot encode the certificate");
     X509_get0_signature(&psig, alg, x);
-    return i2d_re_X509_tbs(x, tbs);
+    return n;
 }
 
 static int req_tbs(void *obj, EVP_MD_CTX *m, unsigned char **tbs,
@@ -137,11 +138,12 @@ static int req_tbs(void *obj, EVP_MD_CTX *m, unsigned char **tbs,
 {
     X509_REQ *r = obj;
     const ASN1_BIT_STRING *psig;
+    int n;
 
-    if (X509_REQ_sign_ctx(r, m) <= 0)
+    if (X509_REQ_sign_ctx(r, m) <= 0 || (n = i2d_re_X509_REQ_tbs(r, tbs)) <= 0)
         return nk_err_ssl(err, NK_ERR_GENERIC, "cannot encode the request");
     X509_REQ_get0_signature(r, &psig, alg);
-    return i2d_re_X509_REQ_tbs(r, tbs);
+    return n;
 }
 
 /* obj (a certificate or a request, as tbs_of handles it) signed by the
@@ -158,7 +160,7 @@ static int sign_der(struct nk_signing *sg, void *obj, tbs_fn tbs_of,
     if (m == NULL)
         return -1;
     tlen = tbs_of(obj, m, &tbs, &alg, err);
-    if (tlen <= 0 || finish(sg, tbs, tlen, alg, der, dlen, err) != 0)
+    if (tlen < 0 || finish(sg, tbs, tlen, alg, der, dlen, err) != 0)
         goto out;
     ret = 0;
 out:
