@@ -9,9 +9,9 @@
 # printed whole when it ends; NK_JOBS=1 runs them one after another.
 # Scripts spend part of their time waiting (servers, timeouts, sleeps of
 # the lifetime tests): with two jobs on two cores a fifth of the CPU time
-# stayed unused, with three the whole run took 591 s instead of 682
-# (November 2026). The wall and CPU seconds of each job go to
-# build/test-times.txt, and the slowest are listed last.
+# stayed unused; with three, make check (its builds already done) took
+# 591 s instead of 682 (November 2026). The wall and CPU seconds of each
+# job go to build/test-times.txt, and the slowest are listed last.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
