@@ -89,16 +89,24 @@ static void summary(const struct nk_http_resp *r, const struct gerr *g,
                  g->message[0] ? g->message : "-");
 }
 
+/* " (request id X)" when the answer named one, else "": into buf. */
+static const char *rid_note(const struct gerr *g, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (g->rid[0] != '\0')
+        snprintf(buf, n, " (request id %s)", g->rid);
+    return buf;
+}
+
 static void detail(const struct nk_http_resp *r, char *buf, size_t n, void *arg)
 {
     struct gerr g;
-    char sum[260];
+    char sum[260], rid[sizeof(g.rid) + 16];
 
     (void)arg;
     parse_error(r, &g);
     summary(r, &g, sum, sizeof(sum));
-    snprintf(buf, n, "%s%s%s%s", sum, g.rid[0] ? " (request id " : "", g.rid,
-             g.rid[0] ? ")" : "");
+    snprintf(buf, n, "%s%s", sum, rid_note(&g, rid, sizeof(rid)));
 }
 
 static int fail(struct nk_gcp_req *r, const struct nk_http_resp *resp,
@@ -108,6 +116,7 @@ static int fail(struct nk_gcp_req *r, const struct nk_http_resp *resp,
     const char *perm, *role;
     char need[300] = "", who[160] = "", sum[260];
     struct gerr g;
+    char rid[sizeof(g.rid) + 16];
 
     parse_error(resp, &g);
     snprintf(r->gstatus, sizeof(r->gstatus), "%s", g.status);
@@ -122,9 +131,8 @@ static int fail(struct nk_gcp_req *r, const struct nk_http_resp *resp,
     if ((resp->status == 401 || resp->status == 403) && r->caller != NULL)
         snprintf(who, sizeof(who), "; credentials: %.140s", r->caller);
     summary(resp, &g, sum, sizeof(sum));
-    return nk_err_set(
-        err, ec, "%s: HTTP %ld %s%s%s%s%s%s", r->what, resp->status, sum, need,
-        who, g.rid[0] ? " (request id " : "", g.rid, g.rid[0] ? ")" : "");
+    return nk_err_set(err, ec, "%s: HTTP %ld %s%s%s%s", r->what, resp->status,
+                      sum, need, who, rid_note(&g, rid, sizeof(rid)));
 }
 
 int nk_gcp_call(struct nk_gcp_req *r, cJSON **out, struct nk_err *err)
