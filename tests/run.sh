@@ -189,10 +189,6 @@ run_valgrind() {
 # Each libFuzzer harness briefly (FUZZ_TIME seconds, default 2: a smoke
 # run that a harness broken by a change fails; `make fuzz` runs them
 # longer, FUZZ_RUNS=1000000 as HACKING.md's table).
-build_fuzz() {
-    note "libFuzzer build"
-    build fuzz-build || { echo "FAIL fuzz build" >>"$NK_RESULTS"; return 1; }
-}
 # In `all`, the fuzzing build runs at the lowest priority beside the
 # scripts that run alone, which leave part of the cores idle (it has no
 # timing to keep, and the kernel gives it only what they leave; about 25 s
@@ -200,8 +196,8 @@ build_fuzz() {
 # starts. Its output and status go to files (reap_one's `wait -n` may reap
 # it first).
 build_fuzz_beside() {
-    (nice -n 19 env -u MAKEFLAGS -u MAKELEVEL make --no-print-directory \
-        -j"$NK_JOBS" fuzz-build </dev/null >"$JOBDIR/fuzz-build.log" 2>&1
+    (renice -n 19 -p "$BASHPID" >/dev/null
+    build fuzz-build >"$JOBDIR/fuzz-build.log" 2>&1
     echo $? >"$JOBDIR/fuzz-build.rc") &
     fuzz_pid=$!
 }
@@ -213,6 +209,7 @@ build_fuzz_wait() {
     echo "FAIL fuzz build" >>"$NK_RESULTS"
     return 1
 }
+build_fuzz() { build_fuzz_beside && build_fuzz_wait; }
 run_fuzz() {
     local f name secs=${FUZZ_TIME:-2}
     for f in tests/fuzz/fuzz_*.c; do
