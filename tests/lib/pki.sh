@@ -33,7 +33,7 @@ pki_genkey_args() {
 # Keys of one test run: tests/run.sh sets NK_KEY_CACHE to a directory of
 # its own (removed when it ends), and the first script that makes a key of
 # a name leaves a copy there for the others; an RSA-4096 key costs about a
-# second of CPU, and two dozen scripts make the same six. A script run by
+# second of CPU, and some 20 scripts make the same six. A script run by
 # itself (no NK_KEY_CACHE) makes its own. The keys within one script still
 # differ by name (rsa2048, rsa2048-other ...).
 pki_cached_key() { # NAME OUT: 0 when the run's key of that name was copied

@@ -70,7 +70,7 @@ softhsm_import_key() {
 # In a run of tests/run.sh (NK_KEY_CACHE set, see tests/lib/pki.sh) the
 # first script that makes the standard token leaves a copy of it and its
 # PKI there, and the others start from a copy of that (about 3 s of CPU
-# each, two dozen times a run); each script still has a token of its own.
+# each, 18 times in make check); each script still has a token of its own.
 softhsm_std_token() {
     local dir=$1 n i=0 std=${NK_KEY_CACHE:+$NK_KEY_CACHE/std-token} tmp
     NK_P11_PKI=$dir/pki
